@@ -1,0 +1,3 @@
+from lambdabench.cli import main
+
+main()

@@ -1,0 +1,148 @@
+"""What an analysis produces: immutable records that reports, report.json and the console read.
+
+This module only declares the shapes; `lambdabench.analysis.analyze` computes them from a
+results file. Reports (charts, HTML) must take everything they show from here, never
+recompute a statistic themselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True, order=True)
+class ConfigKey:
+    """One point of the sweep grid."""
+
+    memory_mb: int
+    timeout_s: int
+    architecture: str = "x86_64"
+
+    @property
+    def label(self) -> str:
+        return f"{self.memory_mb} MB / {self.timeout_s} s / {self.architecture}"
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A two-sided confidence interval (95% unless `level` says otherwise)."""
+
+    low: float
+    high: float
+    level: float = 0.95
+
+    def overlaps(self, other: "Interval") -> bool:
+        return self.low <= other.high and other.low <= self.high
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """Summary of one sample of values in one unit (e.g. duration in ms)."""
+
+    n: int
+    mean: float
+    std: float
+    cv: float  # std / mean
+    min: float
+    max: float
+    p50: float
+    p90: float
+    p95: float
+    p99: float
+    p50_ci: Interval
+    p95_ci: Interval
+    mean_ci: Interval
+
+
+@dataclass(frozen=True)
+class ScenarioStats:
+    """Statistics of one configuration x scenario (cold | warm | burst).
+
+    Warm-up samples and state mismatches are excluded from every statistic (their counts
+    are kept); the distributions use ok samples only.
+    """
+
+    config: ConfigKey
+    scenario: str
+    counts: dict[str, int]  # by status (ok, error, timeout, throttled, oom) of the samples kept
+    excluded_warmup: int
+    excluded_mismatch: int
+    duration_ms: Distribution | None
+    billed_duration_ms: Distribution | None
+    client_ms: Distribution | None
+    init_duration_ms: Distribution | None  # cold samples only
+    max_memory_used_mb: int | None
+    cost_per_invocation_usd: float | None  # mean over ok samples, request fee included
+    cost_per_million_usd: float | None
+
+    @property
+    def n_ok(self) -> int:
+        return self.counts.get("ok", 0)
+
+    @property
+    def n_failed(self) -> int:
+        return sum(v for k, v in self.counts.items() if k not in ("ok", "throttled"))
+
+
+@dataclass(frozen=True)
+class ConfigSummary:
+    """Everything known about one configuration across its scenarios."""
+
+    config: ConfigKey
+    scenarios: dict[str, ScenarioStats]
+    latency_scenario: str  # the scenario whose latency ranks this config (warm when present)
+    p50_ms: float | None
+    p50_ci: Interval | None
+    p95_ms: float | None
+    p95_ci: Interval | None
+    cost_per_million_usd: float | None  # steady (warm) cost per million
+    blended_cost_per_million_usd: float | None  # at `cold_share` cold starts
+    cold_share: float | None
+    max_memory_used_mb: int | None
+    recommendable: bool
+    not_recommended_reason: str | None  # e.g. "2 timeouts, 1 OOM"
+    timeouts_cut_off: int = 0  # invocations this configured timeout cut off
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    config: ConfigKey
+    strategy: str  # cost | speed | balanced | slo
+    p50_ms: float
+    p50_ci: Interval
+    p95_ms: float
+    p95_ci: Interval
+    cost_per_million_usd: float
+    timeout_s: int  # recommended timeout for this memory
+    timeout_reason: str
+    indistinguishable_from: tuple[ConfigKey, ...]  # intervals overlap the winner's
+    savings_per_million_usd: float | None  # against the original configuration, + = saves
+    savings_fraction: float | None
+    confidence: str  # one plain sentence: how sure we are, and why
+    reason: str  # one plain sentence: why this one
+
+
+@dataclass(frozen=True)
+class Warning:
+    kind: str  # unstable | too_few_samples | throttles | state_mismatch | cpu_mechanism | host_cores ...
+    message: str
+    remedy: str
+    config: ConfigKey | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    header: dict[str, Any]  # the results file's header, as written by the sweep
+    configs: tuple[ConfigSummary, ...]  # measured configurations, sorted by ConfigKey
+    missing: tuple[ConfigKey, ...]  # planned but not (fully) measured: a partial sweep
+    pareto: tuple[ConfigKey, ...]  # cost vs p95 frontier, cheapest first
+    recommendation: Recommendation | None
+    original: ConfigKey | None  # the function's configuration before the sweep
+    warnings: tuple[Warning, ...]
+    invocations: pd.DataFrame = field(repr=False)  # every record, for distribution charts
+
+    def config(self, key: ConfigKey) -> ConfigSummary | None:
+        return next((c for c in self.configs if c.config == key), None)

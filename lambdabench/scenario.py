@@ -1,0 +1,663 @@
+"""Scenario files: TOML in, validated frozen dataclasses out.
+
+Owns the scenario format (see scenarios/demo.toml for a commented example) and its validation.
+Loading is strict: an unknown key, a value of the wrong type or outside Lambda's limits, a
+missing code folder or payload file all raise `ScenarioError` (a `UsageError`, exit 2) whose
+message names the FILE and the KEY (dotted, with 0-based indexes into lists and arrays of
+tables: `sweep.memory_mb[2]`, `scenario[1].concurrency`) and whose hint says how to fix it.
+
+Relative paths (`function.code`, `payload_file`) are resolved against the scenario file's folder,
+so a scenario runs the same from any working directory.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import json
+import math
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambdabench import limits
+from lambdabench.errors import UsageError
+
+TARGET_KINDS = ("local", "aws")
+SCENARIO_KINDS = ("cold", "warm", "burst")
+STRATEGIES = ("cost", "speed", "balanced", "slo")
+ORDERS = ("sequential", "shuffled")
+LOG_FORMATS = ("Text", "JSON")
+DEFAULT_WARMUP = 2  # warm-up invokes before a warm scenario: the first is cold, the second settles caches
+
+# Lambda's function-name rule (CreateFunction FunctionName: 1-64 of letters, digits, - and _).
+_FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# An unqualified function ARN; the sweep changes the unpublished function, so no :qualifier.
+_FUNCTION_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
+_QUALIFIED_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:.+$")
+_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
+_ENV_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_LOCAL_RUNTIME_RE = re.compile(r"^python3\.\d+$")
+_HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+# Scenario names become folder names (reports/<name>-<timestamp>/).
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+class ScenarioError(UsageError):
+    """A scenario file that cannot be used; names the file, the key and the fix."""
+
+    def __init__(self, path: Path | str, key: str | None, problem: str, fix: str):
+        where = f"{path}: {key}: " if key else f"{path}: "
+        super().__init__(where + problem, fix)
+        self.path = Path(path)
+        self.key = key
+        self.problem = problem
+        self.fix = fix
+
+
+class FrozenMap(Mapping[str, str]):
+    """A read-only, hashable str → str mapping (keeps frozen dataclasses hashable)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | None = None):
+        self._items: tuple[tuple[str, str], ...] = tuple((items or {}).items())
+
+    def __getitem__(self, key: str) -> str:
+        for k, v in self._items:
+            if k == key:
+                return v
+        raise KeyError(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return (k for k, _ in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted(self._items)))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            return dict(self._items) == dict(other.items())
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"FrozenMap({dict(self._items)!r})"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str                      # function name (or ARN for the aws target)
+    code: Path | None              # absolute directory of the handler code (required for the local target)
+    handler: str = "app.handler"
+    runtime: str = "python3.12"
+    architecture: str = "x86_64"
+    environment: Mapping[str, str] = field(default_factory=FrozenMap)  # set when lambdabench creates the function
+    log_format: str = "Text"       # Text | JSON (only when lambdabench creates the function)
+    ephemeral_storage_mb: int = 512
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    kind: str = "local"            # local | aws
+    region: str | None = None      # None: local → "us-east-1"; aws → from profile/env (the CLI decides)
+    profile: str | None = None
+    endpoint_url: str | None = None
+
+
+@dataclass(frozen=True)
+class Payload:
+    body: bytes                    # the exact JSON request body sent to Invoke
+    weight: float = 1.0
+    label: str = "default"         # name from the file, or "payload", "payload_file:<name>", "payloads[i]"
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    kind: str                      # cold | warm | burst
+    invocations: int = 0           # cold: invocations (each one forced cold); warm: measured invocations
+    warmup: int = 0                # warm only: warm-up invokes (recorded, never in stats); default 2 for warm
+    concurrency: int = 0           # burst only
+    waves: int = 1                 # burst only
+    pause_s: float = 0.0           # burst only: pause between waves
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.kind == "cold":
+            return {"kind": self.kind, "invocations": self.invocations}
+        if self.kind == "warm":
+            return {"kind": self.kind, "invocations": self.invocations, "warmup": self.warmup}
+        return {"kind": self.kind, "concurrency": self.concurrency, "waves": self.waves, "pause_s": self.pause_s}
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    memory_mb: tuple[int, ...]
+    timeout_s: tuple[int, ...]
+    architectures: tuple[str, ...] | None   # None: keep the function's architecture
+    payloads: tuple[Payload, ...]           # at least one; default a single {} payload
+    seed: int = 0                           # for weighted payload draws and any randomised order
+    order: str = "sequential"               # sequential | shuffled (configs interleaved randomly, seeded)
+
+
+@dataclass(frozen=True)
+class RecommendSpec:
+    strategy: str = "balanced"     # cost | speed | balanced | slo
+    balanced_weight: float = 0.5   # Power Tuning's weight: w*cost/maxCost + (1-w)*duration/maxDuration
+    p95_slo_ms: float | None = None  # required when strategy = slo
+    cold_share: float | None = None  # blended cost at this cold-start share (0..1); None = observed
+    percentile: float = 95.0       # for `speed`
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    path: Path                     # the scenario file
+    function: FunctionSpec
+    target: TargetSpec
+    sweep: SweepSpec
+    recommend: RecommendSpec
+    scenarios: tuple[ScenarioSpec, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe copy for the results header: paths as strings, payload bodies as text."""
+        f, t, s, r = self.function, self.target, self.sweep, self.recommend
+        return {
+            "name": self.name,
+            "path": str(self.path),
+            "function": {
+                "name": f.name,
+                "code": None if f.code is None else str(f.code),
+                "handler": f.handler,
+                "runtime": f.runtime,
+                "architecture": f.architecture,
+                "environment": dict(f.environment),
+                "log_format": f.log_format,
+                "ephemeral_storage_mb": f.ephemeral_storage_mb,
+            },
+            "target": {"kind": t.kind, "region": t.region, "profile": t.profile, "endpoint_url": t.endpoint_url},
+            "sweep": {
+                "memory_mb": list(s.memory_mb),
+                "timeout_s": list(s.timeout_s),
+                "architectures": None if s.architectures is None else list(s.architectures),
+                "payloads": [
+                    {"label": p.label, "weight": p.weight, "body": p.body.decode("utf-8", errors="replace")}
+                    for p in s.payloads
+                ],
+                "seed": s.seed,
+                "order": s.order,
+            },
+            "recommend": {
+                "strategy": r.strategy,
+                "balanced_weight": r.balanced_weight,
+                "p95_slo_ms": r.p95_slo_ms,
+                "cold_share": r.cold_share,
+                "percentile": r.percentile,
+            },
+            "scenarios": [sc.to_dict() for sc in self.scenarios],
+        }
+
+
+# --- loading ----------------------------------------------------------------------------------
+
+_TOP_KEYS = ("name", "function", "target", "sweep", "recommend", "scenario")
+_FUNCTION_KEYS = ("name", "code", "handler", "runtime", "architecture", "environment", "log_format",
+                  "ephemeral_storage_mb")
+_TARGET_KEYS = ("kind", "region", "profile", "endpoint_url")
+_SWEEP_KEYS = ("memory_mb", "timeout_s", "architectures", "payload", "payload_file", "payloads", "seed", "order")
+_PAYLOAD_ENTRY_KEYS = ("weight", "payload", "payload_file", "label")
+_RECOMMEND_KEYS = ("strategy", "balanced_weight", "p95_slo_ms", "cold_share", "percentile")
+_SCENARIO_KEYS = {
+    "cold": ("kind", "invocations"),
+    "warm": ("kind", "invocations", "warmup"),
+    "burst": ("kind", "concurrency", "waves", "pause_s"),
+}
+
+
+def _describe(value: Any) -> str:
+    """How a TOML value reads back to the user, with its TOML type."""
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"the integer {value}"
+    if isinstance(value, float):
+        return f"the float {value}"
+    if isinstance(value, str):
+        return f"the string {json.dumps(value)}"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, (_dt.date, _dt.time, _dt.datetime)):
+        return f"the date/time {value.isoformat()}"
+    return repr(value)
+
+
+class _Loader:
+    """Validates one parsed file; every error goes through `fail` so it names file, key and fix."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.base = path.parent
+
+    def fail(self, key: str | None, problem: str, fix: str) -> ScenarioError:
+        return ScenarioError(self.path, key, problem, fix)
+
+    # -- generic checks --
+
+    def table(self, data: Mapping[str, Any], key: str, prefix: str, *, required: bool) -> dict[str, Any]:
+        if key not in data:
+            if required:
+                raise self.fail(f"[{prefix + key}]", "missing table",
+                                f"add a [{prefix + key}] section (see scenarios/demo.toml)")
+            return {}
+        value = data[key]
+        if not isinstance(value, dict):
+            raise self.fail(prefix + key, f"must be a table, got {_describe(value)}",
+                            f"write it as a [{prefix + key}] section")
+        return value
+
+    def unknown_keys(self, data: Mapping[str, Any], allowed: tuple[str, ...], prefix: str, what: str) -> None:
+        for key in data:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            suggestion = f"did you mean {close[0]!r}? " if close else ""
+            raise self.fail(prefix + key, f"unknown key in {what}",
+                            f"{suggestion}valid keys: {', '.join(allowed)}")
+
+    def string(self, data: Mapping[str, Any], key: str, prefix: str, default: Any = None, *,
+               choices: tuple[str, ...] | None = None, required: bool = False) -> Any:
+        if key not in data:
+            if required:
+                raise self.fail(prefix + key, "missing", f"add {key} = \"...\" to the file")
+            return default
+        value = data[key]
+        if not isinstance(value, str):
+            raise self.fail(prefix + key, f"must be a string, got {_describe(value)}",
+                            f"quote the value: {key} = \"...\"")
+        if choices is not None and value not in choices:
+            same_case = [c for c in choices if c.lower() == value.lower()]  # "json" for "JSON"
+            close = same_case or difflib.get_close_matches(value, choices, n=1, cutoff=0.6)
+            suggestion = f"did you mean {close[0]!r}? " if close else ""
+            raise self.fail(prefix + key, f"{json.dumps(value)} is not one of {', '.join(choices)}",
+                            f"{suggestion}use one of: {', '.join(choices)}")
+        if choices is None and not value.strip():
+            raise self.fail(prefix + key, "is empty", f"give {key} a value or remove the line")
+        return value
+
+    def integer(self, data: Mapping[str, Any], key: str, prefix: str, default: int | None, *,
+                minimum: int, maximum: int | None = None, unit: str = "", required: bool = False) -> int | None:
+        if key not in data:
+            if required:
+                raise self.fail(prefix + key, "missing", f"add {key} = <whole number{unit}> to the file")
+            return default
+        return self.integer_value(data[key], prefix + key, minimum=minimum, maximum=maximum, unit=unit)
+
+    def integer_value(self, value: Any, key: str, *, minimum: int, maximum: int | None = None,
+                      unit: str = "", why: str = "") -> int:
+        span = f"from {minimum} to {maximum}" if maximum is not None else f"of at least {minimum}"
+        if isinstance(value, bool) or not isinstance(value, int):
+            hint = f"write a whole number{unit} {span}, without quotes or decimals"
+            raise self.fail(key, f"must be a whole number{unit}, got {_describe(value)}", hint)
+        if value < minimum or (maximum is not None and value > maximum):
+            raise self.fail(key, f"{value}{unit} is out of range{why}", f"use a whole number{unit} {span}")
+        return value
+
+    def number(self, data: Mapping[str, Any], key: str, prefix: str, default: float | None, *,
+               low: float, high: float | None = None, low_open: bool = False, unit: str = "") -> float | None:
+        if key not in data:
+            return default
+        value = data[key]
+        if high is None:
+            bound = f"above {low:g}" if low_open else f"of at least {low:g}"
+        else:
+            bound = f"above {low:g} and at most {high:g}" if low_open else f"from {low:g} to {high:g}"
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise self.fail(prefix + key, f"must be a number{unit}, got {_describe(value)}",
+                            f"write a number{unit} {bound}, without quotes")
+        if (value <= low if low_open else value < low) or (high is not None and value > high):
+            raise self.fail(prefix + key, f"{value:g}{unit} is out of range", f"use a number{unit} {bound}")
+        return float(value)
+
+    def int_list(self, data: Mapping[str, Any], key: str, prefix: str, *, minimum: int, maximum: int,
+                 unit: str, why: str, example: str) -> tuple[int, ...]:
+        dotted = prefix + key
+        if key not in data:
+            raise self.fail(dotted, "missing", f"add a list, e.g. {key} = {example}")
+        values = data[key]
+        if not isinstance(values, list):
+            raise self.fail(dotted, f"must be a list, got {_describe(values)}",
+                            f"write it in brackets, e.g. {key} = {example}")
+        if not values:
+            raise self.fail(dotted, "is empty", f"list at least one value, e.g. {key} = {example}")
+        seen: dict[int, int] = {}
+        for i, value in enumerate(values):
+            item = self.integer_value(value, f"{dotted}[{i}]", minimum=minimum, maximum=maximum, unit=unit,
+                                      why=why)
+            if item in seen:
+                raise self.fail(f"{dotted}[{i}]", f"{item}{unit} is listed twice (also at {dotted}[{seen[item]}])",
+                                "remove the duplicate: each value is one point of the grid")
+            seen[item] = i
+        return tuple(values)
+
+    def relative_path(self, value: Any, key: str, *, directory: bool, what: str) -> Path:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"must be a path string, got {_describe(value)}",
+                            f"write the {what} as a quoted path relative to this file")
+        resolved = (self.base / Path(value).expanduser()).resolve()
+        if not resolved.exists():
+            raise self.fail(key, f"{what} {resolved} does not exist",
+                            f"fix the path; relative paths start at the scenario's folder {self.base}")
+        if directory and not resolved.is_dir():
+            raise self.fail(key, f"{resolved} is not a folder", f"point {key} at the folder holding the {what}")
+        if not directory and not resolved.is_file():
+            raise self.fail(key, f"{resolved} is not a file", f"point {key} at a JSON file")
+        return resolved
+
+    # -- sections --
+
+    def load(self, data: dict[str, Any]) -> Scenario:
+        self.unknown_keys(data, _TOP_KEYS, "", "the top level")
+        name = self.string(data, "name", "", self.path.stem)
+        if not _NAME_RE.match(name):
+            raise self.fail("name", f"{json.dumps(name)} cannot be used as a folder name",
+                            "use letters, digits, '.', '_' and '-' only (at most 64), starting with a letter "
+                            "or digit")
+        target = self.target(self.table(data, "target", "", required=False))
+        function = self.function(self.table(data, "function", "", required=True), target, name)
+        sweep = self.sweep(self.table(data, "sweep", "", required=True))
+        recommend = self.recommend(self.table(data, "recommend", "", required=False))
+        scenarios = self.scenarios(data)
+        return Scenario(name=name, path=self.path, function=function, target=target, sweep=sweep,
+                        recommend=recommend, scenarios=scenarios)
+
+    def target(self, data: dict[str, Any]) -> TargetSpec:
+        p = "target."
+        self.unknown_keys(data, _TARGET_KEYS, p, "[target]")
+        kind = self.string(data, "kind", p, "local", choices=TARGET_KINDS)
+        region = self.string(data, "region", p)
+        if region is not None and not _REGION_RE.match(region):
+            raise self.fail(p + "region", f"{json.dumps(region)} is not an AWS region name",
+                            "use a region code such as \"us-east-1\" or \"eu-west-1\"")
+        profile = self.string(data, "profile", p)
+        endpoint = self.string(data, "endpoint_url", p)
+        if endpoint is not None and not re.match(r"^https?://[^\s/]+", endpoint):
+            raise self.fail(p + "endpoint_url", f"{json.dumps(endpoint)} is not an http(s) URL",
+                            "write it as http://host:port or https://host")
+        return TargetSpec(kind=kind, region=region, profile=profile, endpoint_url=endpoint)
+
+    def function(self, data: dict[str, Any], target: TargetSpec, scenario_name: str) -> FunctionSpec:
+        p = "function."
+        self.unknown_keys(data, _FUNCTION_KEYS, p, "[function]")
+        local = target.kind == "local"
+        if local:
+            name = self.string(data, "name", p, f"lambdabench-{scenario_name}"[:64])
+            if not _FUNCTION_NAME_RE.match(name):
+                raise self.fail(p + "name", f"{json.dumps(name)} is not a Lambda function name",
+                                "use 1-64 letters, digits, '-' or '_' (the local target creates the "
+                                "function by name, so no ARN)")
+        else:
+            name = self.string(data, "name", p, required=True)
+            if _QUALIFIED_ARN_RE.match(name):
+                raise self.fail(p + "name", f"{json.dumps(name)} is a qualified ARN (version or alias)",
+                                "give the function name or its ARN without the :qualifier; the sweep changes "
+                                "the unpublished function ($LATEST)")
+            if not (_FUNCTION_NAME_RE.match(name) or _FUNCTION_ARN_RE.match(name)):
+                raise self.fail(p + "name", f"{json.dumps(name)} is neither a function name nor a function ARN",
+                                "use the name (1-64 letters, digits, '-', '_') or "
+                                "arn:aws:lambda:<region>:<account>:function:<name>")
+
+        code: Path | None = None
+        if "code" in data:
+            code = self.relative_path(data["code"], p + "code", directory=True, what="code folder")
+        elif local:
+            raise self.fail(p + "code", "missing: the local target runs the handler from a folder",
+                            "add code = \"functions/<folder>\" (relative to this file), the folder holding "
+                            "the handler module")
+
+        handler = self.string(data, "handler", p, "app.handler")
+        if not _HANDLER_RE.match(handler):
+            raise self.fail(p + "handler", f"{json.dumps(handler)} is not <module>.<function>",
+                            "write it as module.function, e.g. handler = \"app.handler\" for def handler() "
+                            "in app.py")
+        if code is not None:
+            module = handler.rsplit(".", 1)[0].replace(".", "/")
+            if not ((code / f"{module}.py").is_file() or (code / module / "__init__.py").is_file()):
+                raise self.fail(p + "handler", f"module {module}.py not found in the code folder {code}",
+                                f"create {code / (module + '.py')} or change handler to name a module in {code}")
+
+        runtime = self.string(data, "runtime", p, "python3.12")
+        if local and not _LOCAL_RUNTIME_RE.match(runtime):
+            raise self.fail(p + "runtime", f"{json.dumps(runtime)} cannot run on the local target",
+                            "the local emulator runs Python handlers only: use runtime = \"python3.12\" (or "
+                            "another python3.x), or sweep the function on AWS with [target] kind = \"aws\"")
+        architecture = self.string(data, "architecture", p, limits.DEFAULT_ARCHITECTURE,
+                                   choices=limits.ARCHITECTURES)
+
+        environment = self.environment(data)
+        log_format = self.string(data, "log_format", p, "Text", choices=LOG_FORMATS)
+        storage = self.integer(data, "ephemeral_storage_mb", p, limits.EPHEMERAL_STORAGE_DEFAULT_MB,
+                               minimum=limits.EPHEMERAL_STORAGE_MIN_MB, maximum=limits.EPHEMERAL_STORAGE_MAX_MB,
+                               unit=" MB")
+        return FunctionSpec(name=name, code=code, handler=handler, runtime=runtime, architecture=architecture,
+                            environment=environment, log_format=log_format, ephemeral_storage_mb=storage)
+
+    def environment(self, data: dict[str, Any]) -> FrozenMap:
+        if "environment" not in data:
+            return FrozenMap()
+        env = data["environment"]
+        if not isinstance(env, dict):
+            raise self.fail("function.environment", f"must be a table, got {_describe(env)}",
+                            "write it as environment = { NAME = \"value\" } or a [function.environment] section")
+        for key, value in env.items():
+            dotted = f"function.environment.{key}"
+            if not _ENV_NAME_RE.match(key):
+                raise self.fail(dotted, "is not a valid environment variable name",
+                                "start with a letter and use only letters, digits and '_'")
+            if not isinstance(value, str):
+                raise self.fail(dotted, f"must be a string, got {_describe(value)}",
+                                f"Lambda environment values are strings: quote it, {key} = \"{value}\"")
+        return FrozenMap(env)
+
+    def sweep(self, data: dict[str, Any]) -> SweepSpec:
+        p = "sweep."
+        self.unknown_keys(data, _SWEEP_KEYS, p, "[sweep]")
+        memory = self.int_list(data, "memory_mb", p, minimum=limits.MEMORY_MIN_MB, maximum=limits.MEMORY_MAX_MB,
+                               unit=" MB", why=" (Lambda allows 128 to 10240 MB)", example="[128, 512, 1024]")
+        timeout = self.int_list(data, "timeout_s", p, minimum=limits.TIMEOUT_MIN_S, maximum=limits.TIMEOUT_MAX_S,
+                                unit=" s", why=" (Lambda allows 1 to 900 s)", example="[10]")
+        architectures = None
+        if "architectures" in data:
+            values = data["architectures"]
+            if not isinstance(values, list):
+                raise self.fail(p + "architectures", f"must be a list, got {_describe(values)}",
+                                "write it in brackets, e.g. architectures = [\"x86_64\", \"arm64\"]")
+            if not values:
+                raise self.fail(p + "architectures", "is empty",
+                                "list at least one architecture, or remove the key to keep the function's own")
+            for i, value in enumerate(values):
+                if value not in limits.ARCHITECTURES:
+                    raise self.fail(f"{p}architectures[{i}]", f"{_describe(value)} is not an architecture",
+                                    f"use one of: {', '.join(limits.ARCHITECTURES)}")
+                if value in values[:i]:
+                    raise self.fail(f"{p}architectures[{i}]", f"{json.dumps(value)} is listed twice",
+                                    "remove the duplicate")
+            architectures = tuple(values)
+        payloads = self.payloads(data)
+        seed = self.integer(data, "seed", p, 0, minimum=0)
+        order = self.string(data, "order", p, "sequential", choices=ORDERS)
+        return SweepSpec(memory_mb=memory, timeout_s=timeout, architectures=architectures, payloads=payloads,
+                         seed=seed, order=order)
+
+    def payloads(self, data: dict[str, Any]) -> tuple[Payload, ...]:
+        given = [k for k in ("payload", "payload_file", "payloads") if k in data]
+        if len(given) > 1:
+            raise self.fail(f"sweep.{given[1]}", f"given together with sweep.{given[0]}",
+                            "keep one: payload (inline), payload_file (a JSON file) or [[sweep.payloads]] "
+                            "(weighted mix)")
+        if not given:
+            return (Payload(body=b"{}", weight=1.0, label="default"),)
+        if given[0] == "payload":
+            return (Payload(body=self.inline_body(data["payload"], "sweep.payload"), label="payload"),)
+        if given[0] == "payload_file":
+            path = self.relative_path(data["payload_file"], "sweep.payload_file", directory=False,
+                                      what="payload file")
+            return (Payload(body=self.file_body(path, "sweep.payload_file"), label=f"payload_file:{path.name}"),)
+        entries = data["payloads"]
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise self.fail("sweep.payloads", f"must be an array of tables, got {_describe(entries)}",
+                            "write each payload as a [[sweep.payloads]] section with weight and payload")
+        if not entries:
+            raise self.fail("sweep.payloads", "is empty", "add at least one [[sweep.payloads]] section")
+        out: list[Payload] = []
+        labels: dict[str, int] = {}
+        for i, entry in enumerate(entries):
+            p = f"sweep.payloads[{i}]."
+            self.unknown_keys(entry, _PAYLOAD_ENTRY_KEYS, p, "[[sweep.payloads]]")
+            weight = self.number(entry, "weight", p, 1.0, low=0.0, low_open=True)
+            if "payload" in entry and "payload_file" in entry:
+                raise self.fail(p + "payload_file", f"given together with {p}payload",
+                                "keep one of payload (inline) and payload_file in each [[sweep.payloads]]")
+            if "payload" in entry:
+                body = self.inline_body(entry["payload"], p + "payload")
+            elif "payload_file" in entry:
+                path = self.relative_path(entry["payload_file"], p + "payload_file", directory=False,
+                                          what="payload file")
+                body = self.file_body(path, p + "payload_file")
+            else:
+                raise self.fail(p + "payload", "missing",
+                                "give this [[sweep.payloads]] a payload = { ... } or a payload_file = \"...\"")
+            label = self.string(entry, "label", p, f"payloads[{i}]")
+            if label in labels:
+                raise self.fail(p + "label", f"{json.dumps(label)} is also the label of sweep.payloads[{labels[label]}]",
+                                "give each payload its own label")
+            labels[label] = i
+            out.append(Payload(body=body, weight=weight, label=label))
+        return tuple(out)
+
+    def inline_body(self, value: Any, key: str) -> bytes:
+        bad = _first_non_json(value, key)
+        if bad is not None:
+            where, found = bad
+            raise self.fail(where, f"{_describe(found)} has no JSON form",
+                            "write dates and times as strings, e.g. \"2024-01-31\"")
+        body = json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        self.check_size(body, key)
+        return body
+
+    def file_body(self, path: Path, key: str) -> bytes:
+        body = path.read_bytes()
+        self.check_size(body, key)
+        try:
+            json.loads(body)
+        except UnicodeDecodeError:
+            raise self.fail(key, f"{path} is not UTF-8 text", "save the payload file as UTF-8 JSON") from None
+        except json.JSONDecodeError as exc:
+            raise self.fail(key, f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
+                            "fix the JSON in the payload file; Invoke sends it as the event") from None
+        return body
+
+    def check_size(self, body: bytes, key: str) -> None:
+        if len(body) > limits.PAYLOAD_SYNC_MAX_BYTES:
+            raise self.fail(key, f"payload is {len(body):,} bytes, over Lambda's synchronous limit of "
+                                 f"{limits.PAYLOAD_SYNC_MAX_BYTES:,} bytes (6 MB)",
+                            "use a smaller event; Lambda rejects larger synchronous requests")
+
+    def recommend(self, data: dict[str, Any]) -> RecommendSpec:
+        p = "recommend."
+        self.unknown_keys(data, _RECOMMEND_KEYS, p, "[recommend]")
+        strategy = self.string(data, "strategy", p, "balanced", choices=STRATEGIES)
+        weight = self.number(data, "balanced_weight", p, 0.5, low=0.0, high=1.0)
+        slo = self.number(data, "p95_slo_ms", p, None, low=0.0, low_open=True, unit=" ms")
+        cold_share = self.number(data, "cold_share", p, None, low=0.0, high=1.0)
+        percentile = self.number(data, "percentile", p, 95.0, low=0.0, high=100.0, low_open=True)
+        if strategy == "slo" and slo is None:
+            raise self.fail(p + "p95_slo_ms", "missing: strategy \"slo\" needs a latency objective",
+                            "add p95_slo_ms = <milliseconds> (the cheapest configuration whose p95 stays under "
+                            "it wins), or pick another strategy")
+        return RecommendSpec(strategy=strategy, balanced_weight=weight, p95_slo_ms=slo, cold_share=cold_share,
+                             percentile=percentile)
+
+    def scenarios(self, data: dict[str, Any]) -> tuple[ScenarioSpec, ...]:
+        if "scenario" not in data:
+            raise self.fail("[[scenario]]", "missing: nothing to run",
+                            "add at least one [[scenario]] section with kind = \"cold\", \"warm\" or \"burst\"")
+        entries = data["scenario"]
+        if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+            raise self.fail("scenario", f"must be an array of tables, got {_describe(entries)}",
+                            "write each one as a [[scenario]] section (double brackets)")
+        if not entries:
+            raise self.fail("scenario", "is empty", "add at least one [[scenario]] section")
+        out = []
+        for i, entry in enumerate(entries):
+            p = f"scenario[{i}]."
+            if "kind" not in entry:
+                raise self.fail(p + "kind", "missing", "add kind = \"cold\", \"warm\" or \"burst\"")
+            kind = self.string(entry, "kind", p, choices=SCENARIO_KINDS)
+            allowed = _SCENARIO_KEYS[kind]
+            for key in entry:
+                if key in allowed:
+                    continue
+                owner = [k for k, keys in _SCENARIO_KEYS.items() if key in keys]
+                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+                if owner:
+                    problem = f"not a key of a {kind} scenario (it belongs to {' and '.join(owner)})"
+                else:
+                    problem = f"unknown key in a {kind} scenario"
+                suggestion = f"did you mean {close[0]!r}? " if close else ""
+                raise self.fail(p + key, problem, f"{suggestion}a {kind} scenario takes: {', '.join(allowed)}")
+            if kind == "cold":
+                n = self.integer(entry, "invocations", p, None, minimum=1, required=True)
+                out.append(ScenarioSpec(kind="cold", invocations=n))
+            elif kind == "warm":
+                n = self.integer(entry, "invocations", p, None, minimum=1, required=True)
+                warmup = self.integer(entry, "warmup", p, DEFAULT_WARMUP, minimum=0)
+                out.append(ScenarioSpec(kind="warm", invocations=n, warmup=warmup))
+            else:
+                concurrency = self.integer(entry, "concurrency", p, None, minimum=1, required=True)
+                waves = self.integer(entry, "waves", p, 1, minimum=1)
+                pause = self.number(entry, "pause_s", p, 0.0, low=0.0, unit=" s")
+                out.append(ScenarioSpec(kind="burst", concurrency=concurrency, waves=waves, pause_s=pause))
+        return tuple(out)
+
+
+def _first_non_json(value: Any, key: str) -> tuple[str, Any] | None:
+    """The dotted key and value of the first TOML value with no JSON form (dates and times)."""
+    if isinstance(value, (_dt.date, _dt.time, _dt.datetime)):
+        return key, value
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _first_non_json(v, f"{key}.{k}")
+            if found:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            found = _first_non_json(v, f"{key}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file. Raises ScenarioError (exit 2) naming file, key and fix."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        problem = "is a folder, not a file" if path.is_dir() else "not found"
+        raise ScenarioError(path, None, f"scenario file {problem}",
+                            "pass the path of a .toml scenario file, e.g. scenarios/demo.toml")
+    path = path.resolve()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ScenarioError(path, None, "not UTF-8 text", "save the scenario file as UTF-8 TOML") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib puts the position in the message: "... (at line 3, column 7)".
+        raise ScenarioError(path, None, f"invalid TOML: {exc}",
+                            "fix the syntax at that position (strings need quotes, lists brackets, tables "
+                            "[section] headers)") from None
+    return _Loader(path).load(data)

@@ -1,0 +1,361 @@
+"""Scenario files: what loads, what it loads into, and every error naming file, key and fix."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lambdabench.errors import UsageError
+from lambdabench.scenario import (
+    FunctionSpec, Payload, RecommendSpec, Scenario, ScenarioError, ScenarioSpec, SweepSpec, TargetSpec,
+    load_scenario,
+)
+
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
+
+FUNCTION = '[function]\ncode = "fn"\n'
+SWEEP = '[sweep]\nmemory_mb = [128, 256]\ntimeout_s = [10]\n'
+WARM = '[[scenario]]\nkind = "warm"\ninvocations = 3\n'
+
+
+def write(tmp_path: Path, text: str, *, code: bool = True) -> Path:
+    if code:
+        (tmp_path / "fn").mkdir(exist_ok=True)
+        (tmp_path / "fn" / "app.py").write_text("def handler(event, context):\n    return event\n")
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    return path
+
+
+def scenario_text(*, top: str = 'name = "t"\n', function: str = FUNCTION, target: str = "", sweep: str = SWEEP,
+                  recommend: str = "", scenarios: str = WARM) -> str:
+    return top + function + target + sweep + recommend + scenarios
+
+
+def error_for(tmp_path: Path, text: str, **kw) -> ScenarioError:
+    path = write(tmp_path, text, **kw)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(path)
+    assert isinstance(err.value, UsageError) and err.value.exit_status == 2
+    assert err.value.message.startswith(f"{path.resolve()}: ")
+    assert err.value.hint
+    return err.value
+
+
+# --- what a good file loads into --------------------------------------------------------------
+
+def test_minimal_local_scenario_gets_the_documented_defaults(tmp_path):
+    path = write(tmp_path, scenario_text())
+    s = load_scenario(path)
+    assert s.name == "t"
+    assert s.path == path.resolve()
+    assert s.function == FunctionSpec(name="lambdabench-t", code=(tmp_path / "fn").resolve())
+    assert s.function.handler == "app.handler" and s.function.runtime == "python3.12"
+    assert s.function.log_format == "Text" and s.function.ephemeral_storage_mb == 512
+    assert dict(s.function.environment) == {}
+    assert s.target == TargetSpec(kind="local", region=None, profile=None, endpoint_url=None)
+    assert s.sweep == SweepSpec(memory_mb=(128, 256), timeout_s=(10,), architectures=None,
+                                payloads=(Payload(body=b"{}", weight=1.0, label="default"),), seed=0,
+                                order="sequential")
+    assert s.recommend == RecommendSpec()
+    assert s.scenarios == (ScenarioSpec(kind="warm", invocations=3, warmup=2),)
+    hash(s)  # frozen all the way down
+
+
+def test_full_scenario_loads_every_key(tmp_path):
+    (tmp_path / "events").mkdir()
+    (tmp_path / "events" / "big.json").write_text('{"n": 5}\n')
+    text = scenario_text(
+        function='[function]\nname = "fn-1"\ncode = "fn"\nhandler = "app.handler"\nruntime = "python3.11"\n'
+                 'architecture = "arm64"\nlog_format = "JSON"\nephemeral_storage_mb = 1024\n'
+                 '[function.environment]\nA = "1"\nB_2 = "x"\n',
+        target='[target]\nkind = "local"\nregion = "eu-west-1"\n',
+        sweep='[sweep]\nmemory_mb = [1769, 128]\ntimeout_s = [3, 900]\narchitectures = ["x86_64", "arm64"]\n'
+              'seed = 42\norder = "shuffled"\n'
+              '[[sweep.payloads]]\nweight = 3\npayload = { n = 1, tags = ["a"] }\nlabel = "small"\n'
+              '[[sweep.payloads]]\nweight = 0.5\npayload_file = "events/big.json"\n',
+        recommend='[recommend]\nstrategy = "slo"\np95_slo_ms = 250\nbalanced_weight = 0.25\ncold_share = 0.1\n'
+                  'percentile = 99\n',
+        scenarios='[[scenario]]\nkind = "cold"\ninvocations = 5\n'
+                  '[[scenario]]\nkind = "warm"\ninvocations = 20\nwarmup = 0\n'
+                  '[[scenario]]\nkind = "burst"\nconcurrency = 10\nwaves = 2\npause_s = 1.5\n',
+    )
+    s = load_scenario(write(tmp_path, text))
+    assert s.function.name == "fn-1"
+    assert s.function.runtime == "python3.11" and s.function.architecture == "arm64"
+    assert s.function.log_format == "JSON" and s.function.ephemeral_storage_mb == 1024
+    assert dict(s.function.environment) == {"A": "1", "B_2": "x"}
+    assert s.target.region == "eu-west-1"
+    assert s.sweep.memory_mb == (1769, 128) and s.sweep.timeout_s == (3, 900)
+    assert s.sweep.architectures == ("x86_64", "arm64")
+    assert s.sweep.seed == 42 and s.sweep.order == "shuffled"
+    assert s.sweep.payloads == (
+        Payload(body=b'{"n":1,"tags":["a"]}', weight=3.0, label="small"),
+        Payload(body=b'{"n": 5}\n', weight=0.5, label="payloads[1]"),
+    )
+    assert s.recommend == RecommendSpec(strategy="slo", balanced_weight=0.25, p95_slo_ms=250.0, cold_share=0.1,
+                                        percentile=99.0)
+    assert s.scenarios == (
+        ScenarioSpec(kind="cold", invocations=5),
+        ScenarioSpec(kind="warm", invocations=20, warmup=0),
+        ScenarioSpec(kind="burst", concurrency=10, waves=2, pause_s=1.5),
+    )
+
+
+def test_payload_file_body_is_sent_byte_for_byte(tmp_path):
+    (tmp_path / "e.json").write_bytes(b'{ "k" : "v\\u00e9" }')
+    s = load_scenario(write(tmp_path, scenario_text(sweep=SWEEP + 'payload_file = "e.json"\n')))
+    assert s.sweep.payloads == (Payload(body=b'{ "k" : "v\\u00e9" }', label="payload_file:e.json"),)
+
+
+def test_inline_payload_becomes_compact_utf8_json(tmp_path):
+    s = load_scenario(write(tmp_path, scenario_text(sweep=SWEEP + 'payload = { name = "é", n = 1.5, ok = true }\n')))
+    assert s.sweep.payloads == (Payload(body='{"name":"é","n":1.5,"ok":true}'.encode(), label="payload"),)
+
+
+def test_name_defaults_to_the_file_name(tmp_path):
+    s = load_scenario(write(tmp_path, scenario_text(top="")))
+    assert s.name == "s"
+
+
+def test_aws_target_takes_a_name_or_arn_and_no_code(tmp_path):
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:my-fn"
+    text = scenario_text(function=f'[function]\nname = "{arn}"\nruntime = "nodejs20.x"\n',
+                         target='[target]\nkind = "aws"\nprofile = "dev"\nendpoint_url = "http://127.0.0.1:9001"\n')
+    s = load_scenario(write(tmp_path, text, code=False))
+    assert s.function.name == arn and s.function.code is None
+    assert s.target == TargetSpec(kind="aws", region=None, profile="dev", endpoint_url="http://127.0.0.1:9001")
+
+
+def test_to_dict_is_json_safe_and_complete(tmp_path):
+    s = load_scenario(write(tmp_path, scenario_text(sweep=SWEEP + 'payload = { n = 2 }\n')))
+    d = json.loads(json.dumps(s.to_dict()))
+    assert d["name"] == "t"
+    assert d["path"] == str(s.path)
+    assert d["function"]["code"] == str((tmp_path / "fn").resolve())
+    assert d["sweep"]["payloads"] == [{"label": "payload", "weight": 1.0, "body": '{"n":2}'}]
+    assert d["sweep"]["memory_mb"] == [128, 256]
+    assert d["scenarios"] == [{"kind": "warm", "invocations": 3, "warmup": 2}]
+    assert d["recommend"]["strategy"] == "balanced"
+
+
+def test_relative_paths_do_not_depend_on_the_working_directory(tmp_path, monkeypatch):
+    path = write(tmp_path, scenario_text())
+    monkeypatch.chdir("/")
+    assert load_scenario(path).function.code == (tmp_path / "fn").resolve()
+
+
+@pytest.mark.parametrize("file", sorted(p.name for p in SCENARIOS.glob("*.toml")))
+def test_every_shipped_scenario_loads(file):
+    s = load_scenario(SCENARIOS / file)
+    assert s.scenarios
+    if s.target.kind == "local":
+        assert s.function.code is not None and (s.function.code / "app.py").is_file()
+
+
+def test_the_shipped_scenarios_are_the_documented_four():
+    assert sorted(p.name for p in SCENARIOS.glob("*.toml")) == [
+        "aws-example.toml", "demo.toml", "inference.toml", "io_wait.toml"]
+
+
+def test_demo_grid_stays_within_its_time_budget():
+    s = load_scenario(SCENARIOS / "demo.toml")
+    assert s.sweep.memory_mb == (128, 256, 512, 1024, 1769)
+    per_size = sum(x.invocations + x.warmup + x.concurrency * x.waves for x in s.scenarios)
+    assert per_size == 19
+
+
+# --- errors: file, key, fix -------------------------------------------------------------------
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(tmp_path / "nope.toml")
+    assert err.value.message == f"{tmp_path / 'nope.toml'}: scenario file not found"
+    assert "scenarios/demo.toml" in err.value.hint
+
+
+def test_bad_toml_syntax_reports_line_and_column(tmp_path):
+    err = error_for(tmp_path, 'name = "t"\n[sweep]\nmemory_mb = [128,\ntimeout_s = 3\n')
+    assert "invalid TOML" in err.message
+    assert "line 4" in err.message and "column" in err.message
+    assert "syntax" in err.hint
+
+
+@pytest.mark.parametrize("parts, key, problem, fix", [
+    # unknown keys, with the nearest valid key
+    (dict(top='name = "t"\nnmae = "x"\n'), "nmae", "unknown key in the top level", "did you mean 'name'?"),
+    (dict(sweep=SWEEP + "memroy_mb = [1]\n"), "sweep.memroy_mb", "unknown key in [sweep]", "did you mean 'memory_mb'?"),
+    (dict(function=FUNCTION + 'handlr = "a.b"\n'), "function.handlr", "unknown key", "did you mean 'handler'?"),
+    (dict(target='[target]\nregoin = "us-east-1"\n'), "target.regoin", "unknown key", "did you mean 'region'?"),
+    (dict(recommend='[recommend]\nstrategey = "cost"\n'), "recommend.strategey", "unknown key",
+     "did you mean 'strategy'?"),
+    (dict(scenarios='[[scenario]]\nkind = "burst"\nconcurency = 3\n'), "scenario[0].concurency",
+     "unknown key in a burst scenario", "did you mean 'concurrency'?"),
+    (dict(scenarios=WARM + '[[scenario]]\nkind = "cold"\ninvocations = 2\nwarmup = 1\n'), "scenario[1].warmup",
+     "not a key of a cold scenario (it belongs to warm)", "a cold scenario takes: kind, invocations"),
+    # memory and timeout limits
+    (dict(sweep='[sweep]\nmemory_mb = [128, 100]\ntimeout_s = [10]\n'), "sweep.memory_mb[1]",
+     "100 MB is out of range (Lambda allows 128 to 10240 MB)", "from 128 to 10240"),
+    (dict(sweep='[sweep]\nmemory_mb = [10241]\ntimeout_s = [10]\n'), "sweep.memory_mb[0]", "10241 MB is out of range",
+     "from 128 to 10240"),
+    (dict(sweep='[sweep]\nmemory_mb = [128]\ntimeout_s = [901]\n'), "sweep.timeout_s[0]",
+     "901 s is out of range (Lambda allows 1 to 900 s)", "from 1 to 900"),
+    (dict(sweep='[sweep]\nmemory_mb = [128]\ntimeout_s = [0]\n'), "sweep.timeout_s[0]", "0 s is out of range",
+     "from 1 to 900"),
+    # duplicates, empty lists, wrong types
+    (dict(sweep='[sweep]\nmemory_mb = [128, 256, 128]\ntimeout_s = [10]\n'), "sweep.memory_mb[2]",
+     "128 MB is listed twice (also at sweep.memory_mb[0])", "remove the duplicate"),
+    (dict(sweep='[sweep]\nmemory_mb = []\ntimeout_s = [10]\n'), "sweep.memory_mb", "is empty", "at least one value"),
+    (dict(sweep='[sweep]\nmemory_mb = 512\ntimeout_s = [10]\n'), "sweep.memory_mb",
+     "must be a list, got the integer 512", "memory_mb = [128, 512, 1024]"),
+    (dict(sweep='[sweep]\nmemory_mb = ["512"]\ntimeout_s = [10]\n'), "sweep.memory_mb[0]",
+     'must be a whole number MB, got the string "512"', "without quotes"),
+    (dict(sweep='[sweep]\nmemory_mb = [512.5]\ntimeout_s = [10]\n'), "sweep.memory_mb[0]",
+     "got the float 512.5", "whole number"),
+    (dict(sweep='[sweep]\nmemory_mb = [128]\n'), "sweep.timeout_s", "missing", "timeout_s = [10]"),
+    (dict(sweep='[sweep]\nmemory_mb = [128]\ntimeout_s = [10]\nseed = true\n'), "sweep.seed",
+     "got the boolean true", "whole number"),
+    (dict(sweep=SWEEP + 'order = "random"\n'), "sweep.order", '"random" is not one of sequential, shuffled',
+     "use one of: sequential, shuffled"),
+    # architectures
+    (dict(function=FUNCTION + 'architecture = "x86"\n'), "function.architecture", '"x86" is not one of x86_64, arm64',
+     "did you mean 'x86_64'?"),
+    (dict(sweep=SWEEP + 'architectures = ["arm64", "aarch64"]\n'), "sweep.architectures[1]",
+     'the string "aarch64" is not an architecture', "x86_64, arm64"),
+    (dict(sweep=SWEEP + 'architectures = ["arm64", "arm64"]\n'), "sweep.architectures[1]", "listed twice",
+     "remove the duplicate"),
+    (dict(sweep=SWEEP + 'architectures = []\n'), "sweep.architectures", "is empty", "keep the function's own"),
+    # payloads
+    (dict(sweep=SWEEP + 'payload = { a = 1 }\npayload_file = "e.json"\n'), "sweep.payload_file",
+     "given together with sweep.payload", "keep one"),
+    (dict(sweep=SWEEP + 'payload_file = "missing.json"\n'), "sweep.payload_file", "missing.json does not exist",
+     "relative paths start at the scenario's folder"),
+    (dict(sweep=SWEEP + 'payload = { when = 2024-01-31 }\n'), "sweep.payload.when",
+     "the date/time 2024-01-31 has no JSON form", "write dates and times as strings"),
+    (dict(sweep=SWEEP + '[[sweep.payloads]]\nweight = 0\npayload = {}\n'), "sweep.payloads[0].weight",
+     "0 is out of range", "above 0"),
+    (dict(sweep=SWEEP + '[[sweep.payloads]]\nweight = -1\npayload = {}\n'), "sweep.payloads[0].weight",
+     "-1 is out of range", "above 0"),
+    (dict(sweep=SWEEP + '[[sweep.payloads]]\nweight = 1\n'), "sweep.payloads[0].payload", "missing",
+     "payload_file"),
+    (dict(sweep=SWEEP + '[[sweep.payloads]]\npayload = {}\nlabel = "a"\n[[sweep.payloads]]\npayload = {}\nlabel = "a"\n'),
+     "sweep.payloads[1].label", '"a" is also the label of sweep.payloads[0]', "its own label"),
+    (dict(sweep=SWEEP + '[[sweep.payloads]]\npayload = {}\npayload_file = "x.json"\n'),
+     "sweep.payloads[0].payload_file", "given together with sweep.payloads[0].payload", "keep one"),
+    # function
+    (dict(function='[function]\ncode = "nowhere"\n'), "function.code", "does not exist", "fix the path"),
+    (dict(function='[function]\n'), "function.code", "missing: the local target runs the handler from a folder",
+     'code = "functions/<folder>"'),
+    (dict(function=FUNCTION + 'handler = "main.handler"\n'), "function.handler", "module main.py not found",
+     "main.py"),
+    (dict(function=FUNCTION + 'handler = "handler"\n'), "function.handler", "is not <module>.<function>",
+     'handler = "app.handler"'),
+    (dict(function=FUNCTION + 'runtime = "nodejs20.x"\n'), "function.runtime",
+     '"nodejs20.x" cannot run on the local target', "Python handlers only"),
+    (dict(function=FUNCTION + 'name = "arn:aws:lambda:us-east-1:123456789012:function:f"\n'), "function.name",
+     "is not a Lambda function name", "no ARN"),
+    (dict(function=FUNCTION + 'environment = { A = 1 }\n'), "function.environment.A",
+     "must be a string, got the integer 1", 'quote it, A = "1"'),
+    (dict(function=FUNCTION + 'environment = { 1A = "x" }\n'), "function.environment.1A",
+     "not a valid environment variable name", "start with a letter"),
+    (dict(function=FUNCTION + 'ephemeral_storage_mb = 100\n'), "function.ephemeral_storage_mb",
+     "100 MB is out of range", "from 512 to 10240"),
+    (dict(function=FUNCTION + 'log_format = "json"\n'), "function.log_format", '"json" is not one of Text, JSON',
+     "did you mean 'JSON'?"),
+    (dict(function=""), "[function]", "missing table", "add a [function] section"),
+    # target
+    (dict(target='[target]\nkind = "lambda"\n'), "target.kind", '"lambda" is not one of local, aws', "local, aws"),
+    (dict(target='[target]\nregion = "Virginia"\n'), "target.region", "is not an AWS region name", "us-east-1"),
+    (dict(target='[target]\nendpoint_url = "localhost:3001"\n'), "target.endpoint_url", "is not an http(s) URL",
+     "http://host:port"),
+    # recommend
+    (dict(recommend='[recommend]\nstrategy = "slo"\n'), "recommend.p95_slo_ms",
+     'missing: strategy "slo" needs a latency objective', "add p95_slo_ms = <milliseconds>"),
+    (dict(recommend='[recommend]\nstrategy = "cheap"\n'), "recommend.strategy",
+     '"cheap" is not one of cost, speed, balanced, slo', "use one of"),
+    (dict(recommend='[recommend]\nbalanced_weight = 1.5\n'), "recommend.balanced_weight", "1.5 is out of range",
+     "from 0 to 1"),
+    (dict(recommend='[recommend]\ncold_share = -0.1\n'), "recommend.cold_share", "-0.1 is out of range", "from 0 to 1"),
+    (dict(recommend='[recommend]\np95_slo_ms = "300"\n'), "recommend.p95_slo_ms", 'got the string "300"',
+     "without quotes"),
+    # scenarios
+    (dict(scenarios=""), "[[scenario]]", "missing: nothing to run", "add at least one [[scenario]]"),
+    (dict(scenarios='[[scenario]]\ninvocations = 3\n'), "scenario[0].kind", "missing", 'kind = "cold"'),
+    (dict(scenarios='[[scenario]]\nkind = "hot"\n'), "scenario[0].kind", '"hot" is not one of cold, warm, burst',
+     "use one of"),
+    (dict(scenarios=WARM + '[[scenario]]\nkind = "burst"\nconcurrency = 0\n'), "scenario[1].concurrency",
+     "0 is out of range", "at least 1"),
+    (dict(scenarios='[[scenario]]\nkind = "burst"\n'), "scenario[0].concurrency", "missing", "add concurrency ="),
+    (dict(scenarios='[[scenario]]\nkind = "cold"\n'), "scenario[0].invocations", "missing", "add invocations ="),
+    (dict(scenarios='[[scenario]]\nkind = "warm"\ninvocations = 2\nwarmup = -1\n'), "scenario[0].warmup",
+     "-1 is out of range", "at least 0"),
+    (dict(scenarios='[[scenario]]\nkind = "burst"\nconcurrency = 2\npause_s = -1\n'), "scenario[0].pause_s",
+     "-1 s is out of range", "of at least 0"),
+    (dict(top='name = "t"\nscenario = "warm"\n', scenarios=""), "scenario", 'must be an array of tables, got the string "warm"',
+     "[[scenario]] section"),
+    # name
+    (dict(top='name = "my demo/1"\n'), "name", "cannot be used as a folder name", "letters, digits"),
+])
+def test_errors_name_file_key_and_fix(tmp_path, parts, key, problem, fix):
+    err = error_for(tmp_path, scenario_text(**parts))
+    assert err.key == key
+    assert err.message.startswith(f"{err.path}: {key}: ")
+    assert problem in err.message
+    assert fix in err.hint
+
+
+def test_aws_target_needs_a_function_name(tmp_path):
+    err = error_for(tmp_path, scenario_text(function="[function]\n", target='[target]\nkind = "aws"\n'), code=False)
+    assert err.key == "function.name"
+    assert "missing" in err.message and 'name = "..."' in err.hint
+
+
+def test_aws_target_rejects_a_qualified_arn(tmp_path):
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:f:prod"
+    err = error_for(tmp_path, scenario_text(function=f'[function]\nname = "{arn}"\n', target='[target]\nkind = "aws"\n'),
+                    code=False)
+    assert err.key == "function.name"
+    assert "qualified ARN" in err.message and "without the :qualifier" in err.hint
+
+
+def test_payload_file_with_bad_json_names_its_line(tmp_path):
+    (tmp_path / "e.json").write_text('{\n  "a": 1,\n}\n')
+    err = error_for(tmp_path, scenario_text(sweep=SWEEP + 'payload_file = "e.json"\n'))
+    assert err.key == "sweep.payload_file"
+    assert "is not valid JSON (line 3, column 1" in err.message
+    assert "fix the JSON" in err.hint
+
+
+def test_payload_over_6_mb_is_rejected(tmp_path):
+    (tmp_path / "big.json").write_text(json.dumps({"x": "a" * (6 * 1024 * 1024)}))
+    err = error_for(tmp_path, scenario_text(sweep=SWEEP + 'payload_file = "big.json"\n'))
+    assert err.key == "sweep.payload_file"
+    assert "over Lambda's synchronous limit of 6,291,456 bytes" in err.message
+
+
+def test_code_path_that_is_a_file_is_rejected(tmp_path):
+    (tmp_path / "file.py").write_text("")
+    err = error_for(tmp_path, scenario_text(function='[function]\ncode = "file.py"\n'))
+    assert err.key == "function.code"
+    assert "is not a folder" in err.message
+
+
+def test_unknown_key_far_from_any_valid_one_lists_the_valid_keys(tmp_path):
+    err = error_for(tmp_path, scenario_text(sweep=SWEEP + "zzz = 1\n"))
+    assert err.key == "sweep.zzz"
+    assert "did you mean" not in err.hint
+    assert "valid keys: memory_mb, timeout_s" in err.hint
+
+
+def test_bad_scenario_exits_2_from_the_cli_without_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    path = write(tmp_path, scenario_text(sweep='[sweep]\nmemory_mb = [64]\ntimeout_s = [10]\n'))
+    proc = subprocess.run([sys.executable, "-m", "lambdabench", "sweep", str(path), "--dry-run"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert f"{path.resolve()}: sweep.memory_mb[0]: 64 MB is out of range" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,871 @@
+"""The sweep driver: runs a Plan against one function through boto3, for every target.
+
+The only code that changes a function during a sweep (through snapshot.update_configuration /
+update_architecture). Order of work:
+1. `prepare`: read the function (unknown function → UsageError, nothing changed) and check the plan
+   against it. The CLI shows `changes_summary` and asks before anything changes.
+2. `Driver.run`: write original_config.json, then the results header, then run every action; each
+   invocation is written to results.jsonl (flushed, fsynced) as soon as it completes.
+3. Always, in `finally`: put the original configuration back, read it back, compare, and record a
+   `restored` or `restore_failed` event. KeyboardInterrupt (Ctrl-C, and SIGTERM which the CLI turns
+   into one) takes the same path and records `interrupted` first.
+
+Measurement rules: Invoke has retries off (clients.py), so a 429 reaches the results exactly once, as
+`throttled`. The REPORT comes from the LogType=Tail result; when it is missing or unparsable (JSON log
+format, a tail cut at 4 KB) the driver polls CloudWatch Logs for that request id, bounded, and says
+where it came from in `report_source`. Each sample's cold/warm state is read from its REPORT (Init
+Duration present = cold) and compared with what the plan expected; a mismatch is kept and marked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import http.client
+import io
+import json
+import socket
+import ssl
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, ContextManager, Iterator, Sequence
+from urllib.parse import urlsplit
+
+import botocore.exceptions
+from botocore.awsrequest import AWSResponse
+
+from lambdabench import __version__
+from lambdabench.errors import UsageError
+from lambdabench.logs import Report, decode_log_result, parse_report
+from lambdabench.pricing import invocation_cost
+from lambdabench.results import RESULTS_FILE, ResultsWriter, read_results
+from lambdabench.sweep.clients import Clients, call, error_code, translate
+from lambdabench.sweep.plan import Action, ConfigPoint, Plan, PlannedInvocation, pending
+from lambdabench.sweep.snapshot import (
+    CODE_FILE,
+    NONCE_VARIABLE,
+    FunctionConfig,
+    RestoreOutcome,
+    Snapshot,
+    download_code,
+    restore,
+    take_snapshot,
+    update_architecture,
+    update_configuration,
+)
+
+# CloudWatch Logs ingestion lags the invoke by seconds; poll with backoff for at most this long.
+LOGS_MAX_WAIT_S = 30.0
+LOGS_FIRST_DELAY_S = 0.25
+# Invoke errors that mean the sweep cannot go on (the function or our access is gone): raised.
+# Anything else that Invoke answers (5xx, EC2/ENI errors, KMS errors) is recorded as an error sample.
+FATAL_INVOKE_CODES = {
+    "ResourceNotFoundException",
+    "AccessDeniedException",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "ExpiredTokenException",
+    "RequestEntityTooLargeException",
+    "InvalidRequestContentException",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(ts: datetime) -> str:
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class PayloadSet:
+    bodies: tuple[bytes, ...]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The function as found, checked against the plan; nothing has changed yet."""
+
+    snapshot: Snapshot
+    function_name: str  # the name part (for the log group), even when the user gave an ARN
+    log_format: str  # Text | JSON
+    code_zip: bytes | None  # needed only when the plan switches architectures
+
+
+def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | None = None,
+            taken_at: str = "") -> Prepared:
+    """Read the function and validate the plan against it. Raises UsageError; changes nothing."""
+    parts = function.split(":")
+    qualified = (function.startswith("arn:") and len(parts) > 7) or (not function.startswith("arn:")
+                                                                      and len(parts) == 2)
+    if qualified:
+        raise UsageError(
+            f"{function!r} names a version or alias; a sweep changes the function's $LATEST configuration",
+            "pass the unqualified function name or ARN (without the :version or :alias suffix)",
+        )
+    snapshot = take_snapshot(clients, function, taken_at=taken_at)
+    response = call(clients.control.get_function_configuration, FunctionName=function, function=function)
+    name = response.get("FunctionName") or function.split(":")[-1]
+    log_format = ((response.get("LoggingConfig") or {}).get("LogFormat")) or "Text"
+    if snapshot.package_type == "Image" and any(c.architecture != snapshot.config.architecture
+                                                 for c in plan.configs):
+        if not snapshot.image_uri:
+            raise UsageError(
+                f"{function!r} is a container image function without an image URI to redeploy",
+                "remove [sweep] architectures from the scenario",
+            )
+    needs_code = snapshot.package_type != "Image" and any(
+        c.architecture != snapshot.config.architecture for c in plan.configs
+    )
+    if needs_code and code_zip is None:
+        code_zip = download_code(clients, function)
+    return Prepared(snapshot=snapshot, function_name=name, log_format=log_format,
+                    code_zip=code_zip if needs_code else None)
+
+
+def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
+    """What the sweep will change on the function, for the confirmation prompt."""
+    c = prepared.snapshot.config
+    memories = sorted({p.memory_mb for p in plan.configs})
+    timeouts = sorted({p.timeout_s for p in plan.configs})
+    archs = sorted({p.architecture for p in plan.configs})
+    lines = [
+        f"lambdabench will change function {prepared.snapshot.function_arn}:",
+        f"  memory: {c.memory_mb} MB -> each of {', '.join(map(str, memories))} MB",
+        f"  timeout: {c.timeout_s} s -> each of {', '.join(map(str, timeouts))} s",
+        f"  environment: adds {NONCE_VARIABLE} (changed {plan.configuration_changes} times to force cold "
+        f"starts; your {len(c.environment)} variable(s) kept)",
+    ]
+    if archs != [c.architecture]:
+        lines.append(f"  architecture: {c.architecture} -> {', '.join(archs)} (redeploys the same code)")
+    lines.append(f"  and invoke it {plan.total_invocations} times; afterwards everything is put back "
+                 f"(memory {c.memory_mb} MB, timeout {c.timeout_s} s, environment, "
+                 f"ephemeral storage {c.ephemeral_storage_mb} MB, {c.architecture}).")
+    return lines
+
+
+@dataclass
+class _State:
+    config: ConfigPoint | None = None
+    architecture: str | None = None
+    fresh: bool = False
+
+
+@dataclass
+class SweepOutcome:
+    out_dir: Path
+    completed: bool
+    interrupted: bool
+    invocations_written: int
+    state_mismatches: int
+    restore: RestoreOutcome | None
+    restore_error: str | None = None
+    status_counts: dict[str, int] = field(default_factory=dict)
+
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+class Driver:
+    """Runs a plan on one function. Construct, then `run()` once."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        prepared: Prepared,
+        plan: Plan,
+        payloads: PayloadSet,
+        out_dir: Path,
+        header: dict[str, Any],
+        *,
+        storage_mb: int = 512,
+        resume: bool = False,
+        progress: ProgressFn | None = None,
+        shield: Callable[[], ContextManager[Any]] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.perf_counter,
+        wait_delay_s: float = 1.0,
+        logs_max_wait_s: float = LOGS_MAX_WAIT_S,
+    ):
+        self.clients = clients
+        self.prepared = prepared
+        self.function = prepared.snapshot.function_name
+        self.plan = plan
+        self.payloads = payloads
+        self.out_dir = Path(out_dir)
+        self.header = header
+        self.storage_mb = storage_mb
+        self.resume = resume
+        self.progress = progress
+        self.shield = shield
+        self.sleep = sleep
+        self.clock = clock
+        self.wait_delay_s = wait_delay_s
+        self.logs_max_wait_s = logs_max_wait_s
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._done = 0
+        self._mismatches = 0
+        self._counts: dict[str, int] = {}
+        self._writer: ResultsWriter | None = None
+        self._closed = False
+        self._state = _State(architecture=prepared.snapshot.config.architecture)
+        self._resume_round = 0
+        self._original_env = prepared.snapshot.config.env
+
+    # -- the whole run --------------------------------------------------------------------------
+    def run(self) -> SweepOutcome:
+        results_file = self.out_dir / RESULTS_FILE
+        done_ids: set[str] = set()
+        if self.resume:
+            previous = read_results(results_file)
+            done_ids = previous.completed_ids
+            self._seq = int(previous.invocations["seq"].max()) + 1 if "seq" in previous.invocations and \
+                not previous.invocations.empty else 0
+            self._resume_round = 1 + sum(1 for e in previous.events if e.get("event") == "resumed")
+        else:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            snapshot = self.prepared.snapshot
+            if self.prepared.code_zip is not None:
+                (self.out_dir / CODE_FILE).write_bytes(self.prepared.code_zip)
+                snapshot = dataclasses.replace(snapshot, code_file=CODE_FILE)
+            # The snapshot is on disk before the first change: `lambdabench restore DIR` works after kill -9.
+            snapshot.write(self.out_dir)
+        actions = pending(self.plan.actions, done_ids)
+        total = self.plan.total_invocations
+        self._done = len(done_ids & {inv.invocation_id for inv in self.plan.invocations})
+        self.open_results()
+        interrupted = False
+        completed = False
+        restore_outcome: RestoreOutcome | None = None
+        restore_error: str | None = None
+        try:
+            if self.resume:
+                self._writer.write_event("resumed", at=iso(utc_now()), pending=sum(len(a.invocations)
+                                                                                     for a in actions))
+            self._report_progress(total, "starting")
+            for action in actions:
+                self._perform(action, total)
+            completed = True
+        except KeyboardInterrupt:
+            interrupted = True
+            self._event("interrupted", at=iso(utc_now()), invocations_done=self._done)
+            raise
+        except BaseException as exc:
+            self._event("failed", at=iso(utc_now()), error=str(exc))
+            raise
+        finally:
+            try:
+                with (self.shield() if self.shield else contextlib.nullcontext()):
+                    restore_outcome = self._restore()
+            except Exception as exc:  # noqa: BLE001 — recorded and returned; the caller fails with exit 1
+                restore_error = str(exc)
+                self._event("restore_failed", error=restore_error, differences=[])
+            if completed:
+                self._event("completed", at=iso(utc_now()), invocations=self._done)
+            self._close()
+        return SweepOutcome(
+            out_dir=self.out_dir,
+            completed=completed,
+            interrupted=interrupted,
+            invocations_written=self._seq,
+            state_mismatches=self._mismatches,
+            restore=restore_outcome,
+            restore_error=restore_error,
+            status_counts=dict(self._counts),
+        )
+
+    def open_results(self) -> None:
+        """Open results.jsonl for appending (writing the header on a new sweep)."""
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._writer = ResultsWriter(self.out_dir / RESULTS_FILE, None if self.resume else self.header)
+        self._closed = False
+
+    def close(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        with self._lock:
+            if self._writer is not None:
+                self._writer.close()
+            self._closed = True  # burst threads still running after an interrupt write nothing more
+
+    def _event(self, name: str, **fields: Any) -> None:
+        with self._lock:
+            if self._writer is not None and not self._closed:
+                self._writer.write_event(name, **fields)
+
+    def _restore(self) -> RestoreOutcome:
+        outcome = restore(self.clients, self.prepared.snapshot, code_zip=self.prepared.code_zip,
+                          sleep=self.sleep, clock=self.clock, wait_delay_s=self.wait_delay_s)
+        if outcome.ok:
+            self._event("restored", duration_ms=round(outcome.duration_ms, 3), changed=outcome.changed)
+        else:
+            self._event("restore_failed", differences=list(outcome.differences))
+        return outcome
+
+    def _report_progress(self, total: int, label: str) -> None:
+        if self.progress is not None:
+            self.progress(self._done, total, label)
+
+    # -- actions --------------------------------------------------------------------------------
+    def _perform(self, action: Action, total: int) -> None:
+        point = action.config
+        if action.kind == "configure":
+            self._configure(point)
+        elif action.kind == "refresh":
+            self._refresh(point)
+        elif action.kind == "pause":
+            self.sleep(action.pause_s)
+        elif action.kind == "invoke":
+            inv = action.invocations[0]
+            if inv.expect_cold is False and self._state.fresh and not inv.warmup:
+                # Only after a resume: the warm-ups ran before the interruption, the function was
+                # reconfigured since, so warm it again (recorded as an extra warm-up).
+                self._invoke_and_record(self._extra_warmup(inv))
+            self._invoke_and_record(inv)
+            self._state.fresh = False
+        elif action.kind == "burst":
+            self.burst(action.invocations)
+            self._state.fresh = False
+        self._report_progress(total, point.key)
+
+    def _extra_warmup(self, inv: PlannedInvocation) -> PlannedInvocation:
+        return PlannedInvocation(
+            invocation_id=f"{inv.invocation_id}/rewarm-{self._resume_round}", config=inv.config,
+            scenario=inv.scenario, scenario_index=inv.scenario_index, index=inv.index, wave=None,
+            warmup=True, payload_index=inv.payload_index, expect_cold=None,
+        )
+
+    def _environment(self) -> dict[str, str]:
+        # The user's variables are kept; only the nonce is added (and replaced on each refresh).
+        return {**self._original_env, NONCE_VARIABLE: uuid.uuid4().hex[:16]}
+
+    def _configure(self, point: ConfigPoint) -> None:
+        start = self.clock()
+        if point.architecture != self._state.architecture:
+            update_architecture(self.clients, self.function, point.architecture,
+                                code_zip=self.prepared.code_zip, image_uri=self.prepared.snapshot.image_uri,
+                                sleep=self.sleep, wait_delay_s=self.wait_delay_s)
+            self._state.architecture = point.architecture
+        update_configuration(
+            self.clients, self.function, memory_mb=point.memory_mb, timeout_s=point.timeout_s,
+            environment=self._environment(), ephemeral_storage_mb=self.prepared.snapshot.config.ephemeral_storage_mb,
+            sleep=self.sleep, wait_delay_s=self.wait_delay_s,
+        )
+        self._state.config = point
+        self._state.fresh = True
+        self._event("config_applied", config=point.to_dict(), key=point.key,
+                    duration_ms=round((self.clock() - start) * 1000.0, 3))
+
+    def _refresh(self, point: ConfigPoint) -> None:
+        update_configuration(
+            self.clients, self.function, memory_mb=point.memory_mb, timeout_s=point.timeout_s,
+            environment=self._environment(), ephemeral_storage_mb=self.prepared.snapshot.config.ephemeral_storage_mb,
+            sleep=self.sleep, wait_delay_s=self.wait_delay_s,
+        )
+        self._state.fresh = True
+
+    # -- invocations ----------------------------------------------------------------------------
+    def _invoke_and_record(self, inv: PlannedInvocation) -> dict[str, Any]:
+        record = self.invoke(inv)
+        self._write(record)
+        return record
+
+    def burst(self, invocations: Sequence[PlannedInvocation]) -> Released:
+        """Release N invokes together: threads are started first and wait on one barrier."""
+        results = run_released([lambda inv=inv: self._write(self.invoke(inv)) for inv in invocations],
+                               gated=True, preconnect_timeout_s=self.clients.invoke.meta.config.read_timeout)
+        for error in results.errors:
+            raise error
+        return results
+
+    def invoke(self, inv: PlannedInvocation, *, body: bytes | None = None) -> dict[str, Any]:
+        """One Invoke → one record (never raises for function errors, throttles or 5xx)."""
+        body = self.payloads.bodies[inv.payload_index] if body is None else body
+        point = inv.config
+        started = utc_now()
+        t0 = time.perf_counter()  # client round trip always on perf_counter (the burst gate uses it too)
+        request_id: str | None = None
+        function_error: str | None = None
+        error_type: str | None = None
+        log_text = ""
+        throttled = False
+        invoked = False
+        response_body = b""
+        try:
+            try:
+                response = self.clients.invoke.invoke(
+                    FunctionName=self.function, InvocationType="RequestResponse", LogType="Tail", Payload=body,
+                )
+                response_body = response["Payload"].read()
+                invoked = True
+            finally:
+                release = released_at()
+                if release is not None:  # a burst: the clock starts at the release, not at signing
+                    t0, started = release
+            client_ms = (time.perf_counter() - t0) * 1000.0
+            request_id = response.get("ResponseMetadata", {}).get("RequestId")
+            function_error = response.get("FunctionError")
+            if response.get("LogResult"):
+                try:
+                    log_text = decode_log_result(response["LogResult"])
+                except ValueError:
+                    log_text = ""
+        except botocore.exceptions.ClientError as exc:
+            client_ms = (time.perf_counter() - t0) * 1000.0
+            code = error_code(exc) or "Unknown"
+            if code in FATAL_INVOKE_CODES:
+                raise translate(exc, function=self.function, action="invoking") from exc
+            request_id = exc.response.get("ResponseMetadata", {}).get("RequestId")
+            if code == "TooManyRequestsException":
+                throttled = True
+                error_type = exc.response.get("Reason") or exc.response.get("Error", {}).get("Reason") or code
+            else:
+                error_type = code
+        except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionError) as exc:
+            # The client gave up (read timeout above the function timeout) or the connection broke:
+            # the invocation's outcome is unknown to us; record it as an error, the sweep goes on.
+            client_ms = (time.perf_counter() - t0) * 1000.0
+            error_type = f"Client.{type(exc).__name__}"
+        if function_error and error_type is None:
+            error_type = _error_type_from_body(response_body)
+
+        report: Report | None = None
+        source = "missing"
+        # Only an Invoke that Lambda answered with 200 ran the function and has a REPORT to find; a 429 or
+        # a service error (5xx) did not run it.
+        if invoked and request_id:
+            report = _matching_report(log_text, request_id)
+            if report is not None:
+                source = "tail"
+            else:
+                report = self.report_from_logs(request_id, started)
+                source = "logs" if report is not None else "missing"
+        if report is not None and report.error_type:
+            error_type = report.error_type
+
+        status = _status(report, function_error, throttled, error_type)
+        cold = report.cold if report is not None else None
+        mismatch = bool(inv.expect_cold is not None and cold is not None and cold != inv.expect_cold)
+        cost = None
+        if report is not None and report.billed_duration_ms is not None:
+            try:
+                cost = invocation_cost(
+                    report.memory_size_mb or point.memory_mb, report.billed_duration_ms,
+                    architecture=point.architecture, region=self.clients.target.region,
+                    storage_mb=self.storage_mb,
+                ).total_usd
+            except UsageError:
+                cost = None  # a region without a USD price list (China): analysis reports it unpriced
+        elif throttled:
+            cost = 0.0  # Lambda does not charge a throttled request
+        return {
+            "invocation_id": inv.invocation_id,
+            "memory_mb": point.memory_mb,
+            "timeout_s": point.timeout_s,
+            "architecture": point.architecture,
+            "scenario": inv.scenario,
+            "wave": inv.wave,
+            "request_id": request_id,
+            "status": status,
+            "cold": cold,
+            "warmup": inv.warmup,
+            "state_mismatch": mismatch,
+            "duration_ms": report.duration_ms if report else None,
+            "billed_duration_ms": report.billed_duration_ms if report else None,
+            "init_duration_ms": report.init_duration_ms if report else None,
+            "max_memory_used_mb": report.max_memory_used_mb if report else None,
+            "client_ms": round(client_ms, 3),
+            "cost_usd": cost,
+            "error_type": error_type,
+            "started_at": iso(started),
+            "function_error": function_error,
+            "payload_label": self.payloads.labels[inv.payload_index],
+            "payload_index": inv.payload_index,
+            "report_source": source,
+            "memory_size_mb": report.memory_size_mb if report else None,
+            "restore_duration_ms": report.restore_duration_ms if report else None,
+            "expect_cold": inv.expect_cold,
+        }
+
+    def _write(self, record: dict[str, Any]) -> None:
+        with self._lock:
+            record["seq"] = self._seq
+            self._seq += 1
+            self._done += 1
+            if record["state_mismatch"]:
+                self._mismatches += 1
+            self._counts[record["status"]] = self._counts.get(record["status"], 0) + 1
+            if self._writer is not None and not self._closed:
+                self._writer.write_invocation(record)
+
+    def report_from_logs(self, request_id: str, started: datetime) -> Report | None:
+        """Find the REPORT of `request_id` in CloudWatch Logs, polling for ingestion delay (bounded)."""
+        group = f"/aws/lambda/{self.prepared.function_name}"
+        if self.prepared.log_format == "JSON":
+            pattern = f'{{ $.type = "platform.report" && $.record.requestId = "{request_id}" }}'
+        else:
+            pattern = f'"{request_id}"'
+        start_ms = int((started - timedelta(minutes=1)).timestamp() * 1000)
+        deadline = self.clock() + self.logs_max_wait_s
+        delay = LOGS_FIRST_DELAY_S
+        while True:
+            try:
+                token = None
+                while True:
+                    kwargs = {"logGroupName": group, "filterPattern": pattern, "startTime": start_ms}
+                    if token:
+                        kwargs["nextToken"] = token
+                    page = self.clients.logs.filter_log_events(**kwargs)
+                    for event in page.get("events", []):
+                        report = parse_report(event.get("message", ""))
+                        if report is not None and report.request_id == request_id:
+                            return report
+                    token = page.get("nextToken")
+                    if not token:
+                        break
+            except botocore.exceptions.ClientError as exc:
+                # No log group yet (first invoke, ingestion lag): poll on. Anything else (no logs
+                # permission, throttled Logs API): give up; the record says report_source "missing".
+                if error_code(exc) != "ResourceNotFoundException":
+                    return None
+            except botocore.exceptions.BotoCoreError:
+                return None
+            if self.clock() + delay > deadline:
+                return None
+            self.sleep(delay)
+            delay = min(delay * 2, 4.0)
+
+
+def _matching_report(text: str, request_id: str) -> Report | None:
+    if not text:
+        return None
+    # The tail holds this invocation's log only, but take the REPORT line with our id to be sure.
+    for line in reversed(text.splitlines()):
+        if "REPORT" in line or "platform.report" in line:
+            report = parse_report(line)
+            if report is not None and report.request_id == request_id:
+                return report
+    report = parse_report(text)
+    return report if report is not None and report.request_id == request_id else None
+
+
+def _error_type_from_body(body: bytes) -> str | None:
+    try:
+        data = json.loads(body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(data, dict) and isinstance(data.get("errorType"), str):
+        return data["errorType"]
+    return None
+
+
+def _status(report: Report | None, function_error: str | None, throttled: bool, error_type: str | None) -> str:
+    if throttled:
+        return "throttled"
+    if report is not None and report.status == "timeout":
+        return "timeout"
+    if error_type == "Runtime.OutOfMemory":
+        return "oom"
+    if function_error or error_type or (report is not None and report.status not in ("success", None)):
+        return "error"
+    return "ok"
+
+
+# -- the burst release ---------------------------------------------------------------------------
+# A burst is only simultaneous if the slow part of each request happens before the release. botocore
+# spends over a millisecond of CPU per Invoke serialising and signing it; under the GIL a thousand of
+# those after the release would spread the arrivals over a second or more. So each burst thread runs
+# its boto3 call up to botocore's `before-send` event (request built and signed), connects its socket
+# there (TCP, and TLS on https) and parks. When all are parked, ONE thread writes every request in a
+# tight loop (one sendall each), and only then are the threads woken to read their replies, which
+# botocore parses exactly as if it had sent the request itself (errors, 429s, FunctionError alike).
+
+_gate = threading.local()
+PRECONNECT_TIMEOUT_S = 5.0
+
+
+class _Body:
+    """The response body in the shape botocore reads it (`read(amt)` for streams, `stream()` for errors)."""
+
+    def __init__(self, data: bytes):
+        self._buffer = io.BytesIO(data)
+
+    def read(self, amt: int | None = None) -> bytes:
+        return self._buffer.read() if amt is None else self._buffer.read(amt)
+
+    def stream(self, **kwargs: Any) -> Iterator[bytes]:
+        chunk = self._buffer.read()
+        if chunk:
+            yield chunk
+
+    def close(self) -> None:
+        self._buffer.close()
+
+
+class _Preconnected:
+    """One signed request, serialised, on a socket connected (and TLS-negotiated) before the release."""
+
+    def __init__(self, request: Any, timeout_s: float):
+        parts = urlsplit(request.url)
+        body = request.body if request.body is not None else b""
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        if not isinstance(body, (bytes, bytearray)):
+            raise TypeError("streaming request bodies go through botocore's own transport")
+        host = parts.hostname or "localhost"
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        # A short connect timeout: where a direct connection is impossible (proxy-only networks), the
+        # request falls back to botocore's transport (which honours proxies and CA bundles) quickly.
+        sock = socket.create_connection((host, port), timeout=min(timeout_s, PRECONNECT_TIMEOUT_S))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if parts.scheme == "https":
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        sock.settimeout(timeout_s)
+        self.sock = sock
+        self.url = request.url
+        self.method = request.method
+        self.send_error: OSError | None = None
+        self.sent_perf = 0.0
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        lines = [f"{request.method} {path} HTTP/1.1", f"Host: {parts.netloc}"]
+        for name, value in request.headers.items():
+            if name.lower() in ("host", "content-length", "connection"):
+                continue
+            lines.append(f"{name}: {value.decode() if isinstance(value, bytes) else value}")
+        lines += [f"Content-Length: {len(body)}", "Connection: close"]
+        self.data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + bytes(body)
+
+    def send(self) -> None:
+        self.sent_perf = time.perf_counter()
+        try:
+            self.sock.sendall(self.data)
+        except OSError as exc:
+            self.send_error = exc
+
+    def receive(self) -> AWSResponse:
+        try:
+            if self.send_error is not None:
+                raise self.send_error
+            reply = http.client.HTTPResponse(self.sock, method=self.method)
+            reply.begin()
+            body = reply.read()
+            return AWSResponse(self.url, reply.status, reply.getheaders(), _Body(body))
+        except socket.timeout as exc:
+            raise botocore.exceptions.ReadTimeoutError(endpoint_url=self.url, error=exc) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise botocore.exceptions.ConnectionClosedError(endpoint_url=self.url, error=exc) from exc
+        finally:
+            self.sock.close()
+
+
+class BurstGate:
+    """Parks N signed requests, then sends them all from one thread and wakes their threads."""
+
+    def __init__(self, n: int, timeout_s: float | None):
+        self.n = n
+        self.timeout_s = timeout_s
+        self._cond = threading.Condition()
+        self._arrived = 0
+        self._prepared: list[_Preconnected] = []
+        self.sent = threading.Event()
+        self.release_perf = 0.0
+        self.release_wall: datetime | None = None
+
+    def arrive(self, prepared: _Preconnected | None) -> None:
+        with self._cond:
+            if prepared is not None:
+                self._prepared.append(prepared)
+            self._arrived += 1
+            if self._arrived >= self.n:
+                self._cond.notify_all()
+
+    def wait_all(self) -> None:
+        with self._cond:
+            while self._arrived < self.n:
+                self._cond.wait()
+
+    def release(self) -> None:
+        self.release_wall = utc_now()
+        self.release_perf = time.perf_counter()
+        for prepared in self._prepared:
+            prepared.send()
+        self.sent.set()
+
+    def started(self, prepared: _Preconnected | None) -> tuple[float, datetime]:
+        perf = prepared.sent_perf if prepared is not None and prepared.sent_perf else self.release_perf
+        assert self.release_wall is not None
+        return perf, self.release_wall + timedelta(seconds=perf - self.release_perf)
+
+
+def hold_at_gate(request: Any = None, **kwargs: Any) -> AWSResponse | None:
+    """botocore `before-send` handler: in a burst, park the signed request until the release.
+
+    Registered on the invoke client by clients.make_clients; a no-op (None: botocore sends) for any
+    thread not in a burst. If connecting early fails, botocore's own transport sends that request
+    right after the release instead.
+    """
+    gate: BurstGate | None = getattr(_gate, "gate", None)
+    if gate is None:
+        return None
+    _gate.gate = None
+    prepared: _Preconnected | None = None
+    if gate.timeout_s is not None and request is not None:
+        try:
+            prepared = _Preconnected(request, gate.timeout_s)
+        except (OSError, TypeError, ValueError):
+            prepared = None
+    gate.arrive(prepared)
+    gate.sent.wait()
+    _gate.released = gate.started(prepared)
+    return prepared.receive() if prepared is not None else None
+
+
+def released_at() -> tuple[float, datetime] | None:
+    """(perf_counter, UTC) when this thread's request was sent, once, if it went through the gate."""
+    value = getattr(_gate, "released", None)
+    _gate.released = None
+    return value
+
+
+@dataclass
+class Released:
+    release_at: float  # perf_counter when the release began
+    errors: list[BaseException]
+
+
+def run_released(tasks: Sequence[Callable[[], Any]], *, gated: bool = False, preconnect_timeout_s: float | None = None,
+                 join_timeout_s: float | None = None) -> Released:
+    """Start one thread per task, hold them all, release them at once, wait for all.
+
+    Threads are created and started before the release, so thread start-up is not in the skew.
+    `gated=False`: the tasks wait on a barrier and each starts at the release (used as a baseline).
+    `gated=True`: each task makes one boto3 call on a client with `hold_at_gate` registered and parks
+    there, signed and connected; the release sends every request from this thread.
+    """
+    n = len(tasks)
+    errors: list[BaseException] = []
+    errors_lock = threading.Lock()
+    gate = BurstGate(n, preconnect_timeout_s) if gated else None
+    release = [0.0]
+    # Ungated: the release instant is taken by whichever thread trips the barrier, before any is let go.
+    barrier = None if gated else threading.Barrier(n + 1, action=lambda: release.__setitem__(0, time.perf_counter()))
+
+    def worker(task: Callable[[], Any]) -> None:
+        try:
+            if gate is not None:
+                _gate.gate = gate
+            else:
+                assert barrier is not None
+                barrier.wait()
+            task()
+        except threading.BrokenBarrierError:
+            return
+        except BaseException as exc:  # surfaced to the caller after the wave
+            with errors_lock:
+                errors.append(exc)
+        finally:
+            if gate is not None and getattr(_gate, "gate", None) is not None:
+                _gate.gate = None
+                gate.arrive(None)  # failed before reaching the gate: never leave the release waiting
+
+    threads = [threading.Thread(target=worker, args=(t,), daemon=True, name=f"burst-{i}")
+               for i, t in enumerate(tasks)]
+    for t in threads:
+        t.start()
+    try:
+        if gate is not None:
+            gate.wait_all()
+            gate.release()
+            release[0] = gate.release_perf
+        else:
+            assert barrier is not None
+            barrier.wait()
+        for t in threads:
+            t.join(join_timeout_s)
+    except BaseException:
+        if barrier is not None:
+            barrier.abort()
+        if gate is not None and not gate.sent.is_set():
+            gate.sent.set()  # parked threads go on (their requests were not sent: botocore sends them)
+        raise
+    return Released(release_at=release[0], errors=errors)
+
+
+# -- results header ----------------------------------------------------------------------------
+
+def build_header(*, scenario: Any, plan: Plan, target: str, endpoint_url: str | None, region: str,
+                 function_name: str, function_arn: str, emulator: dict[str, Any] | None,
+                 original: FunctionConfig, started_at: datetime) -> dict[str, Any]:
+    scenario_dict = scenario.to_dict()
+    scenario_dict.setdefault("name", scenario.name)
+    scenario_dict.setdefault("path", str(scenario.path))
+    r = scenario.recommend
+    return {
+        "tool_version": __version__,
+        "scenario": scenario_dict,
+        "recommend": {
+            "strategy": r.strategy,
+            "balanced_weight": r.balanced_weight,
+            "p95_slo_ms": r.p95_slo_ms,
+            "cold_share": r.cold_share,
+            "percentile": r.percentile,
+        },
+        "target": target,
+        "endpoint_url": endpoint_url,
+        "region": region,
+        "function_name": function_name,
+        "function_arn": function_arn,
+        "emulator": emulator,
+        "started_at": iso(started_at),
+        "original_config": original.to_dict(),
+        "plan": plan.to_header(),
+    }
+
+
+def check_resume(out_dir: Path, scenario: Any, plan: Plan, function: str) -> Snapshot:
+    """Validate that `out_dir` holds an unfinished sweep of this scenario; return its snapshot."""
+    from lambdabench.sweep.snapshot import read_snapshot
+
+    results = read_results(out_dir)
+    header = results.header
+    theirs = dict(header.get("scenario") or {})
+    ours = scenario.to_dict()
+    for d in (theirs, ours):
+        d.pop("path", None)
+    if json.loads(json.dumps(ours, default=str)) != json.loads(json.dumps(theirs, default=str)):
+        raise UsageError(
+            f"{out_dir}: that sweep ran a different scenario than {scenario.path}",
+            "resume with the same scenario file (unchanged), or start a new sweep with --out",
+        )
+    if header.get("plan", {}).get("total_invocations") != plan.total_invocations:
+        raise UsageError(f"{out_dir}: the plan differs from the one in results.jsonl",
+                         "resume with the same scenario file and options")
+    if any(e.get("event") == "completed" for e in results.events):
+        raise UsageError(f"{out_dir}: that sweep is already complete",
+                         f"run `lambdabench report {out_dir}` to re-render it")
+    snapshot = read_snapshot(out_dir)
+    if snapshot.function_name != function and snapshot.function_arn != function:
+        raise UsageError(f"{out_dir}: that sweep ran on {snapshot.function_name!r}, not {function!r}",
+                         "resume against the same function")
+    return snapshot
+
+
+__all__ = [
+    "Driver",
+    "PayloadSet",
+    "Prepared",
+    "SweepOutcome",
+    "build_header",
+    "changes_summary",
+    "check_resume",
+    "prepare",
+    "run_released",
+]

@@ -1,0 +1,398 @@
+"""Snapshot, restore and compare the configuration a sweep may touch.
+
+The sweep changes exactly five things of a function: memory, timeout, environment (the cold-start
+nonce), ephemeral storage and architecture (the last only when the scenario lists architectures;
+architecture lives in the code configuration, so it is changed and restored with UpdateFunctionCode
+and the function's own code). Everything else is never sent, so it cannot change.
+
+`original_config.json` in the output folder holds the snapshot plus where the function lives (target
+kind, region, profile, endpoint) so `lambdabench restore DIR` can put it back after a kill -9. It is
+written (atomically) before the first change.
+
+The two mutation primitives (`update_configuration`, `update_architecture`) live here because both the
+driver (per grid point) and restore use them; nothing else in lambdabench changes a function.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import botocore.exceptions
+
+from lambdabench.errors import RunError, UsageError
+from lambdabench.sweep.clients import Clients, TargetInfo, call, error_code, translate
+
+SNAPSHOT_FILE = "original_config.json"
+CODE_FILE = "original_code.zip"
+SNAPSHOT_FORMAT_VERSION = 1
+# The environment variable that forces a cold start; removed again by restore.
+NONCE_VARIABLE = "LAMBDABENCH_NONCE"
+# ResourceConflictException: an update is still in progress. Wait and retry the control-plane call,
+# a bounded number of times (AWS updates take seconds; 60 attempts with backoff cover minutes).
+CONFLICT_ATTEMPTS = 60
+
+
+@dataclass(frozen=True)
+class FunctionConfig:
+    """The part of a function's configuration the sweep may change."""
+
+    memory_mb: int
+    timeout_s: int
+    architecture: str
+    environment: tuple[tuple[str, str], ...]  # sorted (name, value) pairs
+    ephemeral_storage_mb: int
+
+    @property
+    def env(self) -> dict[str, str]:
+        return dict(self.environment)
+
+    @classmethod
+    def from_api(cls, configuration: dict[str, Any]) -> "FunctionConfig":
+        variables = (configuration.get("Environment") or {}).get("Variables") or {}
+        return cls(
+            memory_mb=int(configuration.get("MemorySize", 128)),
+            timeout_s=int(configuration.get("Timeout", 3)),
+            architecture=(configuration.get("Architectures") or ["x86_64"])[0],
+            environment=tuple(sorted(variables.items())),
+            ephemeral_storage_mb=int((configuration.get("EphemeralStorage") or {}).get("Size", 512)),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "memory_mb": self.memory_mb,
+            "timeout_s": self.timeout_s,
+            "architecture": self.architecture,
+            "environment": self.env,
+            "ephemeral_storage_mb": self.ephemeral_storage_mb,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "FunctionConfig":
+        return cls(
+            memory_mb=int(data["memory_mb"]),
+            timeout_s=int(data["timeout_s"]),
+            architecture=str(data["architecture"]),
+            environment=tuple(sorted((str(k), str(v)) for k, v in (data.get("environment") or {}).items())),
+            ephemeral_storage_mb=int(data["ephemeral_storage_mb"]),
+        )
+
+
+def differences(expected: FunctionConfig, actual: FunctionConfig) -> list[str]:
+    """Human-readable lines, one per field that differs (empty: identical)."""
+    lines = []
+    for name in ("memory_mb", "timeout_s", "architecture", "ephemeral_storage_mb"):
+        want, got = getattr(expected, name), getattr(actual, name)
+        if want != got:
+            lines.append(f"{name}: expected {want}, found {got}")
+    want_env, got_env = expected.env, actual.env
+    for key in sorted(set(want_env) | set(got_env)):
+        if key not in got_env:
+            lines.append(f"environment: {key} missing (expected {want_env[key]!r})")
+        elif key not in want_env:
+            lines.append(f"environment: {key}={got_env[key]!r} should not be set")
+        elif want_env[key] != got_env[key]:
+            lines.append(f"environment: {key} expected {want_env[key]!r}, found {got_env[key]!r}")
+    return lines
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The function as the sweep found it, and where it lives."""
+
+    target: TargetInfo
+    function_name: str  # as the user gave it (name or ARN); used for every call
+    function_arn: str
+    config: FunctionConfig
+    package_type: str = "Zip"
+    image_uri: str | None = None
+    code_sha256: str | None = None
+    code_file: str | None = None  # saved code zip (in the output folder) for an architecture restore
+    versions: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    taken_at: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": SNAPSHOT_FORMAT_VERSION,
+            "target": self.target.to_dict(),
+            "function_name": self.function_name,
+            "function_arn": self.function_arn,
+            "config": self.config.to_dict(),
+            "package_type": self.package_type,
+            "image_uri": self.image_uri,
+            "code_sha256": self.code_sha256,
+            "code_file": self.code_file,
+            "versions": list(self.versions),
+            "aliases": list(self.aliases),
+            "taken_at": self.taken_at,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Snapshot":
+        t = data["target"]
+        return cls(
+            target=TargetInfo(kind=t["kind"], region=t["region"], profile=t.get("profile"),
+                              endpoint_url=t.get("endpoint_url")),
+            function_name=data["function_name"],
+            function_arn=data.get("function_arn") or data["function_name"],
+            config=FunctionConfig.from_dict(data["config"]),
+            package_type=data.get("package_type") or "Zip",
+            image_uri=data.get("image_uri"),
+            code_sha256=data.get("code_sha256"),
+            code_file=data.get("code_file"),
+            versions=tuple(data.get("versions") or ()),
+            aliases=tuple(data.get("aliases") or ()),
+            taken_at=data.get("taken_at") or "",
+        )
+
+    def write(self, out_dir: Path) -> Path:
+        """Write original_config.json atomically (temp file, fsync, rename)."""
+        path = Path(out_dir) / SNAPSHOT_FILE
+        tmp = path.with_suffix(".json.tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(self.to_dict(), f, indent=2, sort_keys=True)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        return path
+
+
+def read_snapshot(out_dir: Path) -> Snapshot:
+    path = Path(out_dir) / SNAPSHOT_FILE
+    if not path.exists():
+        raise UsageError(
+            f"{path}: no snapshot here",
+            "pass the output folder of a sweep (it holds original_config.json)",
+        )
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Snapshot.from_dict(data)
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise UsageError(f"{path}: not a lambdabench snapshot ({exc})", "the file was edited or damaged") from exc
+
+
+def take_snapshot(clients: Clients, function: str, *, taken_at: str = "") -> Snapshot:
+    """Read the function (raises UsageError if it does not exist) and its versions and aliases."""
+    response = call(clients.control.get_function, FunctionName=function, function=function,
+                    action="reading the function")
+    configuration = response["Configuration"]
+    versions = _list_all(clients.control.list_versions_by_function, "Versions", FunctionName=function)
+    aliases = _list_all(clients.control.list_aliases, "Aliases", FunctionName=function)
+    return Snapshot(
+        target=clients.target,
+        function_name=function,
+        function_arn=configuration.get("FunctionArn", function),
+        config=FunctionConfig.from_api(configuration),
+        package_type=configuration.get("PackageType") or "Zip",
+        image_uri=(response.get("Code") or {}).get("ImageUri"),
+        code_sha256=configuration.get("CodeSha256"),
+        versions=tuple(v["Version"] for v in versions if v.get("Version") != "$LATEST"),
+        aliases=tuple(a["Name"] for a in aliases),
+        taken_at=taken_at,
+    )
+
+
+def _list_all(operation: Callable[..., dict], key: str, **kwargs: Any) -> list[dict]:
+    items: list[dict] = []
+    marker = None
+    while True:
+        page = call(operation, function=kwargs.get("FunctionName"), action="listing versions/aliases",
+                    **kwargs, **({"Marker": marker} if marker else {}))
+        items.extend(page.get(key) or [])
+        marker = page.get("NextMarker")
+        if not marker:
+            return items
+
+
+def read_config(clients: Clients, function: str) -> FunctionConfig:
+    response = call(clients.control.get_function_configuration, FunctionName=function, function=function,
+                    action="reading the configuration back")
+    return FunctionConfig.from_api(response)
+
+
+def download_code(clients: Clients, function: str) -> bytes:
+    """The function's deployment package (needed to switch architectures, which UpdateFunctionCode does)."""
+    response = call(clients.control.get_function, FunctionName=function, function=function)
+    location = (response.get("Code") or {}).get("Location")
+    if not location:
+        raise UsageError(
+            f"cannot read the code of {function!r}: GetFunction returned no Code.Location",
+            "remove [sweep] architectures from the scenario to sweep memory and timeout only",
+        )
+    try:
+        with urllib.request.urlopen(location, timeout=60) as reply:  # noqa: S310 (AWS presigned URL)
+            return reply.read()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot download the code of {function!r} to switch architectures: {exc}",
+            "remove [sweep] architectures from the scenario, or run where the code URL is reachable",
+        ) from exc
+
+
+def _with_conflict_retry(operation: Callable[..., Any], sleep: Callable[[float], None], function: str,
+                         action: str, **kwargs: Any) -> Any:
+    """Call a control-plane mutation; on ResourceConflictException (an update in progress) wait and retry."""
+    delay = 0.1
+    for attempt in range(CONFLICT_ATTEMPTS):
+        try:
+            return operation(**kwargs)
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) != "ResourceConflictException" or attempt == CONFLICT_ATTEMPTS - 1:
+                raise translate(exc, function=function, action=action) from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise translate(exc, function=function, action=action) from exc
+        sleep(delay)
+        delay = min(delay * 2, 5.0)
+    raise AssertionError("unreachable")
+
+
+def wait_updated(clients: Clients, function: str, *, delay_s: float = 1.0, max_wait_s: float = 300.0) -> None:
+    """Block until LastUpdateStatus is Successful (waiter function_updated_v2)."""
+    waiter = clients.control.get_waiter("function_updated_v2")
+    attempts = max(1, int(max_wait_s / max(delay_s, 0.01)))
+    try:
+        waiter.wait(FunctionName=function, WaiterConfig={"Delay": delay_s, "MaxAttempts": attempts})
+    except (botocore.exceptions.WaiterError, botocore.exceptions.ClientError,
+            botocore.exceptions.BotoCoreError) as exc:
+        raise translate(exc, function=function, action="waiting for the update") from exc
+
+
+def update_configuration(
+    clients: Clients,
+    function: str,
+    *,
+    memory_mb: int,
+    timeout_s: int,
+    environment: dict[str, str],
+    ephemeral_storage_mb: int,
+    sleep: Callable[[float], None] = time.sleep,
+    wait_delay_s: float = 1.0,
+) -> None:
+    """Set the four configuration fields, then wait until the update is done."""
+    _with_conflict_retry(
+        clients.control.update_function_configuration,
+        sleep,
+        function,
+        "updating the configuration",
+        FunctionName=function,
+        MemorySize=memory_mb,
+        Timeout=timeout_s,
+        Environment={"Variables": dict(environment)},
+        EphemeralStorage={"Size": ephemeral_storage_mb},
+    )
+    wait_updated(clients, function, delay_s=wait_delay_s)
+
+
+def update_architecture(
+    clients: Clients,
+    function: str,
+    architecture: str,
+    *,
+    code_zip: bytes | None,
+    image_uri: str | None,
+    sleep: Callable[[float], None] = time.sleep,
+    wait_delay_s: float = 1.0,
+) -> None:
+    """Switch the architecture: UpdateFunctionCode with the same code (zip bytes or image URI)."""
+    kwargs: dict[str, Any] = {"FunctionName": function, "Architectures": [architecture]}
+    if image_uri:
+        kwargs["ImageUri"] = image_uri
+    elif code_zip is not None:
+        kwargs["ZipFile"] = code_zip
+    else:
+        raise RunError(
+            f"cannot change the architecture of {function!r}: its code is not available",
+            "restore the architecture by redeploying the function's code",
+        )
+    _with_conflict_retry(clients.control.update_function_code, sleep, function, "switching the architecture",
+                         **kwargs)
+    wait_updated(clients, function, delay_s=wait_delay_s)
+
+
+@dataclass(frozen=True)
+class RestoreOutcome:
+    """What restore did: `differences` is empty when the read-back equals the snapshot."""
+
+    function_name: str
+    restored: FunctionConfig
+    found: FunctionConfig
+    differences: tuple[str, ...]
+    duration_ms: float
+    changed: bool  # an update was sent (False when the function already matched)
+    new_versions: tuple[str, ...] = field(default=())
+    new_aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def restore(
+    clients: Clients,
+    snapshot: Snapshot,
+    *,
+    code_zip: bytes | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.perf_counter,
+    wait_delay_s: float = 1.0,
+) -> RestoreOutcome:
+    """Put the snapshot's configuration back, read it back and compare.
+
+    Does not raise for a difference that remains: the outcome lists it (the caller decides the exit
+    status and prints the fix). Raises for AWS errors (function gone, credentials).
+    """
+    start = clock()
+    function = snapshot.function_name
+    original = snapshot.config
+    before = read_config(clients, function)
+    changed = False
+    if before.architecture != original.architecture:
+        update_architecture(clients, function, original.architecture, code_zip=code_zip,
+                            image_uri=snapshot.image_uri, sleep=sleep, wait_delay_s=wait_delay_s)
+        changed = True
+    if differences(original, read_config(clients, function)):
+        update_configuration(
+            clients,
+            function,
+            memory_mb=original.memory_mb,
+            timeout_s=original.timeout_s,
+            environment=original.env,
+            ephemeral_storage_mb=original.ephemeral_storage_mb,
+            sleep=sleep,
+            wait_delay_s=wait_delay_s,
+        )
+        changed = True
+    found = read_config(clients, function)
+    after = take_snapshot(clients, function)
+    return RestoreOutcome(
+        function_name=function,
+        restored=original,
+        found=found,
+        differences=tuple(differences(original, found)),
+        duration_ms=(clock() - start) * 1000.0,
+        changed=changed,
+        new_versions=tuple(v for v in after.versions if v not in snapshot.versions),
+        new_aliases=tuple(a for a in after.aliases if a not in snapshot.aliases),
+    )
+
+
+def fix_hint(outcome: RestoreOutcome) -> str:
+    """An AWS CLI command that sets what restore could not."""
+    o = outcome.restored
+    env = json.dumps({"Variables": o.env}, separators=(",", ":"))
+    parts = [
+        f"aws lambda update-function-configuration --function-name {outcome.function_name}",
+        f"--memory-size {o.memory_mb} --timeout {o.timeout_s}",
+        f"--ephemeral-storage Size={o.ephemeral_storage_mb} --environment '{env}'",
+    ]
+    hint = " ".join(parts)
+    if outcome.found.architecture != o.architecture:
+        hint += f"; then redeploy the code with --architectures {o.architecture}"
+    return hint

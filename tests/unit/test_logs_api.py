@@ -109,3 +109,16 @@ def test_describe_log_groups_pattern_is_a_substring_search():
     assert [g["logGroupName"] for g in body["logGroups"]] == ["/aws/lambda/alpha", "/other/alphabet"]
     status, body = call(s, "DescribeLogGroups", {"logGroupNamePattern": "alpha", "logGroupNamePrefix": "/aws"})
     assert body["__type"] == "InvalidParameterException"
+
+
+def test_describe_log_groups_by_identifiers_and_class():
+    s = store()
+    for name in ("/aws/lambda/alpha", "/aws/lambda/beta"):
+        s.create_log_group(name)
+    arn = "arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/beta"
+    status, body = call(s, "DescribeLogGroups", {"logGroupIdentifiers": [arn, "/aws/lambda/none"]})
+    assert [g["logGroupName"] for g in body["logGroups"]] == ["/aws/lambda/beta"]
+    status, body = call(s, "DescribeLogGroups", {"logGroupClass": "INFREQUENT_ACCESS"})
+    assert body["logGroups"] == []
+    status, body = call(s, "DescribeLogGroups", {"logGroupClass": "STANDARD"})
+    assert len(body["logGroups"]) == 2

@@ -167,6 +167,19 @@ def test_page_holds_at_most_one_megabyte(store):
     assert len(page["events"]) == 2 and "nextToken" in page
 
 
+def test_an_event_near_the_size_maximum_still_comes_back_alone(store):
+    huge = "y" * 1_048_576  # PutLogEvents' largest event: with its 26 bytes it exceeds a 1 MB page
+    store.put_log_events(GROUP, STREAM, [(1, huge), (2, "small")])
+    first = store.get_log_events(GROUP, STREAM, start_from_head=True)
+    assert [len(m) for m in messages(first)] == [1_048_576]
+    assert messages(store.get_log_events(GROUP, STREAM, next_token=first["nextForwardToken"])) == ["small"]
+    page = store.filter_log_events(GROUP)
+    assert [len(m) for m in messages(page)] == [1_048_576]
+    assert messages(store.filter_log_events(GROUP, next_token=page["nextToken"])) == ["small"]
+    latest = store.get_log_events(GROUP, STREAM, limit=2)
+    assert messages(latest) == ["small"]  # backward from the end: the huge one would overflow the page
+
+
 def test_filter_interleaves_streams_by_timestamp_with_stream_names_and_event_ids(store, clock):
     store.put_log_events(GROUP, "a", [(10, "a10"), (30, "a30")])
     store.put_log_events(GROUP, "b", [(20, "b20"), (40, "b40")])

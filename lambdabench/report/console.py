@@ -1,0 +1,208 @@
+"""Console tables: the sweep summary and the comparison of two sweeps, as plain text.
+
+In the style of hyperfine and pyperf: one block per configuration, every statistic with its
+spread or interval in one unit, then the recommendation and the warnings. Plain text (no
+colour codes), so the same string works in a terminal, a log file and a CI job. Nothing is
+computed here; every number comes from the analysis records.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lambdabench.analysis.compare import Comparison, MetricChange
+    from lambdabench.analysis.model import Analysis, Interval, ScenarioStats
+
+
+def render_summary(analysis: "Analysis") -> str:
+    lines: list[str] = []
+    header = analysis.header
+    name = header.get("function_name") or "function"
+    lines.append(
+        f"lambdabench: {name} on {header.get('target', '?')} ({header.get('region', '?')}), "
+        f"{len(analysis.configs)} configurations measured"
+    )
+    lines.append("")
+    for c in analysis.configs:
+        flag = "" if c.recommendable else f"  [not recommended: {c.not_recommended_reason}]"
+        lines.append(f"{c.config.label}{flag}")
+        for scenario, s in c.scenarios.items():
+            lines.extend(_scenario_block(scenario, s))
+        cost_line = f"  Cost per 1M:        {_usd(c.cost_per_million_usd)}"
+        if c.cost_per_million_ci is not None:
+            cost_line += f"  [{_usd(c.cost_per_million_ci.low)} … {_usd(c.cost_per_million_ci.high)}]"
+        cost_line += f"  ({c.latency_scenario})"
+        lines.append(cost_line)
+        if c.blended_cost_per_million_usd is not None and c.cold_share is not None:
+            lines.append(
+                f"  Blended per 1M:     {_usd(c.blended_cost_per_million_usd)} at {c.cold_share:.1%} cold starts"
+            )
+        if c.max_memory_used_mb is not None:
+            lines.append(f"  Max memory used:    {c.max_memory_used_mb} MB of {c.config.memory_mb} MB")
+        lines.append("")
+    if analysis.missing:
+        lines.append("Missing (partial sweep): " + ", ".join(k.label for k in analysis.missing))
+        lines.append("")
+    if analysis.pareto:
+        lines.append("Pareto frontier (cost vs latency, cheapest first): " + ", ".join(f"{k.memory_mb} MB" for k in analysis.pareto))
+        lines.append("")
+    r = analysis.recommendation
+    if r is None:
+        lines.append("Recommendation: none (see warnings)")
+    else:
+        lines.append(f"Recommendation ({r.strategy}): {r.config.memory_mb} MB, timeout {r.timeout_s} s, {r.config.architecture}")
+        lines.append(f"  p50 {_ms_ci(r.p50_ms, r.p50_ci)}   p95 {_ms_ci(r.p95_ms, r.p95_ci)}")
+        lines.append(f"  cost {_usd(r.cost_per_million_usd)} per 1M invocations (request fee included)")
+        lines.append(f"  {r.reason}")
+        lines.append(f"  {r.confidence}")
+        if r.indistinguishable_from:
+            lines.append("  Indistinguishable from: " + ", ".join(k.label for k in r.indistinguishable_from))
+        if r.savings_note:
+            text = r.savings_note
+            if r.savings_fraction is not None:
+                text += f" ({r.savings_fraction:+.1%})"
+            lines.append(f"  Savings: {text}")
+        lines.append(f"  Timeout: {r.timeout_reason}")
+    if analysis.warnings:
+        lines.append("")
+        lines.append(f"Warnings ({len(analysis.warnings)}):")
+        for w in analysis.warnings:
+            lines.append(f"  [{w.kind}] {w.message}")
+            lines.append(f"      fix: {w.remedy}")
+    return "\n".join(lines) + "\n"
+
+
+def _scenario_block(scenario: str, s: "ScenarioStats") -> list[str]:
+    counts = ", ".join(f"{v} {k}" for k, v in s.counts.items() if v)
+    excluded = []
+    if s.excluded_warmup:
+        excluded.append(f"{s.excluded_warmup} warm-up")
+    if s.excluded_mismatch:
+        excluded.append(f"{s.excluded_mismatch} state mismatch")
+    tail = f"; excluded {', '.join(excluded)}" if excluded else ""
+    out = [f"  {scenario:<6} ({counts or 'no samples'}{tail})"]
+    # One unit for the whole block (hyperfine's habit): seconds once anything reaches 10 s.
+    dists = [d for d in (s.duration_ms, s.init_duration_ms, s.billed_duration_ms, s.client_ms) if d is not None]
+    u = _Unit.for_max(max((d.max for d in dists), default=0.0))
+    d = s.duration_ms
+    if d is not None:
+        out.append(
+            f"    Duration (mean ± σ): {u(d.mean)} ± {u(d.std)}  [{u.bare(d.mean_ci.low)} … "
+            f"{u(d.mean_ci.high)}]  CV {d.cv * 100:.1f}%  n={d.n}"
+        )
+        out.append(f"    p50 / p95 / p99:    {u.ci(d.p50, d.p50_ci)} / {u.ci(d.p95, d.p95_ci)} / {u(d.p99)}")
+        out.append(f"    Range (min … max):  {u.bare(d.min)} … {u(d.max)}")
+    if s.init_duration_ms is not None:
+        i = s.init_duration_ms
+        out.append(f"    Init (mean ± σ):    {u(i.mean)} ± {u(i.std)}   p50 {u.ci(i.p50, i.p50_ci)}  (n={i.n})")
+    if s.billed_duration_ms is not None:
+        b = s.billed_duration_ms
+        out.append(f"    Billed (mean ± σ):  {u(b.mean)} ± {u(b.std)}")
+    if s.client_ms is not None:
+        cl = s.client_ms
+        out.append(f"    Round trip p50:     {u(cl.p50)}   p95 {u(cl.p95)}")
+    return out
+
+
+class _Unit:
+    """Formats milliseconds in one unit: ms, or s for blocks with values of 10 s and more."""
+
+    def __init__(self, name: str, per_ms: float, digits: int):
+        self.name, self.per_ms, self.digits = name, per_ms, digits
+
+    @classmethod
+    def for_max(cls, max_ms: float) -> "_Unit":
+        return cls("s", 1000.0, 3) if max_ms >= 10_000 else cls("ms", 1.0, 1)
+
+    def bare(self, value_ms: float | None) -> str:
+        if value_ms is None or not math.isfinite(value_ms):
+            return "–"
+        return f"{value_ms / self.per_ms:.{self.digits}f}"
+
+    def __call__(self, value_ms: float | None) -> str:
+        text = self.bare(value_ms)
+        return text if text == "–" else f"{text} {self.name}"
+
+    def ci(self, value_ms: float | None, ci: "Interval | None") -> str:
+        if value_ms is None or ci is None:
+            return self(value_ms)
+        return f"{self(value_ms)} [{self.bare(ci.low)} … {self.bare(ci.high)}]"
+
+
+def _ms(value: float | None) -> str:
+    return _Unit.for_max(value or 0.0)(value)
+
+
+def _ms_ci(value: float | None, ci: "Interval | None") -> str:
+    return _Unit.for_max(value or 0.0).ci(value, ci)
+
+
+def _usd(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"${value:.4f}"
+
+
+# --- compare -------------------------------------------------------------------------
+
+
+def render_compare(comparison: "Comparison") -> str:
+    lines = [f"Comparing {comparison.new_path} (new) against {comparison.base_path} (base)"]
+    lines.append(f"Significance: {comparison.test}")
+    if comparison.limits:
+        lines.append("Limits: " + ", ".join(f"{m} +{v * 100:g}%" for m, v in comparison.limits.items()))
+    lines.append("")
+    for row in comparison.rows:
+        lines.append(f"{row.config.label}  ({row.scenario}, n = {row.n_base} → {row.n_new})")
+        for change in row.changes:
+            lines.append("  " + _change_text(change))
+        lines.append("")
+    for title, keys in (("Only in base", comparison.only_base), ("Only in new", comparison.only_new)):
+        if keys:
+            lines.append(f"{title}: " + ", ".join(k.label for k in keys))
+    if comparison.failed:
+        lines.append(f"FAILED: {len(comparison.regressions)} significant regression(s) beyond the limits")
+    else:
+        lines.append("OK: no significant regression beyond the limits")
+    return "\n".join(lines) + "\n"
+
+
+def _change_text(c: "MetricChange") -> str:
+    if c.unit == "ms":
+        values = f"{c.base:.1f} ms → {c.new:.1f} ms"
+    else:
+        values = f"${c.base:.4f} → ${c.new:.4f} per 1M"
+    limit = f", limit +{c.limit * 100:g}%" if c.limit is not None else ""
+    return f"{c.metric:<5} {values}   × {c.ratio:.3f} [{c.ci.low:.3f} … {c.ci.high:.3f}]   {c.verdict}{limit}"
+
+
+def render_compare_markdown(comparison: "Comparison") -> str:
+    lines = [
+        "| configuration | scenario | metric | base | new | ratio [95% CI] | verdict |",
+        "|---|---|---|---:|---:|---|---|",
+    ]
+    for row in comparison.rows:
+        for c in row.changes:
+            if c.unit == "ms":
+                base, new = f"{c.base:.1f} ms", f"{c.new:.1f} ms"
+            else:
+                base, new = f"${c.base:.4f}/1M", f"${c.new:.4f}/1M"
+            verdict = f"**{c.verdict}**" if c.regression else c.verdict
+            lines.append(
+                f"| {row.config.label} | {row.scenario} | {c.metric} | {base} | {new} | "
+                f"{c.ratio:.3f} [{c.ci.low:.3f}, {c.ci.high:.3f}] | {verdict} |"
+            )
+    lines.append("")
+    lines.append(f"Significance: {comparison.test}.")
+    if comparison.limits:
+        lines.append("Limits: " + ", ".join(f"{m} +{v * 100:g}%" for m, v in comparison.limits.items()) + ".")
+    for title, keys in (("Only in base", comparison.only_base), ("Only in new", comparison.only_new)):
+        if keys:
+            lines.append(f"{title}: " + ", ".join(k.label for k in keys) + ".")
+    lines.append(
+        f"**Result: {'FAILED' if comparison.failed else 'OK'}** — "
+        f"{len(comparison.regressions)} significant regression(s) beyond the limits."
+    )
+    return "\n".join(lines) + "\n"

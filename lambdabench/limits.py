@@ -49,6 +49,14 @@ PAYLOAD_ASYNC_MAX_BYTES = 1024 * 1024
 # that invocation's log, for synchronous invocations only.
 LOG_RESULT_TAIL_BYTES = 4 * 1024
 
+# --- Deployment package and environment variables ---------------------------------------------
+# AWS docs "Lambda quotas" (.../gettingstarted-limits.html), checked 2025: a .zip uploaded directly
+# is at most 50 MB; the unzipped package (layers included) at most 250 MB = 262,144,000 bytes (the
+# figure the service's error message quotes); all environment variables together at most 4 KB.
+CODE_ZIP_MAX_BYTES = 50 * 1024 * 1024
+CODE_UNZIPPED_MAX_BYTES = 262_144_000
+ENVIRONMENT_MAX_BYTES = 4 * 1024
+
 # --- CPU model --------------------------------------------------------------------------------
 # AWS docs "Configure Lambda function memory", checked 2025: "At 1,769 MB, a function has the
 # equivalent of one vCPU (one vCPU-second of credits per second)". CPU share is proportional to

@@ -176,6 +176,7 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
     candidates = [c for c in candidates if c is not None]
     front = rec.pareto_front(candidates)
     original = _original_key(header)
+    stand_in = _original_stand_in(configs, original)
     outcome = rec.pick(
         candidates,
         settings.strategy,
@@ -185,7 +186,7 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
     recommendation = None
     if outcome is not None:
         qualified = sum(1 for c in candidates if c.recommendable)
-        recommendation = _recommendation(outcome, configs, original, slowest, settings, qualified)
+        recommendation = _recommendation(outcome, configs, original, stand_in, slowest, settings, qualified)
     missing = _missing(header, results.events, by_config)
     warnings = collect_warnings(
         header=header,
@@ -206,6 +207,7 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
         recommendation=recommendation,
         original=original,
         warnings=warnings,
+        original_measured_as=stand_in.config if stand_in else None,
         invocations=results.invocations,
     )
 
@@ -439,10 +441,31 @@ def _candidate(
     )
 
 
+def _original_stand_in(configs: tuple[ConfigSummary, ...], original: ConfigKey | None) -> ConfigSummary | None:
+    """The measured configuration that stands for the original one, if any.
+
+    Timeout does not change the price or speed of an invocation that finishes, so a measured
+    configuration at the original memory and architecture (the original timeout preferred)
+    represents the original configuration.
+    """
+    if original is None:
+        return None
+    same = [
+        c
+        for c in configs
+        if c.config.memory_mb == original.memory_mb
+        and c.config.architecture == original.architecture
+        and c.cost_per_million_usd is not None
+    ]
+    same.sort(key=lambda c: (c.config.timeout_s != original.timeout_s, c.config))
+    return same[0] if same else None
+
+
 def _recommendation(
     outcome: rec.Pick,
     configs: tuple[ConfigSummary, ...],
     original: ConfigKey | None,
+    stand_in: ConfigSummary | None,
     slowest: dict[tuple[int, str], float],
     settings: Settings,
     qualified: int,
@@ -456,21 +479,8 @@ def _recommendation(
     timeout_s = advice.timeout_s if advice else key.timeout_s
     timeout_reason = advice.reason if advice else "no invocation was observed; the configured timeout is kept"
 
-    original_cost = None
     original_label = original.label if original else None
-    if original is not None:
-        same = [
-            c
-            for c in configs
-            if c.config.memory_mb == original.memory_mb
-            and c.config.architecture == original.architecture
-            and c.cost_per_million_usd is not None
-        ]
-        same.sort(key=lambda c: (c.config.timeout_s != original.timeout_s, c.config))
-        if same:
-            # Timeout does not change the price of an invocation, so any measured timeout at
-            # the original memory and architecture prices the original configuration.
-            original_cost = _ranking_cost(same[0], settings)
+    original_cost = _ranking_cost(stand_in, settings) if stand_in is not None else None
     saved = rec.savings(original_cost, winner.cost, original_label)
 
     latency_name = _percentile_name(settings.ranking_percentile)

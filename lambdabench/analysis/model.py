@@ -153,6 +153,9 @@ class Analysis:
     original: ConfigKey | None  # the function's configuration before the sweep
     warnings: tuple[Warning, ...]
     invocations: pd.DataFrame = field(repr=False)  # every record, for distribution charts
+    # The measured configuration that stands for `original` (same memory and architecture;
+    # timeout does not change what a finished invocation costs), or None if none was measured.
+    original_measured_as: ConfigKey | None = None
 
     def config(self, key: ConfigKey) -> ConfigSummary | None:
         return next((c for c in self.configs if c.config == key), None)

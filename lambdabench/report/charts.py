@@ -256,7 +256,8 @@ def _cost_vs_latency(analysis: Analysis, name: str, vary: _Vary) -> tuple[Figure
         # Drawn under the point (zorder) so the p95 marker and its interval stay visible.
         ax.plot(rec_summary.p95_ms, rec_summary.cost_per_million_usd, marker="*", ms=22,
                 color=OKABE_ITO["orange"], mec="black", mew=0.8, ls="none", zorder=2.5)
-    orig_summary = analysis.config(analysis.original) if analysis.original else None
+    stand_in = analysis.original_measured_as
+    orig_summary = analysis.config(stand_in) if stand_in else None
     if orig_summary is not None and orig_summary in points:
         ax.plot(orig_summary.p95_ms, orig_summary.cost_per_million_usd, marker="o", ms=15, mfc="none",
                 mec=OKABE_ITO["reddish_purple"], mew=2.0, ls="none", zorder=4)
@@ -285,7 +286,7 @@ def _cost_vs_latency(analysis: Analysis, name: str, vary: _Vary) -> tuple[Figure
                               label=f"recommended: {config_label(rec, vary)}"))
     if orig_summary is not None and orig_summary in points:
         handles.append(Line2D([], [], marker="o", ms=10, mfc="none", mec=OKABE_ITO["reddish_purple"], mew=2,
-                              ls="none", label=f"current: {config_label(analysis.original, vary)}"))
+                              ls="none", label=_current_label(analysis, vary)))
     elif analysis.original is not None:
         handles.append(Line2D([], [], ls="none", label=f"current ({analysis.original.label}): not measured"))
     ax.legend(handles=handles, fontsize=8, loc="best", framealpha=0.9)
@@ -853,3 +854,12 @@ def expected_size_px(file_name: str) -> tuple[int, int]:
 
 __all__ = ["CHART_FILES", "Chart", "DPI", "OKABE_ITO", "STATUS_COLOURS", "draw_charts", "expected_size_px",
            "config_label", "fmt_ms", "fmt_usd", "varying_dimensions"]
+
+
+def _current_label(analysis: Analysis, vary) -> str:
+    """Legend text for the original configuration, saying which measurement stands for it."""
+    label = f"current: {config_label(analysis.original, vary)}"
+    if analysis.original_measured_as != analysis.original:
+        label = (f"current: {analysis.original.label} "
+                 f"(measured as {analysis.original_measured_as.label})")
+    return label

@@ -179,6 +179,20 @@ def test_savings_say_so_when_the_original_was_not_measured(tmp_path):
     assert "3008 MB / 3 s / x86_64" in r.savings_note and "not measured" in r.savings_note
 
 
+def test_original_at_another_timeout_is_priced_by_the_measurement_at_its_memory(tmp_path):
+    a = analyze(write(tmp_path, fixed_records(), original_config={"memory_mb": 128, "timeout_s": 60, "architecture": "x86_64"}))
+    assert a.original == ConfigKey(128, 60)
+    assert a.original_measured_as == ConfigKey(128, 3)
+    orig = a.config(ConfigKey(128, 3)).cost_per_million_usd
+    r = a.recommendation
+    assert r.savings_per_million_usd == pytest.approx(orig - r.cost_per_million_usd, rel=1e-12)
+
+
+def test_original_memory_not_swept_has_no_stand_in(tmp_path):
+    a = analyze(write(tmp_path, fixed_records(), original_config={"memory_mb": 3008, "timeout_s": 3, "architecture": "x86_64"}))
+    assert a.original_measured_as is None
+
+
 def test_partial_sweep_lists_missing_configurations(tmp_path):
     path = synthetic.write_sweep(tmp_path, memory_mb=(128, 256, 512), cold=2, warm=4, warmup=1, stop_after=9)
     a = analyze(read_results(path))

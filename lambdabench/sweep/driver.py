@@ -807,17 +807,10 @@ def build_header(*, scenario: Any, plan: Plan, target: str, endpoint_url: str | 
     scenario_dict = scenario.to_dict()
     scenario_dict.setdefault("name", scenario.name)
     scenario_dict.setdefault("path", str(scenario.path))
-    r = scenario.recommend
     return {
         "tool_version": __version__,
         "scenario": scenario_dict,
-        "recommend": {
-            "strategy": r.strategy,
-            "balanced_weight": r.balanced_weight,
-            "p95_slo_ms": r.p95_slo_ms,
-            "cold_share": r.cold_share,
-            "percentile": r.percentile,
-        },
+        "recommend": scenario_dict["recommend"],
         "target": target,
         "endpoint_url": endpoint_url,
         "region": region,

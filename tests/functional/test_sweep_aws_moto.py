@@ -17,7 +17,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from lambdabench.results import INVOCATION_FIELDS, read_results
 from lambdabench.scenario import load_scenario
@@ -26,15 +25,6 @@ from lambdabench.sweep.snapshot import NONCE_VARIABLE, FunctionConfig, differenc
 
 ROOT = Path(__file__).resolve().parents[2]
 CREDS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-
-
-@pytest.fixture(scope="module")
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 @pytest.fixture()

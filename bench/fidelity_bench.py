@@ -196,44 +196,56 @@ def load() -> str:
 
 
 def sizes_table(via: str, mechanisms: list[str], sizes: list[int], repeat: int) -> dict:
+    """Throttled Duration against the model base x 1769/m, the base measured beside each sample.
+
+    This host's CPU speed drifts by 10-40% between minutes (a shared VM), so a base measured
+    once at the start mixes that drift into the error. Each throttled invoke is therefore paired
+    with an unthrottled invoke of the same work just before it, and the error is the median over
+    pairs of measured / (paired base x 1769/m) - 1.
+    """
     baseline = make_target(via, "none")
     try:
         n = calibrate(baseline, repeat)
         base_ms, base_cpu, _ = median_duration(baseline, 1769, {"kind": "loop", "n": n}, repeat)
+        print(f"\n## CPU-bound loop ({n} iterations), warm Duration, median of {repeat}")
+        print(f"baseline (cpu-limit none, {via}): {base_ms:.1f} ms  (handler CPU {base_cpu:.1f} ms); load {load()}")
+        got = base_cpu / base_ms
+        if got < 0.95:
+            # pyperf-style: say when a figure cannot be trusted, and why.
+            print(f"WARNING: the host is busy: unthrottled, the handler got only {got:.2f} of a CPU. Sizes whose "
+                  f"share exceeds that ({rs.MB_PER_VCPU * got:.0f} MB and up) measure the contention, not the "
+                  "quota; re-run on a quiet machine.", file=sys.stderr)
+        print("model = paired base x 1769/m, the base being the same work unthrottled just before each sample;")
+        print("own-CPU model = the invoke's own handler CPU time x 1769/m (what the quota meters); errors are")
+        print("medians over the pairs")
+        results = {"n": n, "base_ms": base_ms, "rows": {}}
+        for mechanism in mechanisms:
+            target = make_target(via, mechanism)
+            try:
+                print(f"\n{target.mechanism:<11} {'MB':>5} {'base ms':>8} {'model ms':>9} {'measured':>9} "
+                      f"{'error':>7} {'own-CPU error':>14}  {'min..max ms':>17}")
+                for memory_mb in sizes:
+                    share = min(memory_mb, rs.MB_PER_VCPU) / rs.MB_PER_VCPU
+                    bases, all_ms, errors, own_errors = [], [], [], []
+                    for _ in range(repeat):
+                        paired_base, _ = baseline.invoke(1769, {"kind": "loop", "n": n})
+                        duration_ms, result = target.invoke(memory_mb, {"kind": "loop", "n": n})
+                        bases.append(paired_base)
+                        all_ms.append(duration_ms)
+                        errors.append((duration_ms * share / paired_base - 1) * 100)
+                        own_errors.append((duration_ms * share / result["cpu_ms"] - 1) * 100)
+                    base = statistics.median(bases)
+                    model = base / share
+                    measured = statistics.median(all_ms)
+                    error = statistics.median(errors)
+                    own = statistics.median(own_errors)
+                    results["rows"][(target.mechanism, memory_mb)] = (model, measured, error, own)
+                    print(f"{'':<11} {memory_mb:>5} {base:>8.1f} {model:>9.1f} {measured:>9.1f} {error:>+6.1f}% "
+                          f"{own:>+13.1f}%  {min(all_ms):>7.1f}..{max(all_ms):<8.1f}")
+            finally:
+                target.close()
     finally:
         baseline.close()
-    print(f"\n## CPU-bound loop ({n} iterations), warm Duration, median of {repeat}")
-    print(f"baseline (cpu-limit none, {via}): {base_ms:.1f} ms  (handler CPU {base_cpu:.1f} ms); load {load()}")
-    got = base_cpu / base_ms
-    if got < 0.95:
-        # pyperf-style: say when a figure cannot be trusted, and why.
-        print(f"WARNING: the host is busy: unthrottled, the handler got only {got:.2f} of a CPU. Sizes whose "
-              f"share exceeds that ({rs.MB_PER_VCPU * got:.0f} MB and up) measure the contention, not the "
-              "quota; re-run on a quiet machine.", file=sys.stderr)
-    print("model = base x 1769/m; own-CPU model = the invoke's own handler CPU time x 1769/m (what the quota meters,")
-    print("free of run-to-run CPU speed noise); errors are medians over the invokes")
-    results = {"n": n, "base_ms": base_ms, "rows": {}}
-    for mechanism in mechanisms:
-        target = make_target(via, mechanism)
-        try:
-            print(f"\n{target.mechanism:<11} {'MB':>5} {'model ms':>9} {'measured':>9} {'error':>7} "
-                  f"{'own-CPU error':>14}  {'min..max ms':>17}")
-            for memory_mb in sizes:
-                share = min(memory_mb, rs.MB_PER_VCPU) / rs.MB_PER_VCPU
-                model = base_ms / share
-                all_ms, own_errors = [], []
-                for _ in range(repeat):
-                    duration_ms, result = target.invoke(memory_mb, {"kind": "loop", "n": n})
-                    all_ms.append(duration_ms)
-                    own_errors.append((duration_ms * share / result["cpu_ms"] - 1) * 100)
-                measured = statistics.median(all_ms)
-                error = (measured - model) / model * 100
-                own = statistics.median(own_errors)
-                results["rows"][(target.mechanism, memory_mb)] = (model, measured, error, own)
-                print(f"{'':<11} {memory_mb:>5} {model:>9.1f} {measured:>9.1f} {error:>+6.1f}% {own:>+13.1f}%  "
-                      f"{min(all_ms):>7.1f}..{max(all_ms):<8.1f}")
-        finally:
-            target.close()
     return results
 
 

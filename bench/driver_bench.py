@@ -4,15 +4,17 @@ A loopback HTTP server in its own process (asyncio, HTTP/1.1 keep-alive, TCP_NOD
 backlog) answers Lambda Invoke after 100 ms with a LogResult tail holding a REPORT line, like Lambda
 does. It records when each request arrived (time.perf_counter = CLOCK_MONOTONIC, shared by processes
 on Linux). The driver then releases N invokes together through its burst code path (`Driver.burst`:
-pre-started threads on a barrier, boto3 Invoke with retries off, REPORT parsing, pricing, a fsynced
-results record per invocation).
+boto3 Invoke with retries off, each call parked signed and connected at the gate, on a greenlet each
+when the greenlet package is installed, else on a thread each; REPORT parsing, pricing, a results
+record per invocation written and flushed as it completes, one fsync per wave).
 
 Figures:
 - release skew: arrival at the server minus the release instant, p50 / p99 / max;
 - driver CPU per invocation: process CPU time (user+sys) around the burst / N (the server is in
   another process, so its CPU is not counted).
 Baselines measured in the same run: the same burst with raw http.client threads (no boto3, no
-records), and a plain sequential loop of boto3 invokes (CPU per invocation without threads).
+records), the driver's burst forced onto one thread per invocation (its path without the greenlet
+package), and a plain sequential loop of boto3 invokes (CPU per invocation without threads).
 Goals (issue 5): skew p99 <= 50 ms, <= 1 ms CPU per invocation.
 
 Run: .venv/bin/python bench/driver_bench.py [--n 1000] [--sequential 30]
@@ -124,7 +126,7 @@ def pct(values: list[float], q: float) -> float:
 
 def raw_burst(port: int, n: int) -> tuple[float, float]:
     """Baseline: N raw http.client threads on one barrier. Returns (release instant, CPU s)."""
-    from lambdabench.sweep.driver import run_released
+    from lambdabench.sweep.release import run_released
 
     def task() -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -137,7 +139,7 @@ def raw_burst(port: int, n: int) -> tuple[float, float]:
     return released.release_at, cpu_s() - c0
 
 
-def driver_burst(port: int, n: int, out: Path) -> tuple[float, float, int]:
+def driver_burst(port: int, n: int, out: Path, greenlets: bool = True) -> tuple[float, float, int]:
     from lambdabench.sweep.clients import TargetInfo, make_clients
     from lambdabench.sweep.driver import Driver, PayloadSet, Prepared
     from lambdabench.sweep.plan import ConfigPoint, PlannedInvocation
@@ -159,7 +161,7 @@ def driver_burst(port: int, n: int, out: Path) -> tuple[float, float, int]:
     clients.invoke.invoke(FunctionName="bench", Payload=b"{}")
     fetch_arrivals(port)
     c0 = cpu_s()
-    released = driver.burst(invocations)
+    released = driver.burst(invocations, greenlets=greenlets)
     cpu = cpu_s() - c0
     driver.close()
     lines = (out / "results.jsonl").read_text().splitlines()
@@ -180,7 +182,7 @@ def sequential(port: int, n: int) -> float:
 def skew_line(name: str, release: float, arrivals: list[float], cpu: float, n: int) -> dict[str, float]:
     skew = [(a - release) * 1000 for a in arrivals]
     row = {"p50_ms": pct(skew, 50), "p99_ms": pct(skew, 99), "max_ms": max(skew), "cpu_ms_per_invoke": cpu * 1000 / n}
-    print(f"{name:<34} n={len(arrivals):>4}  skew p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  "
+    print(f"{name:<38} n={len(arrivals):>4}  skew p50 {row['p50_ms']:7.1f} ms  p99 {row['p99_ms']:7.1f} ms  "
           f"max {row['max_ms']:7.1f} ms  CPU {row['cpu_ms_per_invoke']:.3f} ms/invoke")
     return row
 
@@ -203,12 +205,20 @@ def main() -> None:
     try:
         release, cpu = raw_burst(port, args.n)
         raw = skew_line("baseline: raw http.client threads", release, fetch_arrivals(port), cpu, args.n)
+        try:
+            import greenlet  # noqa: F401
+            mode = "greenlets"
+        except ImportError:
+            mode = "threads"
+        with tempfile.TemporaryDirectory() as tmp:
+            release, cpu, _ = driver_burst(port, args.n, Path(tmp), greenlets=False)
+            skew_line("driver burst, threads (boto3+records)", release, fetch_arrivals(port), cpu, args.n)
         with tempfile.TemporaryDirectory() as tmp:
             release, cpu, written = driver_burst(port, args.n, Path(tmp))
-            drv = skew_line("driver burst (boto3 + records)", release, fetch_arrivals(port), cpu, args.n)
+            drv = skew_line(f"driver burst, {mode} (default)", release, fetch_arrivals(port), cpu, args.n)
         seq_cpu = sequential(port, args.sequential)
         fetch_arrivals(port)
-        print(f"{'baseline: sequential boto3 loop':<34} n={args.sequential:>4}  CPU {seq_cpu * 1000:.3f} ms/invoke")
+        print(f"{'baseline: sequential boto3 loop':<38} n={args.sequential:>4}  CPU {seq_cpu * 1000:.3f} ms/invoke")
         print(f"records written by the driver: {written} of {args.n}")
         print(f"driver vs raw threads: skew p99 {drv['p99_ms'] / max(raw['p99_ms'], 1e-9):.2f}x, "
               f"CPU {drv['cpu_ms_per_invoke'] / max(raw['cpu_ms_per_invoke'], 1e-9):.2f}x; "

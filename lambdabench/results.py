@@ -70,16 +70,23 @@ class ResultsWriter:
         if not existing:
             self._write({"type": "header", "format_version": FORMAT_VERSION, **header})
 
-    def _write(self, record: dict[str, Any]) -> None:
+    def _write(self, record: dict[str, Any], *, sync: bool = True) -> None:
         self._file.write(dump_line(record))
         self._file.flush()
-        os.fsync(self._file.fileno())
+        if sync:
+            os.fsync(self._file.fileno())
 
-    def write_invocation(self, record: dict[str, Any]) -> None:
+    def write_invocation(self, record: dict[str, Any], *, sync: bool = True) -> None:
+        """`sync=False` (burst records): flushed to the OS, which a killed process cannot lose; the
+        caller fsyncs once per wave with `sync()` (only a machine crash could lose that wave)."""
         missing = [k for k in INVOCATION_FIELDS if k not in record]
         if missing:
             raise ValueError(f"invocation record lacks {missing}")
-        self._write({"type": "invocation", **record})
+        self._write({"type": "invocation", **record}, sync=sync)
+
+    def sync(self) -> None:
+        if not self._file.closed:
+            os.fsync(self._file.fileno())
 
     def write_event(self, event: str, **fields: Any) -> None:
         self._write({"type": "event", "event": event, **fields})

@@ -127,8 +127,8 @@ def make_clients(
             parameter_validation=False,
         ),
     )
-    # Burst threads wait, request signed, at this hook until the release (see driver.run_released).
-    from lambdabench.sweep.driver import hold_at_gate
+    # Burst threads wait, request signed, at this hook until the release (see release.run_released).
+    from lambdabench.sweep.release import hold_at_gate
 
     invoke.meta.events.register("before-send.lambda.Invoke", hold_at_gate)
     logs = session.client(

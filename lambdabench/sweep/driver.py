@@ -5,7 +5,8 @@ update_architecture). Order of work:
 1. `prepare`: read the function (unknown function → UsageError, nothing changed) and check the plan
    against it. The CLI shows `changes_summary` and asks before anything changes.
 2. `Driver.run`: write original_config.json, then the results header, then run every action; each
-   invocation is written to results.jsonl (flushed, fsynced) as soon as it completes.
+   invocation is written to results.jsonl (flushed) as soon as it completes, fsynced at once for cold
+   and warm invocations and once per wave for a burst.
 3. Always, in `finally`: put the original configuration back, read it back, compare, and record a
    `restored` or `restore_failed` event. KeyboardInterrupt (Ctrl-C, and SIGTERM which the CLI turns
    into one) takes the same path and records `interrupted` first.
@@ -21,22 +22,17 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import http.client
-import io
 import json
-import socket
-import ssl
 import threading
 import time
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator, Sequence
-from urllib.parse import urlsplit
+from typing import Any, Callable, ContextManager, Sequence
 
 import botocore.exceptions
-from botocore.awsrequest import AWSResponse
 
 from lambdabench import __version__
 from lambdabench.errors import UsageError
@@ -44,6 +40,14 @@ from lambdabench.logs import Report, decode_log_result, parse_report
 from lambdabench.pricing import invocation_cost
 from lambdabench.results import RESULTS_FILE, ResultsWriter, read_results
 from lambdabench.sweep.clients import Clients, call, error_code, translate
+from lambdabench.sweep.release import (
+    GREENLETS_AVAILABLE,
+    Released,
+    client_end,
+    endpoint_reachable,
+    released_at,
+    run_released,
+)
 from lambdabench.sweep.plan import Action, ConfigPoint, Plan, PlannedInvocation, pending
 from lambdabench.sweep.snapshot import (
     CODE_FILE,
@@ -58,6 +62,8 @@ from lambdabench.sweep.snapshot import (
     update_configuration,
 )
 
+# Threads that poll CloudWatch Logs for the REPORTs a burst's LogResult tails lacked.
+LOGS_THREADS = 16
 # CloudWatch Logs ingestion lags the invoke by seconds; poll with backoff for at most this long.
 LOGS_MAX_WAIT_S = 30.0
 LOGS_FIRST_DELAY_S = 0.25
@@ -375,21 +381,60 @@ class Driver:
     # -- invocations ----------------------------------------------------------------------------
     def _invoke_and_record(self, inv: PlannedInvocation) -> dict[str, Any]:
         record = self.invoke(inv)
+        assert record is not None  # no `defer`: the record is always complete
         self._write(record)
         return record
 
-    def burst(self, invocations: Sequence[PlannedInvocation]) -> Released:
-        """Release N invokes together: threads are started first and wait on one barrier."""
-        results = run_released([lambda inv=inv: self._write(self.invoke(inv)) for inv in invocations],
-                               gated=True, preconnect_timeout_s=self.clients.invoke.meta.config.read_timeout)
+    def burst(self, invocations: Sequence[PlannedInvocation], *, greenlets: bool = True) -> Released:
+        """Release N invokes together (see `run_released`); each record is written as it completes.
+
+        On greenlets when the package is installed and the endpoint is directly reachable (else, or with
+        `greenlets=False`, one thread per invocation)."""
+        # Each record is written and flushed as its invocation completes (a killed sweep keeps it); the
+        # fsync is done once for the wave, not once per record (1,000 serial fsyncs under the lock
+        # were most of the driver's system CPU in bench/driver_bench.py).
+        timeout_s = self.clients.invoke.meta.config.read_timeout
+        green = greenlets and GREENLETS_AVAILABLE and endpoint_reachable(self.clients.invoke.meta.endpoint_url)
+        logs_pool: ThreadPoolExecutor | None = None
+        later: list[Future[None]] = []
+
+        def defer(finish: Callable[[], dict[str, Any]]) -> None:
+            # A greenlet must not block the others: CloudWatch Logs polling runs on a few threads.
+            nonlocal logs_pool
+            if logs_pool is None:
+                logs_pool = ThreadPoolExecutor(max_workers=LOGS_THREADS, thread_name_prefix="burst-logs")
+            later.append(logs_pool.submit(lambda: self._write(finish(), sync=False)))
+
+        def task(inv: PlannedInvocation) -> None:
+            record = self.invoke(inv, defer=defer if green else None)
+            if record is not None:
+                self._write(record, sync=False)
+
+        try:
+            results = run_released([lambda inv=inv: task(inv) for inv in invocations], gated=True,
+                                   preconnect_timeout_s=timeout_s, green=green)
+            for future in later:
+                exc = future.exception()
+                if exc is not None:
+                    results.errors.append(exc)
+        finally:
+            if logs_pool is not None:
+                logs_pool.shutdown(wait=False, cancel_futures=True)
+            with self._lock:
+                if self._writer is not None and not self._closed:
+                    self._writer.sync()
         for error in results.errors:
             raise error
         return results
 
-    def invoke(self, inv: PlannedInvocation, *, body: bytes | None = None) -> dict[str, Any]:
-        """One Invoke → one record (never raises for function errors, throttles or 5xx)."""
+    def invoke(self, inv: PlannedInvocation, *, body: bytes | None = None,
+               defer: Callable[[Callable[[], dict[str, Any]]], None] | None = None) -> dict[str, Any] | None:
+        """One Invoke → one record (never raises for function errors, throttles or 5xx).
+
+        `defer` (burst greenlets, which must not block): when the REPORT has to be polled from
+        CloudWatch Logs, the rest of the work is passed to `defer` as a callable returning the record,
+        and None is returned."""
         body = self.payloads.bodies[inv.payload_index] if body is None else body
-        point = inv.config
         started = utc_now()
         t0 = time.perf_counter()  # client round trip always on perf_counter (the burst gate uses it too)
         request_id: str | None = None
@@ -410,7 +455,7 @@ class Driver:
                 release = released_at()
                 if release is not None:  # a burst: the clock starts at the release, not at signing
                     t0, started = release
-            client_ms = (time.perf_counter() - t0) * 1000.0
+            client_ms = (client_end() - t0) * 1000.0
             request_id = response.get("ResponseMetadata", {}).get("RequestId")
             function_error = response.get("FunctionError")
             if response.get("LogResult"):
@@ -419,7 +464,7 @@ class Driver:
                 except ValueError:
                     log_text = ""
         except botocore.exceptions.ClientError as exc:
-            client_ms = (time.perf_counter() - t0) * 1000.0
+            client_ms = (client_end() - t0) * 1000.0
             code = error_code(exc) or "Unknown"
             if code in FATAL_INVOKE_CODES:
                 raise translate(exc, function=self.function, action="invoking") from exc
@@ -432,22 +477,36 @@ class Driver:
         except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionError) as exc:
             # The client gave up (read timeout above the function timeout) or the connection broke:
             # the invocation's outcome is unknown to us; record it as an error, the sweep goes on.
-            client_ms = (time.perf_counter() - t0) * 1000.0
+            client_ms = (client_end() - t0) * 1000.0
             error_type = f"Client.{type(exc).__name__}"
         if function_error and error_type is None:
             error_type = _error_type_from_body(response_body)
 
-        report: Report | None = None
-        source = "missing"
         # Only an Invoke that Lambda answered with 200 ran the function and has a REPORT to find; a 429 or
         # a service error (5xx) did not run it.
         if invoked and request_id:
             report = _matching_report(log_text, request_id)
             if report is not None:
-                source = "tail"
-            else:
-                report = self.report_from_logs(request_id, started)
-                source = "logs" if report is not None else "missing"
+                return self._record(inv, report, "tail", request_id, function_error, throttled, error_type,
+                                    client_ms, started)
+            rid = request_id
+
+            def from_logs() -> dict[str, Any]:
+                found = self.report_from_logs(rid, started)
+                return self._record(inv, found, "logs" if found is not None else "missing", rid,
+                                    function_error, throttled, error_type, client_ms, started)
+
+            if defer is not None:
+                defer(from_logs)
+                return None
+            return from_logs()
+        return self._record(inv, None, "missing", request_id, function_error, throttled, error_type,
+                            client_ms, started)
+
+    def _record(self, inv: PlannedInvocation, report: Report | None, source: str, request_id: str | None,
+                function_error: str | None, throttled: bool, error_type: str | None, client_ms: float,
+                started: datetime) -> dict[str, Any]:
+        point = inv.config
         if report is not None and report.error_type:
             error_type = report.error_type
 
@@ -495,7 +554,7 @@ class Driver:
             "expect_cold": inv.expect_cold,
         }
 
-    def _write(self, record: dict[str, Any]) -> None:
+    def _write(self, record: dict[str, Any], *, sync: bool = True) -> None:
         with self._lock:
             record["seq"] = self._seq
             self._seq += 1
@@ -504,7 +563,7 @@ class Driver:
                 self._mismatches += 1
             self._counts[record["status"]] = self._counts.get(record["status"], 0) + 1
             if self._writer is not None and not self._closed:
-                self._writer.write_invocation(record)
+                self._writer.write_invocation(record, sync=sync)
 
     def report_from_logs(self, request_id: str, started: datetime) -> Report | None:
         """Find the REPORT of `request_id` in CloudWatch Logs, polling for ingestion delay (bounded)."""
@@ -577,226 +636,6 @@ def _status(report: Report | None, function_error: str | None, throttled: bool, 
     if function_error or error_type or (report is not None and report.status not in ("success", None)):
         return "error"
     return "ok"
-
-
-# -- the burst release ---------------------------------------------------------------------------
-# A burst is only simultaneous if the slow part of each request happens before the release. botocore
-# spends over a millisecond of CPU per Invoke serialising and signing it; under the GIL a thousand of
-# those after the release would spread the arrivals over a second or more. So each burst thread runs
-# its boto3 call up to botocore's `before-send` event (request built and signed), connects its socket
-# there (TCP, and TLS on https) and parks. When all are parked, ONE thread writes every request in a
-# tight loop (one sendall each), and only then are the threads woken to read their replies, which
-# botocore parses exactly as if it had sent the request itself (errors, 429s, FunctionError alike).
-
-_gate = threading.local()
-PRECONNECT_TIMEOUT_S = 5.0
-
-
-class _Body:
-    """The response body in the shape botocore reads it (`read(amt)` for streams, `stream()` for errors)."""
-
-    def __init__(self, data: bytes):
-        self._buffer = io.BytesIO(data)
-
-    def read(self, amt: int | None = None) -> bytes:
-        return self._buffer.read() if amt is None else self._buffer.read(amt)
-
-    def stream(self, **kwargs: Any) -> Iterator[bytes]:
-        chunk = self._buffer.read()
-        if chunk:
-            yield chunk
-
-    def close(self) -> None:
-        self._buffer.close()
-
-
-class _Preconnected:
-    """One signed request, serialised, on a socket connected (and TLS-negotiated) before the release."""
-
-    def __init__(self, request: Any, timeout_s: float):
-        parts = urlsplit(request.url)
-        body = request.body if request.body is not None else b""
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        if not isinstance(body, (bytes, bytearray)):
-            raise TypeError("streaming request bodies go through botocore's own transport")
-        host = parts.hostname or "localhost"
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        # A short connect timeout: where a direct connection is impossible (proxy-only networks), the
-        # request falls back to botocore's transport (which honours proxies and CA bundles) quickly.
-        sock = socket.create_connection((host, port), timeout=min(timeout_s, PRECONNECT_TIMEOUT_S))
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if parts.scheme == "https":
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-        sock.settimeout(timeout_s)
-        self.sock = sock
-        self.url = request.url
-        self.method = request.method
-        self.send_error: OSError | None = None
-        self.sent_perf = 0.0
-        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        lines = [f"{request.method} {path} HTTP/1.1", f"Host: {parts.netloc}"]
-        for name, value in request.headers.items():
-            if name.lower() in ("host", "content-length", "connection"):
-                continue
-            lines.append(f"{name}: {value.decode() if isinstance(value, bytes) else value}")
-        lines += [f"Content-Length: {len(body)}", "Connection: close"]
-        self.data = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + bytes(body)
-
-    def send(self) -> None:
-        self.sent_perf = time.perf_counter()
-        try:
-            self.sock.sendall(self.data)
-        except OSError as exc:
-            self.send_error = exc
-
-    def receive(self) -> AWSResponse:
-        try:
-            if self.send_error is not None:
-                raise self.send_error
-            reply = http.client.HTTPResponse(self.sock, method=self.method)
-            reply.begin()
-            body = reply.read()
-            return AWSResponse(self.url, reply.status, reply.getheaders(), _Body(body))
-        except socket.timeout as exc:
-            raise botocore.exceptions.ReadTimeoutError(endpoint_url=self.url, error=exc) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise botocore.exceptions.ConnectionClosedError(endpoint_url=self.url, error=exc) from exc
-        finally:
-            self.sock.close()
-
-
-class BurstGate:
-    """Parks N signed requests, then sends them all from one thread and wakes their threads."""
-
-    def __init__(self, n: int, timeout_s: float | None):
-        self.n = n
-        self.timeout_s = timeout_s
-        self._cond = threading.Condition()
-        self._arrived = 0
-        self._prepared: list[_Preconnected] = []
-        self.sent = threading.Event()
-        self.release_perf = 0.0
-        self.release_wall: datetime | None = None
-
-    def arrive(self, prepared: _Preconnected | None) -> None:
-        with self._cond:
-            if prepared is not None:
-                self._prepared.append(prepared)
-            self._arrived += 1
-            if self._arrived >= self.n:
-                self._cond.notify_all()
-
-    def wait_all(self) -> None:
-        with self._cond:
-            while self._arrived < self.n:
-                self._cond.wait()
-
-    def release(self) -> None:
-        self.release_wall = utc_now()
-        self.release_perf = time.perf_counter()
-        for prepared in self._prepared:
-            prepared.send()
-        self.sent.set()
-
-    def started(self, prepared: _Preconnected | None) -> tuple[float, datetime]:
-        perf = prepared.sent_perf if prepared is not None and prepared.sent_perf else self.release_perf
-        assert self.release_wall is not None
-        return perf, self.release_wall + timedelta(seconds=perf - self.release_perf)
-
-
-def hold_at_gate(request: Any = None, **kwargs: Any) -> AWSResponse | None:
-    """botocore `before-send` handler: in a burst, park the signed request until the release.
-
-    Registered on the invoke client by clients.make_clients; a no-op (None: botocore sends) for any
-    thread not in a burst. If connecting early fails, botocore's own transport sends that request
-    right after the release instead.
-    """
-    gate: BurstGate | None = getattr(_gate, "gate", None)
-    if gate is None:
-        return None
-    _gate.gate = None
-    prepared: _Preconnected | None = None
-    if gate.timeout_s is not None and request is not None:
-        try:
-            prepared = _Preconnected(request, gate.timeout_s)
-        except (OSError, TypeError, ValueError):
-            prepared = None
-    gate.arrive(prepared)
-    gate.sent.wait()
-    _gate.released = gate.started(prepared)
-    return prepared.receive() if prepared is not None else None
-
-
-def released_at() -> tuple[float, datetime] | None:
-    """(perf_counter, UTC) when this thread's request was sent, once, if it went through the gate."""
-    value = getattr(_gate, "released", None)
-    _gate.released = None
-    return value
-
-
-@dataclass
-class Released:
-    release_at: float  # perf_counter when the release began
-    errors: list[BaseException]
-
-
-def run_released(tasks: Sequence[Callable[[], Any]], *, gated: bool = False, preconnect_timeout_s: float | None = None,
-                 join_timeout_s: float | None = None) -> Released:
-    """Start one thread per task, hold them all, release them at once, wait for all.
-
-    Threads are created and started before the release, so thread start-up is not in the skew.
-    `gated=False`: the tasks wait on a barrier and each starts at the release (used as a baseline).
-    `gated=True`: each task makes one boto3 call on a client with `hold_at_gate` registered and parks
-    there, signed and connected; the release sends every request from this thread.
-    """
-    n = len(tasks)
-    errors: list[BaseException] = []
-    errors_lock = threading.Lock()
-    gate = BurstGate(n, preconnect_timeout_s) if gated else None
-    release = [0.0]
-    # Ungated: the release instant is taken by whichever thread trips the barrier, before any is let go.
-    barrier = None if gated else threading.Barrier(n + 1, action=lambda: release.__setitem__(0, time.perf_counter()))
-
-    def worker(task: Callable[[], Any]) -> None:
-        try:
-            if gate is not None:
-                _gate.gate = gate
-            else:
-                assert barrier is not None
-                barrier.wait()
-            task()
-        except threading.BrokenBarrierError:
-            return
-        except BaseException as exc:  # surfaced to the caller after the wave
-            with errors_lock:
-                errors.append(exc)
-        finally:
-            if gate is not None and getattr(_gate, "gate", None) is not None:
-                _gate.gate = None
-                gate.arrive(None)  # failed before reaching the gate: never leave the release waiting
-
-    threads = [threading.Thread(target=worker, args=(t,), daemon=True, name=f"burst-{i}")
-               for i, t in enumerate(tasks)]
-    for t in threads:
-        t.start()
-    try:
-        if gate is not None:
-            gate.wait_all()
-            gate.release()
-            release[0] = gate.release_perf
-        else:
-            assert barrier is not None
-            barrier.wait()
-        for t in threads:
-            t.join(join_timeout_s)
-    except BaseException:
-        if barrier is not None:
-            barrier.abort()
-        if gate is not None and not gate.sent.is_set():
-            gate.sent.set()  # parked threads go on (their requests were not sent: botocore sends them)
-        raise
-    return Released(release_at=release[0], errors=errors)
 
 
 # -- results header ----------------------------------------------------------------------------

@@ -174,3 +174,40 @@ def test_discovery_prefers_the_v1_hierarchy_that_carries_the_controller():
     assert memory.mount.mountpoint == Path("/sys/fs/cgroup/memory")
     assert cpu.controllers == ("cpu",)
     assert memory.controllers == ("memory",)
+
+
+def test_gated_command_is_unwrapped_when_there_is_nothing_to_join():
+    with rs.ResourceManager(cpu_limit="none", memory_limit="none") as manager:
+        sandbox = manager.sandbox("abc", 512)
+        assert sandbox.gated_command(["python", "-V"]) == (["python", "-V"], False)
+        sandbox.release()
+
+
+def test_gated_launcher_execs_only_after_its_gate_line_with_the_limit_applied(tmp_path):
+    import subprocess
+
+    marker = tmp_path / "ran"
+    child = ("import resource, sys, pathlib; "
+             f"pathlib.Path({str(marker)!r}).write_text(str(resource.getrlimit(resource.RLIMIT_AS)[0]) "
+             "+ ' ' + repr(sys.stdin.read()))")
+    with rs.ResourceManager(cpu_limit="none", memory_limit="rlimit") as manager:
+        sandbox = manager.sandbox("abc", 256)
+        argv, gated = sandbox.gated_command([sys.executable, "-S", "-c", child])
+        assert gated is True
+        assert argv[3:5] == ["lambdabench-sandbox", str(256 * 1024)]
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE)
+        try:
+            sandbox.attach(proc.pid)
+            with pytest.raises(subprocess.TimeoutExpired):
+                proc.wait(timeout=0.3)  # still waiting at its gate: the runtime has not started
+            assert not marker.exists()
+            proc.stdin.write(b"\n")
+            proc.stdin.close()
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        # RLIMIT_AS in bytes, and stdin is /dev/null once the runtime runs (not the gate pipe).
+        assert marker.read_text() == f"{256 * 1024 * 1024} ''"
+        sandbox.release()

@@ -11,7 +11,6 @@ import zipfile
 from pathlib import Path
 
 import boto3
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_CONFIG_FILE": os.devnull,

@@ -9,7 +9,7 @@ import pytest
 
 from lambdabench.errors import UsageError
 from lambdabench.scenario import (
-    FunctionSpec, Payload, RecommendSpec, Scenario, ScenarioError, ScenarioSpec, SweepSpec, TargetSpec,
+    FunctionSpec, Payload, RecommendSpec, ScenarioError, ScenarioSpec, SweepSpec, TargetSpec,
     load_scenario,
 )
 

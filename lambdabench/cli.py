@@ -451,7 +451,7 @@ def compare_command(base_dir: str, new_dir: str, fail_on: str | None, markdown: 
 
     limits = parse_fail_on(fail_on if fail_on is not None else DEFAULT_FAIL_ON)
     comparison = compare(read_results(base_dir), read_results(new_dir), limits=limits)
-    if not comparison.rows:
+    if not comparison.rows and not comparison.failures:
         fail("the two sweeps share no measured configuration",
              "compare sweeps of the same memory/timeout grid", status=2)
     click.echo(render_compare_markdown(comparison) if markdown else render_compare(comparison), nl=False)

@@ -309,18 +309,21 @@ class _Loader:
         return value
 
     def number(self, data: Mapping[str, Any], key: str, prefix: str, default: float | None, *,
-               low: float, high: float | None = None, low_open: bool = False, unit: str = "") -> float | None:
+               low: float, high: float | None = None, low_open: bool = False, high_open: bool = False,
+               unit: str = "") -> float | None:
         if key not in data:
             return default
         value = data[key]
         if high is None:
             bound = f"above {low:g}" if low_open else f"of at least {low:g}"
         else:
-            bound = f"above {low:g} and at most {high:g}" if low_open else f"from {low:g} to {high:g}"
+            bound = (f"above {low:g} and {'below' if high_open else 'at most'} {high:g}" if low_open
+                     else f"from {low:g} to {high:g}")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise self.fail(prefix + key, f"must be a number{unit}, got {_describe(value)}",
                             f"write a number{unit} {bound}, without quotes")
-        if (value <= low if low_open else value < low) or (high is not None and value > high):
+        if (value <= low if low_open else value < low) or (
+                high is not None and (value >= high if high_open else value > high)):
             raise self.fail(prefix + key, f"{value:g}{unit} is out of range", f"use a number{unit} {bound}")
         return float(value)
 
@@ -575,7 +578,8 @@ class _Loader:
         weight = self.number(data, "balanced_weight", p, 0.5, low=0.0, high=1.0)
         slo = self.number(data, "p95_slo_ms", p, None, low=0.0, low_open=True, unit=" ms")
         cold_share = self.number(data, "cold_share", p, None, low=0.0, high=1.0)
-        percentile = self.number(data, "percentile", p, 95.0, low=0.0, high=100.0, low_open=True)
+        # p0 and p100 are the min and max, not percentiles the analysis can put an interval on.
+        percentile = self.number(data, "percentile", p, 95.0, low=0.0, high=100.0, low_open=True, high_open=True)
         if strategy == "slo" and slo is None:
             raise self.fail(p + "p95_slo_ms", "missing: strategy \"slo\" needs a latency objective",
                             "add p95_slo_ms = <milliseconds> (the cheapest configuration whose p95 stays under "

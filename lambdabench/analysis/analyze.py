@@ -7,6 +7,8 @@ What goes into a statistic:
 - Warm-up invokes and samples whose cold/warm state did not match the scenario are left out
   of every statistic of their scenario (and counted).
 - Distributions use ok samples only; the other statuses are counted.
+- Ranking (latency and steady cost) uses one scenario for all configurations; a burst's
+  ranking figures leave out its cold starts (wave 0 is cold by design).
 - Cost of an invocation is priced from its Billed Duration (never Duration + Init on top)
   with the request fee, via `lambdabench.pricing`; the record's own `cost_usd` must agree and
   any disagreement is reported as a warning, not hidden.
@@ -39,8 +41,10 @@ from lambdabench.errors import UsageError
 from lambdabench.results import STATUSES, Results
 
 SCENARIO_ORDER = ("cold", "warm", "burst")
-# Which scenario ranks a configuration's latency, in order of preference: warm is the
-# steady state users pay for; burst mixes cold starts in; cold alone is a last resort.
+# Which scenario ranks the configurations, in order of preference: warm is the steady state
+# users pay for; burst (its non-cold samples) is next; cold alone is a last resort. ONE scenario
+# ranks every configuration (the first all have, else the first any has): configurations
+# without it are not recommendable rather than ranked on a different scenario.
 LATENCY_PREFERENCE = ("warm", "burst", "cold")
 DEFAULT_RECOMMEND: dict[str, Any] = {
     "strategy": "balanced",
@@ -150,19 +154,33 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
     extras: dict[tuple[ConfigKey, str], _ScenarioExtra] = {}
     cost_cis: dict[ConfigKey, Interval | None] = {}
     latency_points: dict[ConfigKey, tuple[float, Interval] | None] = {}
+    views: dict[ConfigKey, tuple[ScenarioStats, _ScenarioExtra] | None] = {}
     slowest: dict[tuple[int, str], float] = {}
+    measured: dict[ConfigKey, tuple[dict[str, ScenarioStats], dict[str, tuple[ScenarioStats, _ScenarioExtra]]]] = {}
     for key in sorted(by_config):
         config_rows = by_config[key]
         scenarios: dict[str, ScenarioStats] = {}
+        steady: dict[str, tuple[ScenarioStats, _ScenarioExtra]] = {}
         for scenario in _scenario_names(config_rows):
             srows = [r for r in config_rows if r.get("scenario") == scenario]
             scenario_stats, extra = _scenario_stats(key, scenario, srows, price, seed)
             scenarios[scenario] = scenario_stats
             extras[(key, scenario)] = extra
-        summary, cost_ci, latency_point = _config_summary(key, config_rows, scenarios, extras, settings, seed, price)
+            steady[scenario] = _steady_view(key, scenario, srows, scenario_stats, extra, price, seed)
+        measured[key] = (scenarios, steady)
+    # One scenario ranks every configuration: costs and latencies of different scenarios
+    # (warm vs cold starts) are not comparable.
+    ranking = _ranking_scenario([steady for _, steady in measured.values()])
+    for key, (scenarios, steady) in measured.items():
+        config_rows = by_config[key]
+        view = steady.get(ranking)
+        summary, cost_ci, latency_point = _config_summary(
+            key, config_rows, scenarios, ranking, view, settings, seed, price
+        )
         summaries.append(summary)
         cost_cis[key] = cost_ci
         latency_points[key] = latency_point
+        views[key] = view
         slow = _slowest_ms(config_rows)
         if slow is not None:
             mem = (key.memory_mb, key.architecture)
@@ -170,7 +188,9 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
 
     configs = tuple(summaries)
     candidates = [
-        _candidate(c, cost_cis[c.config], extras.get((c.config, "cold")), latency_points[c.config], settings)
+        _candidate(
+            c, cost_cis[c.config], extras.get((c.config, "cold")), latency_points[c.config], views[c.config], settings
+        )
         for c in configs
     ]
     candidates = [c for c in candidates if c is not None]
@@ -186,7 +206,9 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
     recommendation = None
     if outcome is not None:
         qualified = sum(1 for c in candidates if c.recommendable)
-        recommendation = _recommendation(outcome, configs, original, stand_in, slowest, settings, qualified)
+        recommendation = _recommendation(
+            outcome, configs, original, stand_in, slowest, settings, qualified, views[outcome.winner.key]
+        )
     missing = _missing(header, results.events, by_config)
     warnings = collect_warnings(
         header=header,
@@ -268,22 +290,61 @@ def _scenario_stats(
 # --- per configuration ---------------------------------------------------------------
 
 
+def _steady_view(
+    key: ConfigKey,
+    scenario: str,
+    rows: list[dict[str, Any]],
+    scenario_stats: ScenarioStats,
+    extra: _ScenarioExtra,
+    price: _Pricing,
+    seed: int,
+) -> tuple[ScenarioStats, _ScenarioExtra]:
+    """The figures a scenario contributes to ranking: its steady state.
+
+    Burst wave 0 starts cold by design, so a burst's ranking latency and steady cost come
+    from its non-cold samples only (the burst ScenarioStats keep every sample).
+    """
+    if scenario != "burst":
+        return scenario_stats, extra
+    warm_rows = [r for r in rows if not _flag(r.get("cold"))]
+    return _scenario_stats(key, scenario, warm_rows, price, seed)
+
+
+def _ranking_scenario(steady_views: list[dict[str, tuple[ScenarioStats, _ScenarioExtra]]]) -> str:
+    """The one scenario every configuration is ranked on.
+
+    The first of LATENCY_PREFERENCE that every measured configuration has ok durations in;
+    else the first that any has; else the first present at all (nothing is rankable then).
+    """
+
+    def has(view: dict[str, tuple[ScenarioStats, _ScenarioExtra]], scenario: str) -> bool:
+        return scenario in view and view[scenario][0].duration_ms is not None
+
+    if steady_views:
+        for scenario in LATENCY_PREFERENCE:
+            if all(has(v, scenario) for v in steady_views):
+                return scenario
+    for scenario in LATENCY_PREFERENCE:
+        if any(has(v, scenario) for v in steady_views):
+            return scenario
+    for scenario in LATENCY_PREFERENCE:
+        if any(scenario in v for v in steady_views):
+            return scenario
+    return LATENCY_PREFERENCE[0]
+
+
 def _config_summary(
     key: ConfigKey,
     rows: list[dict[str, Any]],
     scenarios: dict[str, ScenarioStats],
-    extras: dict[tuple[ConfigKey, str], _ScenarioExtra],
+    latency_scenario: str,
+    view: tuple[ScenarioStats, _ScenarioExtra] | None,
     settings: Settings,
     seed: int,
     price: _Pricing,
 ) -> tuple[ConfigSummary, Interval | None, tuple[float, Interval] | None]:
-    latency_scenario = next(
-        (s for s in LATENCY_PREFERENCE if s in scenarios and scenarios[s].duration_ms is not None),
-        next((s for s in LATENCY_PREFERENCE if s in scenarios), next(iter(scenarios), "warm")),
-    )
-    lat = scenarios.get(latency_scenario)
+    lat, extra = view if view is not None else (None, None)
     dist = lat.duration_ms if lat else None
-    extra = extras.get((key, latency_scenario))
 
     latency_point: tuple[float, Interval] | None = None
     if dist is not None and extra is not None:
@@ -311,10 +372,12 @@ def _config_summary(
         str(r.get("status")) for r in rows if r.get("status") in ("error", "timeout", "oom")
     )
     reason = _failure_reason(failures)
-    recommendable = reason is None and dist is not None
     if reason is None and dist is None:
-        any_ok = any(st.n_ok for st in scenarios.values())
-        reason = "no REPORT line was read, so durations are unknown" if any_ok else "no successful invocations"
+        reason = _no_latency_reason(scenarios, latency_scenario, lat)
+    if reason is None and settings.cold_share and steady_cost is not None and blended is None:
+        # Ranking it by its steady cost while the others pay for cold starts would favour it.
+        reason = "no cold samples to blend"
+    recommendable = reason is None
     memory = [s.max_memory_used_mb for s in scenarios.values() if s.max_memory_used_mb is not None]
     summary = ConfigSummary(
         config=key,
@@ -337,6 +400,19 @@ def _config_summary(
         latency_ci=latency_point[1] if latency_point else None,
     )
     return summary, (extra.cost_per_million_ci if extra else None), latency_point
+
+
+def _no_latency_reason(
+    scenarios: dict[str, ScenarioStats], latency_scenario: str, lat: ScenarioStats | None
+) -> str:
+    """Why a configuration has no latency in the ranking scenario."""
+    if not any(st.n_ok for st in scenarios.values()):
+        return "no successful invocations"
+    if lat is not None and lat.n_ok:
+        return "no REPORT line was read, so durations are unknown"
+    if latency_scenario == "burst" and "burst" in scenarios and scenarios["burst"].n_ok:
+        return "no burst samples after excluding cold starts"
+    return f"no {latency_scenario} samples"
 
 
 def _cold_cost_per_million(
@@ -405,6 +481,7 @@ def _candidate(
     cost_ci: Interval | None,
     cold_extra: _ScenarioExtra | None,
     latency_point: tuple[float, Interval] | None,
+    view: tuple[ScenarioStats, _ScenarioExtra] | None,
     settings: Settings,
 ) -> rec.Candidate | None:
     if latency_point is None or summary.cost_per_million_usd is None:
@@ -427,7 +504,8 @@ def _candidate(
             )
         else:
             cost_ci = None
-    lat = summary.scenarios[summary.latency_scenario].duration_ms
+    # The ranking view, not the raw scenario: a burst's cold wave is not its steady latency.
+    lat = view[0].duration_ms if view is not None else None
     return rec.Candidate(
         key=summary.config,
         cost=cost,
@@ -469,6 +547,7 @@ def _recommendation(
     slowest: dict[tuple[int, str], float],
     settings: Settings,
     qualified: int,
+    view: tuple[ScenarioStats, _ScenarioExtra] | None,
 ) -> Recommendation:
     winner = outcome.winner
     key: ConfigKey = winner.key
@@ -492,9 +571,11 @@ def _recommendation(
         )
     elif qualified == 1:
         confidence = "Only this configuration qualified, so there was nothing to tell it apart from."
+    elif _ranking_interval(outcome) is None:
+        confidence = _unknown_interval_sentence(outcome, settings, latency_name)
     else:
         confidence = _decisive_sentence(outcome, latency_name)
-    lat = summary.scenarios[summary.latency_scenario]
+    lat = view[0] if view is not None else summary.scenarios[summary.latency_scenario]
     need = MIN_SAMPLES.get(summary.latency_scenario)
     if need is not None and lat.n_ok < need:
         confidence += (
@@ -528,6 +609,40 @@ def _ranking_cost(summary: ConfigSummary, settings: Settings) -> float | None:
     if settings.cold_share is not None and summary.blended_cost_per_million_usd is not None:
         return summary.blended_cost_per_million_usd
     return summary.cost_per_million_usd
+
+
+def _ranking_interval(outcome: rec.Pick) -> Interval | None:
+    """The winner's interval on the metric its strategy ranked by (None = unknown)."""
+    w = outcome.winner
+    if outcome.strategy in ("cost", "slo"):
+        return w.cost_ci
+    if outcome.strategy == "speed":
+        return w.latency_ci
+    # balanced: the score's interval needs both parts
+    if w.cost_ci is None or w.balanced_latency_ci is None:
+        return None
+    return w.cost_ci
+
+
+def _unknown_interval_sentence(outcome: rec.Pick, settings: Settings, latency_name: str) -> str:
+    w = outcome.winner
+    if outcome.strategy == "speed" or (outcome.strategy == "balanced" and w.cost_ci is not None):
+        metric, why = f"{latency_name}", "no latency interval could be computed"
+    else:
+        metric = "cost"
+        why = (
+            "its cold-start cost comes from cold starts seen outside a cold scenario, which has no interval, "
+            f"so the cost blended at {settings.cold_share:.0%} cold starts has none either"
+            if settings.cold_share
+            else "no cost interval could be computed"
+        )
+        if outcome.strategy == "balanced":
+            metric = "balanced-score"
+    return (
+        f"Interval unknown: the winner's {metric} interval is unknown ({why}); it ranked first on point "
+        f"values alone, so other candidates may be indistinguishable from it. Add a cold scenario or more "
+        f"samples for a confident pick."
+    )
 
 
 def _decisive_sentence(outcome: rec.Pick, latency_name: str) -> str:

@@ -10,6 +10,14 @@ interval excludes 1;
 a regression needs both: significant AND a ratio beyond the user's limit (asv's rule: a
 difference must be real and large enough to matter).
 
+Failures are compared as well, per configuration, over its kept invocations of every scenario
+(error, timeout and OOM count as failed; throttles are the account's limit, not the function's,
+and are left out of both counts). The rule, kept simple on purpose:
+- a configuration measured in both sweeps that has ok samples in base but none in new FAILS;
+- else it FAILS when new has more failures than base AND its failure rate is at least
+  FAILURE_RATE_MARGIN (5 percentage points) above base's.
+Either makes the comparison fail ("FAILURES"), whatever the latency limits say.
+
 Limits come from `--fail-on`, e.g. "p95+10%,cost+5%": a comma-separated list of
 METRIC+PERCENT terms, METRIC one of p50, p90, p95, p99, mean, cost.
 """
@@ -34,6 +42,8 @@ TEST_NAME = (
     f"({stats.BOOTSTRAP_RESAMPLES} resamples of the raw samples, small-sample expanded) excludes 1"
 )
 FAIL_ON_SYNTAX = 'comma-separated METRIC+PERCENT terms, e.g. "p95+10%,cost+5%" (METRIC: ' + ", ".join(METRICS) + ")"
+FAILURE_STATUSES = ("error", "timeout", "oom")
+FAILURE_RATE_MARGIN = 0.05  # new failure rate must exceed base's by >= 5 points to fail
 _TERM = re.compile(r"^\s*([a-z0-9]+)\s*\+\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*$", re.IGNORECASE)
 
 
@@ -91,6 +101,37 @@ class ConfigComparison:
 
 
 @dataclass(frozen=True)
+class FailureChange:
+    """Failed invocations (error/timeout/OOM) of one configuration in each sweep."""
+
+    config: ConfigKey
+    base_failed: int
+    base_total: int  # kept invocations, throttles left out
+    new_failed: int
+    new_total: int
+    new_has_no_ok: bool  # base had ok samples, new has none
+    regression: bool
+
+    @property
+    def base_rate(self) -> float:
+        return self.base_failed / self.base_total if self.base_total else 0.0
+
+    @property
+    def new_rate(self) -> float:
+        return self.new_failed / self.new_total if self.new_total else 0.0
+
+    @property
+    def text(self) -> str:
+        counts = (
+            f"{self.new_failed} of {self.new_total} invocations failed ({self.new_rate:.0%}), "
+            f"base {self.base_failed} of {self.base_total} ({self.base_rate:.0%})"
+        )
+        if self.new_has_no_ok:
+            return f"{self.config.label}: no ok sample with a duration in new; {counts}"
+        return f"{self.config.label}: {counts}"
+
+
+@dataclass(frozen=True)
 class Comparison:
     base_path: str
     new_path: str
@@ -99,6 +140,7 @@ class Comparison:
     only_new: tuple[ConfigKey, ...]
     limits: dict[str, float]
     test: str = TEST_NAME
+    failures: tuple[FailureChange, ...] = ()  # configurations whose failures regressed
 
     @property
     def regressions(self) -> tuple[tuple[ConfigKey, MetricChange], ...]:
@@ -106,7 +148,7 @@ class Comparison:
 
     @property
     def failed(self) -> bool:
-        return bool(self.regressions)
+        return bool(self.regressions) or bool(self.failures)
 
 
 def compare(
@@ -152,14 +194,48 @@ def compare(
         rows.append(
             ConfigComparison(key, scenario, int(b["duration"].size), int(n["duration"].size), tuple(changes))
         )
+    failures = _failure_changes(_outcomes(base), _outcomes(new), base_samples, new_samples)
+    failed_keys = {f.config for f in failures if f.new_has_no_ok}
     return Comparison(
         base_path=str(base.path),
         new_path=str(new.path),
         rows=tuple(rows),
-        only_base=tuple(sorted(set(base_samples) - set(new_samples))),
+        # A configuration that ran in new but never succeeded is a failure, not "only in base".
+        only_base=tuple(sorted(set(base_samples) - set(new_samples) - failed_keys)),
         only_new=tuple(sorted(set(new_samples) - set(base_samples))),
         limits=limits,
+        failures=failures,
     )
+
+
+def _outcomes(results: Results) -> dict[ConfigKey, tuple[int, int]]:
+    """(failed, total) kept invocations per configuration; throttles are not counted."""
+    counts: dict[ConfigKey, list[int]] = {}
+    for row in _rows(results):
+        if row.get("warmup") or row.get("state_mismatch") or row.get("status") == "throttled":
+            continue
+        slot = counts.setdefault(_key(row), [0, 0])
+        slot[0] += row.get("status") in FAILURE_STATUSES
+        slot[1] += 1
+    return {k: (v[0], v[1]) for k, v in counts.items()}
+
+
+def _failure_changes(
+    base: dict[ConfigKey, tuple[int, int]],
+    new: dict[ConfigKey, tuple[int, int]],
+    base_samples: dict[ConfigKey, dict],
+    new_samples: dict[ConfigKey, dict],
+) -> tuple[FailureChange, ...]:
+    changes = []
+    for key in sorted(set(base) & set(new)):
+        (b_failed, b_total), (n_failed, n_total) = base[key], new[key]
+        no_ok = key in base_samples and key not in new_samples
+        b_rate = b_failed / b_total if b_total else 0.0
+        n_rate = n_failed / n_total if n_total else 0.0
+        worse = n_failed > b_failed and n_rate >= b_rate + FAILURE_RATE_MARGIN - 1e-12
+        if no_ok or worse:
+            changes.append(FailureChange(key, b_failed, b_total, n_failed, n_total, no_ok, True))
+    return tuple(changes)
 
 
 def _stat(values: np.ndarray, statistic: str) -> float:

@@ -93,7 +93,7 @@ class ConfigSummary:
 
     config: ConfigKey
     scenarios: dict[str, ScenarioStats]
-    latency_scenario: str  # the scenario whose latency ranks this config (warm when present)
+    latency_scenario: str  # the one scenario every configuration is ranked on (warm when all have it)
     p50_ms: float | None
     p50_ci: Interval | None
     p95_ms: float | None

@@ -102,11 +102,7 @@ def pick(
         first = ranked[0]
         first_iv = scores[id(first)][1]
         overlapping = [
-            c
-            for c in ranked[1:]
-            if first_iv is not None
-            and scores[id(c)][1] is not None
-            and first_iv.overlaps(scores[id(c)][1])
+            c for c in ranked[1:] if _overlap(first_iv, scores[id(c)][1], scores[id(first)][0], scores[id(c)][0])
         ]
         metric = f"balanced score (weight {weight:g} on cost)"
     else:  # slo
@@ -210,7 +206,7 @@ def _upper(interval: Interval | None, point: float) -> float:
 def _overlap(a: Interval | None, b: Interval | None, point_a: float, point_b: float) -> bool:
     """Intervals overlap; without intervals, only exactly equal values are indistinguishable."""
     if a is None or b is None:
-        return False
+        return point_a == point_b
     return a.overlaps(b)
 
 

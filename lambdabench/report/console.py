@@ -162,8 +162,13 @@ def render_compare(comparison: "Comparison") -> str:
     for title, keys in (("Only in base", comparison.only_base), ("Only in new", comparison.only_new)):
         if keys:
             lines.append(f"{title}: " + ", ".join(k.label for k in keys))
+    for f in comparison.failures:
+        lines.append(f"FAILURES: {f.text}")
     if comparison.failed:
-        lines.append(f"FAILED: {len(comparison.regressions)} significant regression(s) beyond the limits")
+        lines.append(
+            f"FAILED: {len(comparison.regressions)} significant regression(s) beyond the limits"
+            + (f", {len(comparison.failures)} configuration(s) with more failures" if comparison.failures else "")
+        )
     else:
         lines.append("OK: no significant regression beyond the limits")
     return "\n".join(lines) + "\n"
@@ -201,6 +206,8 @@ def render_compare_markdown(comparison: "Comparison") -> str:
     for title, keys in (("Only in base", comparison.only_base), ("Only in new", comparison.only_new)):
         if keys:
             lines.append(f"{title}: " + ", ".join(k.label for k in keys) + ".")
+    for f in comparison.failures:
+        lines.append(f"**FAILURES**: {f.text}.")
     lines.append(
         f"**Result: {'FAILED' if comparison.failed else 'OK'}** — "
         f"{len(comparison.regressions)} significant regression(s) beyond the limits."

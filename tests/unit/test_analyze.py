@@ -371,3 +371,82 @@ def test_cost_strategy_at_a_cold_share_ranks_blended_costs_with_intervals(tmp_pa
     assert r.cost_per_million_usd == c128.blended_cost_per_million_usd
     assert r.indistinguishable_from == (ConfigKey(256, 10),)
     assert "at 5% cold starts" in r.reason
+
+
+def two_config_plan(*memories):
+    return {"configs": [{"memory_mb": m, "timeout_s": 3, "architecture": "x86_64"} for m in memories],
+            "scenarios": [], "total_invocations": 0}
+
+
+def test_a_configuration_without_the_ranking_scenario_is_not_ranked_on_another(tmp_path):
+    # Partial sweep: 128 MB has warm data only, 1024 MB got only as far as its cold starts.
+    # Its cold latency must not be ranked against 128 MB's warm latency.
+    recs = [inv(i, duration=10.0, billed=11) for i in range(5)]
+    recs += [inv(10 + i, memory=1024, scenario="cold", duration=5.0, billed=106, init=100.0, cold=True)
+             for i in range(3)]
+    a = analyze(write(tmp_path, recs, completed=False, plan=two_config_plan(128, 1024)),
+                recommend={"strategy": "speed"})
+    c1024 = a.config(ConfigKey(1024, 3))
+    assert [c.latency_scenario for c in a.configs] == ["warm", "warm"]
+    assert not c1024.recommendable and c1024.not_recommended_reason == "no warm samples"
+    assert c1024.p95_ms is None and c1024.cost_per_million_usd is None
+    assert a.recommendation.config == ConfigKey(128, 3)
+
+
+def test_every_configuration_ranks_on_the_first_scenario_all_of_them_have(tmp_path):
+    recs = [inv(i, duration=10.0, billed=11) for i in range(5)]
+    recs += [inv(20 + i, scenario="cold", duration=60.0, billed=161, init=100.0, cold=True) for i in range(3)]
+    recs += [inv(10 + i, memory=1024, scenario="cold", duration=5.0, billed=106, init=100.0, cold=True)
+             for i in range(3)]
+    a = analyze(write(tmp_path, recs, plan=two_config_plan(128, 1024)), recommend={"strategy": "speed"})
+    c128, c1024 = a.configs
+    assert (c128.latency_scenario, c1024.latency_scenario) == ("cold", "cold")
+    assert c128.p95_ms == 60.0 and c1024.p95_ms == 5.0
+    assert c128.cost_per_million_usd == pytest.approx(expected_cost(128, 161) * 1e6, rel=1e-12)
+    assert a.recommendation.config == ConfigKey(1024, 3)
+
+
+def test_burst_ranking_latency_and_steady_cost_exclude_its_cold_wave(tmp_path):
+    recs = []
+    for m in (128, 256):
+        recs += [inv(m + i, memory=m, scenario="burst", duration=50.0, billed=151, init=100.0, cold=True)
+                 for i in range(2)]
+    recs += [inv(200 + i, memory=128, scenario="burst", duration=d, billed=int(d) + 1)
+             for i, d in enumerate([10.0, 20.0])]
+    a = analyze(write(tmp_path, recs, plan=two_config_plan(128, 256)))
+    c128, c256 = a.configs
+    burst = c128.scenarios["burst"]
+    assert burst.n_ok == 4 and burst.duration_ms.n == 4 and burst.duration_ms.max == 50.0  # all kept here
+    assert c128.latency_scenario == "burst"
+    assert (c128.p50_ms, c128.p95_ms) == (15.0, 19.5)
+    assert c128.cost_per_million_usd == pytest.approx(
+        (expected_cost(128, 11) + expected_cost(128, 21)) / 2 * 1e6, rel=1e-12)
+    assert not c256.recommendable
+    assert c256.not_recommended_reason == "no burst samples after excluding cold starts"
+    assert a.recommendation.config == ConfigKey(128, 3)
+
+
+def test_at_a_cold_share_a_configuration_without_cold_samples_is_not_recommended(tmp_path):
+    recs = [inv(i, duration=10.0, billed=11) for i in range(4)]
+    recs.append(inv(9, scenario="cold", duration=50.0, billed=151, init=100.0, cold=True))
+    recs += [inv(10 + i, memory=256, duration=5.0, billed=6) for i in range(4)]  # faster, never cold
+    a = analyze(write(tmp_path, recs, plan=two_config_plan(128, 256)),
+                recommend={"strategy": "speed", "cold_share": 0.1})
+    c256 = a.config(ConfigKey(256, 3))
+    assert not c256.recommendable and c256.not_recommended_reason == "no cold samples to blend"
+    assert c256.blended_cost_per_million_usd is None
+    assert a.recommendation.config == ConfigKey(128, 3)
+
+
+def test_a_winner_without_a_cost_interval_is_not_called_clear(tmp_path):
+    # Cold starts seen only in bursts: the blended cost has no interval.
+    recs = []
+    for m in (128, 256):
+        recs += [inv(m + i, memory=m, duration=10.0, billed=11) for i in range(4)]
+        recs += [inv(m + 10, memory=m, scenario="burst", duration=10.0, billed=111, init=100.0, cold=True),
+                 inv(m + 11, memory=m, scenario="burst", duration=10.0, billed=11)]
+    a = analyze(write(tmp_path, recs, plan=two_config_plan(128, 256)), recommend={"cold_share": 0.1})
+    r = a.recommendation
+    assert r.config == ConfigKey(128, 3) and r.indistinguishable_from == ()
+    assert not r.confidence.startswith("Clear")
+    assert r.confidence.startswith("Interval unknown: the winner's cost interval is unknown (its cold-start cost")

@@ -103,3 +103,39 @@ def test_renderings_name_the_test_and_the_verdict(tmp_path):
     md = render_compare_markdown(result)
     assert md.startswith("| configuration | scenario | metric |")
     assert "**REGRESSION**" in md and "**Result: FAILED**" in md
+
+
+def test_a_configuration_that_never_succeeds_in_new_fails_the_comparison(tmp_path, capsys):
+    base = sweep(tmp_path, "a", memory_mb=(128, 256), cold=0, seed=1)
+    new = sweep(tmp_path, "b", memory_mb=(128, 256), cold=0, seed=1, failures={128: {"timeout": 30}})
+    result = compare(base, new, limits={"p95": 0.10, "cost": 0.10})
+    assert result.failed and result.regressions == ()
+    assert [r.config for r in result.rows] == [ConfigKey(256, 10)]
+    assert result.only_base == ()  # it ran in new: a failure, not a missing configuration
+    (f,) = result.failures
+    assert (f.config, f.base_failed, f.base_total, f.new_failed, f.new_total, f.new_has_no_ok) == (
+        ConfigKey(128, 10), 0, 30, 30, 30, True)
+    text = render_compare(result)
+    assert ("FAILURES: 128 MB / 10 s / x86_64: no ok sample with a duration in new; "
+            "30 of 30 invocations failed (100%), base 0 of 30 (0%)") in text
+    assert "FAILED: 0 significant regression(s) beyond the limits, 1 configuration(s) with more failures" in text
+    assert "**FAILURES**: 128 MB / 10 s / x86_64" in render_compare_markdown(result)
+    from lambdabench.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["compare", str(tmp_path / "a"), str(tmp_path / "b")])
+    assert exit_.value.code == 1
+    assert "FAILURES: 128 MB" in capsys.readouterr().out
+
+
+def test_more_failures_fail_the_comparison_only_beyond_five_points_more(tmp_path):
+    base = sweep(tmp_path, "a", memory_mb=(256,), seed=1, failures={256: {"error": 1}})  # 1 of 32
+    worse = sweep(tmp_path, "b", memory_mb=(256,), seed=1, failures={256: {"error": 3}})  # 3 of 32: +6.25 points
+    slightly = sweep(tmp_path, "c", memory_mb=(256,), seed=1, failures={256: {"error": 2}})  # 2 of 32: +3.1
+    throttled = sweep(tmp_path, "d", memory_mb=(256,), seed=1, failures={256: {"error": 1}},
+                      burst=(4, 2), throttled={256: 6})  # throttles are not failures
+    (f,) = compare(base, worse).failures
+    assert (f.base_failed, f.base_total, f.new_failed, f.new_total, f.new_has_no_ok) == (1, 32, 3, 32, False)
+    assert compare(base, worse).failed
+    assert compare(base, slightly).failures == () and not compare(base, slightly).failed
+    assert compare(base, throttled).failures == ()

@@ -20,11 +20,11 @@ POWER_TUNING_CASES = [
     # "should return the cheapest power configuration if cost strategy"
     ("cost", None, [("128", 100, 100), ("256", 200, 300), ("512", 30, 200)], "512"),
     # "should return the cheapest and fastest power configuration if cost strategy and same cost"
-    ("cost", None, [("128", 100, 100), ("256", 100, 90), ("512", 300, 200)], "256"),
+    ("cost", None, [("128", 100, 100), ("256", 100, 90), ("512", 300, 200)], "256", ("128",)),
     # "should return the fastest power configuration if speed strategy"
     ("speed", None, [("128", 100, 300), ("256", 200, 200), ("512", 300, 100)], "512"),
     # "should return the fastest and cheapest power configuration if speed strategy and same duration"
-    ("speed", None, [("128", 100, 200), ("256", 90, 200), ("512", 300, 400)], "256"),
+    ("speed", None, [("128", 100, 200), ("256", 90, 200), ("512", 300, 400)], "256", ("128",)),
     # "should return the cheapest power configuration if balanced strategy with weight = 1"
     ("balanced", 1, [("128", 100, 100), ("256", 200, 300), ("512", 30, 200)], "512"),
     # "should return the fastest power configuration if balanced strategy with weight = 0"
@@ -36,12 +36,15 @@ POWER_TUNING_CASES = [
 ]
 
 
-@pytest.mark.parametrize("strategy, weight, rows, expected", POWER_TUNING_CASES)
-def test_strategies_reproduce_power_tunings_published_picks(strategy, weight, rows, expected):
+@pytest.mark.parametrize(
+    "strategy, weight, rows, expected, tied", [case if len(case) == 5 else (*case, ()) for case in POWER_TUNING_CASES]
+)
+def test_strategies_reproduce_power_tunings_published_picks(strategy, weight, rows, expected, tied):
     kwargs = {} if weight is None else {"balanced_weight": weight}
     result = pick(table(rows), strategy, **kwargs)
     assert result.winner.key == expected
-    assert result.indistinguishable == ()
+    # Without intervals, exactly equal values on the ranking metric are indistinguishable.
+    assert tuple(c.key for c in result.indistinguishable) == tied
 
 
 def test_balanced_weight_outside_zero_to_one_is_clamped_like_power_tuning():
@@ -168,3 +171,11 @@ def test_picks_are_recommendable_and_optimal_and_the_front_is_undominated(rows):
         assert not any(o.cost <= x.cost and o.latency <= x.latency and (o.cost, o.latency) != (x.cost, x.latency) for o in pool)
     # the cheapest and the fastest recommendable points are always on the front
     assert cheapest.winner in front and fastest.winner in front
+
+
+def test_without_intervals_only_exactly_equal_values_are_indistinguishable():
+    tied = pick([c("a", 10.0, 100.0), c("b", 10.0, 200.0), c("c", 11.0, 50.0)], "cost")
+    assert tied.winner.key == "a" and [x.key for x in tied.indistinguishable] == ["b"]
+    # One side with an interval, the other without: still compared on the points.
+    apart = pick([c("a", 10.0, 100.0, cost_ci=Interval(9.0, 12.0)), c("b", 11.0, 50.0)], "cost")
+    assert apart.winner.key == "a" and apart.indistinguishable == ()

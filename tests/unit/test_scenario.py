@@ -278,6 +278,10 @@ def test_bad_toml_syntax_reports_line_and_column(tmp_path):
     (dict(recommend='[recommend]\nbalanced_weight = 1.5\n'), "recommend.balanced_weight", "1.5 is out of range",
      "from 0 to 1"),
     (dict(recommend='[recommend]\ncold_share = -0.1\n'), "recommend.cold_share", "-0.1 is out of range", "from 0 to 1"),
+    (dict(recommend='[recommend]\npercentile = 100\n'), "recommend.percentile", "100 is out of range",
+     "above 0 and below 100"),
+    (dict(recommend='[recommend]\npercentile = 0\n'), "recommend.percentile", "0 is out of range",
+     "above 0 and below 100"),
     (dict(recommend='[recommend]\np95_slo_ms = "300"\n'), "recommend.p95_slo_ms", 'got the string "300"',
      "without quotes"),
     # scenarios

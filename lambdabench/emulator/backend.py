@@ -36,10 +36,11 @@ import threading
 import time
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lambdabench import limits
 from lambdabench.emulator import errors as E
@@ -215,6 +216,17 @@ def _safe_unzip(zip_bytes: bytes, target: Path) -> None:
             f"Could not unzip uploaded file: the entry '{name}' points outside the deployment package. "
             "Use relative paths inside the archive.")
 
+    try:
+        _extract(archive, infos, root, inside, refuse)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        # A lying local header (size, CRC), a corrupt deflate stream, an unsupported compression method
+        # or an encrypted entry: the package is bad, not the emulator.
+        raise E.InvalidParameterValue("Could not unzip uploaded file. Please check your file, then try to "
+                                      f"upload again. ({exc})") from None
+
+
+def _extract(archive: zipfile.ZipFile, infos: list, root: Path, inside: Callable[[str], bool],
+             refuse: Callable[[str], Exception]) -> None:
     for info in infos:
         name = info.filename
         if name.startswith("/") or name.startswith("\\") or re.match(r"^[A-Za-z]:", name) \
@@ -260,6 +272,8 @@ class Backend:
         self._functions: dict[str, Function] = {}
         self._in_flight: dict[str, int] = {}
         self._in_flight_total = 0
+        if pool is not None:  # (None in unit tests of the name parsing)
+            pool.set_key_check(region, self._key_is_current)
 
     # ----- names ------------------------------------------------------------------------------
     def arn(self, name: str, qualifier: str | None = None) -> str:
@@ -826,6 +840,16 @@ class Backend:
                 architecture=config.architecture)
             fn.specs[key] = spec
         return spec
+
+    def _key_is_current(self, key: tuple) -> bool:
+        """Whether a sandbox key (name, version, revision) is still that version's configuration."""
+        name, version, revision_id = key
+        with self._lock:
+            fn = self._functions.get(name)
+            if fn is None:
+                return False
+            config = fn.latest if version == LATEST else (fn.versions.get(int(version)) if version.isdigit() else None)
+            return config is not None and config.revision_id == revision_id
 
     def prepare_invoke(self, function_name: str, qualifier: str | None) -> tuple[str, SandboxSpec, str, str]:
         """Resolve what an invoke runs: (function name, spec, executed version, invoked ARN)."""

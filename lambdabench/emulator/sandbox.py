@@ -54,7 +54,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from lambdabench import limits, logs
 from lambdabench.emulator.runtime_api import (ACCEPTED, INVALID_REQUEST_ID, BadRequest, answer,
@@ -226,6 +226,13 @@ class Sandbox:
             "LANG": "en_US.UTF-8",
             "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
             "TMPDIR": str(tmp_dir),
+            # Keep the host's AWS credentials out of the handler: with no HOME, boto3 falls back to the
+            # password database's home (e.g. /root) and reads ~/.aws/credentials; on EC2 it would ask
+            # the instance metadata service. The sandbox gets its own HOME and no credential sources.
+            "HOME": str(tmp_dir),
+            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+            "AWS_CONFIG_FILE": "/dev/null",
+            "AWS_EC2_METADATA_DISABLED": "true",
             # Output must reach the pipe before the runtime posts its response (log ordering).
             "PYTHONUNBUFFERED": "1",
         }
@@ -820,9 +827,20 @@ class SandboxPool:
         self._lock = threading.Condition()
         self._idle: dict[tuple, list[Sandbox]] = {}
         self._busy: set[Sandbox] = set()
+        # region -> key -> is it still its function's current configuration? (set by each backend)
+        self._key_checks: dict[str, Callable[[tuple], bool]] = {}
         self._closed = False
         self._reaper = threading.Thread(target=self._reap_loop, name="sandbox-reaper", daemon=True)
         self._reaper.start()
+
+    def set_key_check(self, region: str, is_current: Callable[[tuple], bool]) -> None:
+        """How the backend of `region` tells whether a sandbox key is still its function's current
+        (name, version, revision). Called without the pool's lock held (the backend takes its own)."""
+        self._key_checks[region] = is_current
+
+    def _stale(self, sandbox: Sandbox) -> bool:
+        check = self._key_checks.get(sandbox.spec.region)
+        return check is not None and not check(sandbox.spec.key)
 
     def checkout(self, spec: SandboxSpec) -> Sandbox:
         """An idle sandbox for `spec` (warm), else a new started one (cold). The caller owns it until
@@ -846,6 +864,10 @@ class SandboxPool:
                 sandbox.kill()
                 raise RuntimeError("the emulator is shutting down")
             self._busy.add(sandbox)
+        # A configuration change between resolving `spec` and the add above found no sandbox to retire:
+        # this one may serve its invocation but must not become idle under an outdated key.
+        if self._stale(sandbox):
+            sandbox.retired = True
         try:
             sandbox.start()
         except BaseException:
@@ -856,9 +878,11 @@ class SandboxPool:
         return sandbox
 
     def checkin(self, sandbox: Sandbox) -> None:
+        # Checked while still busy: a retire() from now on marks it retired, so no change slips between.
+        stale = self._stale(sandbox)
         with self._lock:
             self._busy.discard(sandbox)
-            keep = sandbox.alive and not sandbox.retired and not self._closed
+            keep = sandbox.alive and not sandbox.retired and not stale and not self._closed
             if keep:
                 sandbox.last_used = time.monotonic()
                 self._idle.setdefault(sandbox.spec.key, []).append(sandbox)

@@ -56,6 +56,7 @@ from lambdabench.sweep.snapshot import (
     RestoreOutcome,
     Snapshot,
     download_code,
+    environment_error,
     restore,
     take_snapshot,
     update_architecture,
@@ -102,6 +103,10 @@ class Prepared:
     function_name: str  # the name part (for the log group), even when the user gave an ARN
     log_format: str  # Text | JSON
     code_zip: bytes | None  # needed only when the plan switches architectures
+    log_group: str = ""  # where the REPORT lines go; "" means /aws/lambda/<function_name>
+    # The architecture the function has NOW. On --resume after a kill -9 the snapshot is the saved
+    # original, but the function may have been left on another architecture mid-sweep. "" = the snapshot's.
+    live_architecture: str = ""
 
 
 def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | None = None,
@@ -117,8 +122,23 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
         )
     snapshot = take_snapshot(clients, function, taken_at=taken_at)
     response = call(clients.control.get_function_configuration, FunctionName=function, function=function)
+    env_error = environment_error(response)
+    if env_error is not None:
+        raise UsageError(f"cannot read the function's environment variables: {env_error}",
+                         "grant kms:Decrypt on the function's key to this identity, then retry")
     name = response.get("FunctionName") or function.split(":")[-1]
-    log_format = ((response.get("LoggingConfig") or {}).get("LogFormat")) or "Text"
+    logging_config = response.get("LoggingConfig") or {}
+    log_format = logging_config.get("LogFormat") or "Text"
+    system_level = logging_config.get("SystemLogLevel")
+    if log_format == "JSON" and system_level not in (None, "INFO", "DEBUG"):
+        # Lambda sends platform.report at INFO: at WARN no REPORT reaches the tail or CloudWatch,
+        # and every sample would be recorded without its Duration or Billed Duration.
+        raise UsageError(
+            f"{function!r} logs system records at {system_level}, which drops Lambda's REPORT records",
+            "set LoggingConfig SystemLogLevel to INFO for the sweep, then put it back",
+        )
+    # A function may log to a custom group (LoggingConfig.LogGroup); the default is /aws/lambda/<name>.
+    log_group = logging_config.get("LogGroup") or f"/aws/lambda/{name}"
     if snapshot.package_type == "Image" and any(c.architecture != snapshot.config.architecture
                                                  for c in plan.configs):
         if not snapshot.image_uri:
@@ -132,7 +152,8 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
     if needs_code and code_zip is None:
         code_zip = download_code(clients, function)
     return Prepared(snapshot=snapshot, function_name=name, log_format=log_format,
-                    code_zip=code_zip if needs_code else None)
+                    code_zip=code_zip if needs_code else None, log_group=log_group,
+                    live_architecture=snapshot.config.architecture)
 
 
 def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
@@ -221,7 +242,8 @@ class Driver:
         self._counts: dict[str, int] = {}
         self._writer: ResultsWriter | None = None
         self._closed = False
-        self._state = _State(architecture=prepared.snapshot.config.architecture)
+        # Seeded from the live function: the first point switches architecture whenever it must.
+        self._state = _State(architecture=prepared.live_architecture or prepared.snapshot.config.architecture)
         self._resume_round = 0
         self._original_env = prepared.snapshot.config.env
 
@@ -267,15 +289,22 @@ class Driver:
             self._event("failed", at=iso(utc_now()), error=str(exc))
             raise
         finally:
-            try:
-                with (self.shield() if self.shield else contextlib.nullcontext()):
+            # The shield is entered first thing: a Ctrl-C/SIGTERM anywhere in the restore (and the
+            # events and close after it) waits until the function is back as it was.
+            shield = self.shield() if self.shield else contextlib.nullcontext()
+            with shield:
+                try:
                     restore_outcome = self._restore()
-            except Exception as exc:  # noqa: BLE001 — recorded and returned; the caller fails with exit 1
-                restore_error = str(exc)
-                self._event("restore_failed", error=restore_error, differences=[])
-            if completed:
-                self._event("completed", at=iso(utc_now()), invocations=self._done)
-            self._close()
+                except Exception as exc:  # noqa: BLE001 — recorded and returned; the caller fails with exit 1
+                    restore_error = str(exc)
+                    self._event("restore_failed", error=restore_error, differences=[])
+                if completed:
+                    self._event("completed", at=iso(utc_now()), invocations=self._done)
+                self._close()
+            # A signal deferred by the shield still means "interrupted" once the restore is done; when
+            # the sweep did not complete, an exception is already propagating and says what happened.
+            if completed and getattr(shield, "pending", None):
+                raise KeyboardInterrupt
         return SweepOutcome(
             out_dir=self.out_dir,
             completed=completed,
@@ -474,7 +503,7 @@ class Driver:
                 error_type = exc.response.get("Reason") or exc.response.get("Error", {}).get("Reason") or code
             else:
                 error_type = code
-        except (botocore.exceptions.ReadTimeoutError, botocore.exceptions.ConnectionError) as exc:
+        except (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError) as exc:
             # The client gave up (read timeout above the function timeout) or the connection broke:
             # the invocation's outcome is unknown to us; record it as an error, the sweep goes on.
             client_ms = (client_end() - t0) * 1000.0
@@ -567,7 +596,7 @@ class Driver:
 
     def report_from_logs(self, request_id: str, started: datetime) -> Report | None:
         """Find the REPORT of `request_id` in CloudWatch Logs, polling for ingestion delay (bounded)."""
-        group = f"/aws/lambda/{self.prepared.function_name}"
+        group = self.prepared.log_group or f"/aws/lambda/{self.prepared.function_name}"
         if self.prepared.log_format == "JSON":
             pattern = f'{{ $.type = "platform.report" && $.record.requestId = "{request_id}" }}'
         else:

@@ -108,7 +108,9 @@ def local_function(
             action="creating the function in the local emulator",
         )
         waiter = clients.control.get_waiter("function_active_v2")
-        waiter.wait(FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 600})
+        # A function that never becomes Active (failed INIT, timeout) is our RunError, not a traceback.
+        call(waiter.wait, FunctionName=name, WaiterConfig={"Delay": 0.05, "MaxAttempts": 600}, function=name,
+             action="waiting for the function to become active in the local emulator")
         try:
             yield LocalTarget(clients=clients, endpoint_url=endpoint, function_name=name, code_zip=code_zip,
                               emulator_info=info)

@@ -83,6 +83,19 @@ class FunctionConfig:
         )
 
 
+def environment_error(configuration: dict[str, Any]) -> str | None:
+    """ "<ErrorCode> <Message>" when Lambda could not return the environment variables, else None.
+
+    Lambda answers `Environment: {"Error": {...}}` without `Variables` when the caller may not decrypt
+    the function's KMS key; reading that as "no variables" would make the sweep replace the user's
+    variables with the nonce alone (and restore would put back nothing).
+    """
+    error = (configuration.get("Environment") or {}).get("Error")
+    if not error:
+        return None
+    return " ".join(part for part in (error.get("ErrorCode"), error.get("Message")) if part) or "unknown error"
+
+
 def differences(expected: FunctionConfig, actual: FunctionConfig) -> list[str]:
     """Human-readable lines, one per field that differs (empty: identical)."""
     lines = []
@@ -191,7 +204,8 @@ def take_snapshot(clients: Clients, function: str, *, taken_at: str = "") -> Sna
         function_arn=configuration.get("FunctionArn", function),
         config=FunctionConfig.from_api(configuration),
         package_type=configuration.get("PackageType") or "Zip",
-        image_uri=(response.get("Code") or {}).get("ImageUri"),
+        # The digest, not the tag: a tag may have moved since the function was deployed.
+        image_uri=(response.get("Code") or {}).get("ResolvedImageUri") or (response.get("Code") or {}).get("ImageUri"),
         code_sha256=configuration.get("CodeSha256"),
         versions=tuple(v["Version"] for v in versions if v.get("Version") != "$LATEST"),
         aliases=tuple(a["Name"] for a in aliases),

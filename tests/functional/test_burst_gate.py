@@ -64,7 +64,7 @@ def framed(kind: str, number: int) -> bytes:
 
 class RawServer:
     """Accepts connections; reads one request each; answers it after REPLY_DELAY_S as `kind` says,
-    or never (`kind="silent"`). Counts requests."""
+    or never (`kind="silent"`), or closes the connection unanswered (`kind="drop"`). Counts requests."""
 
     def __init__(self, kind: str):
         self.kind = kind
@@ -101,6 +101,8 @@ class RawServer:
                 number = self.requests
             if self.kind == "silent":
                 time.sleep(5)
+                return
+            if self.kind == "drop":  # the connection closes without a reply
                 return
             time.sleep(REPLY_DELAY_S)
             reply = framed(self.kind, number)
@@ -231,3 +233,25 @@ def test_driver_burst_records_round_trip_from_the_release(raw_server, tmp_path, 
         assert r["duration_ms"] == 12.5 and r["billed_duration_ms"] == 13
         # From the release to the reply's last byte: at least the server's delay, far below a second.
         assert REPLY_DELAY_S * 1000 <= r["client_ms"] < 1000
+
+
+def test_driver_invoke_records_a_dropped_connection_as_a_client_error(raw_server, tmp_path):
+    server = raw_server("drop")
+    driver, invocations = driver_for(server.port, tmp_path, 1)
+    record = driver.invoke(invocations[0])
+    assert server.requests == 1  # recorded, not retried
+    assert record["status"] == "error" and record["error_type"] == "Client.ConnectionClosedError"
+    assert record["report_source"] == "missing" and record["request_id"] is None
+
+
+@pytest.mark.parametrize("green", MODES)
+def test_driver_burst_records_every_dropped_connection_instead_of_raising(raw_server, tmp_path, green):
+    server = raw_server("drop")
+    driver, invocations = driver_for(server.port, tmp_path, 3)
+    driver.open_results()
+    driver.burst(invocations, greenlets=green)
+    driver.close()
+    lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    records = [r for r in lines if r["type"] == "invocation"]
+    assert sorted(r["invocation_id"] for r in records) == sorted(i.invocation_id for i in invocations)
+    assert {(r["status"], r["error_type"]) for r in records} == {("error", "Client.ConnectionClosedError")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -131,3 +132,24 @@ def test_response_over_six_megabytes_is_function_response_size_too_large(api, em
                     "errorType": "Function.ResponseSizeTooLarge"}
     response, body, _, _ = _invoke(api, {"n": 6 * 1024 * 1024 + 98}, name="bigreply")  # exactly the limit
     assert "FunctionError" not in response and len(body) == 6 * 1024 * 1024 + 98
+
+
+ENV_REPORTER = """
+    import os
+    def handler(event, context):
+        names = ("HOME", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE", "AWS_EC2_METADATA_DISABLED", "TMPDIR")
+        return {"expanded_home": os.path.expanduser("~"), **{n: os.environ.get(n) for n in names}}
+"""
+
+
+def test_sandbox_cannot_reach_the_hosts_aws_credentials(emulator_helpers):
+    with Emulator(runtime_client="builtin", keep_alive_s=60) as emu:
+        client, _ = emulator_helpers.clients(emu.endpoint)
+        emulator_helpers.create(client, "envreport", ENV_REPORTER)
+        _, body, _, _ = _invoke(client, {}, name="envreport")
+    host_home = os.path.expanduser("~")
+    assert body["HOME"] == body["TMPDIR"] and body["expanded_home"] == body["TMPDIR"]
+    assert body["expanded_home"] != host_home and body["expanded_home"] != "/root"
+    assert body["AWS_SHARED_CREDENTIALS_FILE"] == "/dev/null"
+    assert body["AWS_CONFIG_FILE"] == "/dev/null"
+    assert body["AWS_EC2_METADATA_DISABLED"] == "true"

@@ -279,3 +279,23 @@ def test_application_logging_follows_the_log_format(api, emulator_helpers, log_f
         level, when, request_id, message = line.split("\t")
         assert (level, request_id, message) == ("[INFO]", report.request_id, "processing 42")
         assert when.endswith("Z") and len(when) == len("2026-01-01T00:00:00.000Z")
+
+
+def test_sandbox_started_for_an_outdated_configuration_is_not_kept_idle(emulator_helpers):
+    # An invoke resolved its configuration, then an update retired the function's sandboxes before the
+    # invoke's cold sandbox was registered: that sandbox must end after its invocation, not stay idle.
+    with Emulator(runtime_client="builtin", keep_alive_s=60) as emu:
+        client, _ = emulator_helpers.clients(emu.endpoint)
+        emulator_helpers.create(client, "stale", "def handler(event, context):\n    return 1\n")
+        backend = emu.backend("us-east-1")
+        _, old_spec, _, _ = backend.prepare_invoke("stale", None)
+        client.update_function_configuration(FunctionName="stale", MemorySize=256)
+        sandbox = emu.pool.checkout(old_spec)
+        pid = sandbox.proc.pid
+        emu.pool.checkin(sandbox)
+        assert not emulator_helpers.process_alive(pid)
+        assert pid not in emu.pool.pids()
+        _, current_spec, _, _ = backend.prepare_invoke("stale", None)
+        fresh = emu.pool.checkout(current_spec)
+        emu.pool.checkin(fresh)
+        assert fresh.proc.pid in emu.pool.pids()  # the current configuration's sandbox is kept warm

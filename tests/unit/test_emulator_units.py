@@ -212,3 +212,38 @@ def test_function_name_errors_use_awss_wording():
         backend._split_name("bad name", None)
     assert excinfo.value.message.startswith("1 validation error detected: Value 'bad name' at 'functionName' failed "
                                             "to satisfy constraint: Member must satisfy regular expression pattern:")
+
+
+def _zip_one(content: bytes, method: int) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("app.py", content)
+    return buffer.getvalue()
+
+
+def _corrupt_stored_content() -> bytes:  # the content no longer matches its CRC-32
+    data = _zip_one(b"def handler(e, c):\n    return 1\n", zipfile.ZIP_STORED)
+    return data.replace(b"return 1", b"return 2", 1)
+
+
+def _corrupt_deflate_stream() -> bytes:  # the compressed bytes are not a deflate stream
+    content = bytes(range(256)) * 64
+    data = bytearray(_zip_one(content, zipfile.ZIP_DEFLATED))
+    start = 30 + len("app.py")  # local header, then the compressed data
+    data[start:start + 16] = b"\xff" * 16
+    return bytes(data)
+
+
+def _false_size() -> bytes:  # the central directory claims more bytes than the entry holds
+    data = bytearray(_zip_one(b"x" * 100, zipfile.ZIP_STORED))
+    central = data.index(b"PK\x01\x02")
+    data[central + 20:central + 28] = (4000).to_bytes(4, "little") * 2  # compressed and uncompressed size
+    return bytes(data)
+
+
+@pytest.mark.parametrize("build", [_corrupt_stored_content, _corrupt_deflate_stream, _false_size],
+                         ids=["bad-crc", "bad-deflate", "false-size"])
+def test_safe_unzip_answers_invalid_parameter_for_a_corrupt_entry(tmp_path, build):
+    with pytest.raises(E.InvalidParameterValue) as info:
+        _safe_unzip(build(), tmp_path / "out")
+    assert str(info.value).startswith("Could not unzip uploaded file. Please check your file, then try to upload again.")

@@ -1,8 +1,8 @@
 """Compare two sweeps: per configuration, how p50, p95 and cost per million changed.
 
 For every configuration measured in both sweeps, the latency scenario (warm when both have it,
-else burst, else cold) is compared on its raw ok samples (warm-ups and state mismatches left
-out, as in the analysis). Each metric's change is the ratio new/base with a bootstrap 95%
+else burst, else cold) is compared on its raw ok samples (warm-ups, state mismatches and a
+burst's cold first wave left out, as in the analysis). Each metric's change is the ratio new/base with a bootstrap 95%
 interval from the raw samples (`stats.ratio_interval`: both sweeps resampled independently,
 quantiles smoothed as in `describe`, widened for small samples so that two sweeps of one
 function are called different about 5% of the time). A change is significant when that
@@ -245,12 +245,14 @@ def _stat(values: np.ndarray, statistic: str) -> float:
 
 
 def _samples(results: Results) -> dict[ConfigKey, dict[str, dict[str, np.ndarray]]]:
-    """Raw ok samples per configuration and scenario: durations (ms) and costs (USD)."""
+    """Raw ok samples per configuration and scenario: durations (ms) and costs (USD); cold burst samples left out."""
     price = _pricing_for(results.header)
     grouped: dict[ConfigKey, dict[str, dict[str, list[float]]]] = {}
     for row in _rows(results):
         if row.get("warmup") or row.get("state_mismatch") or row.get("status") != "ok":
             continue
+        if row.get("scenario") == "burst" and row.get("cold") is True:
+            continue  # a burst's first wave is cold by design: compare its steady state, as analyze ranks it
         key = _key(row)
         slot = grouped.setdefault(key, {}).setdefault(str(row.get("scenario")), {"duration": [], "cost": []})
         duration = _num(row.get("duration_ms"))

@@ -139,3 +139,13 @@ def test_more_failures_fail_the_comparison_only_beyond_five_points_more(tmp_path
     assert compare(base, worse).failed
     assert compare(base, slightly).failures == () and not compare(base, slightly).failed
     assert compare(base, throttled).failures == ()
+
+
+def test_a_burst_is_compared_on_its_warm_waves_not_its_cold_first_wave(tmp_path):
+    # Same function, slower cold starts only: the cold first wave bills Init, the warm waves do not.
+    base = sweep(tmp_path, "a", cold=0, warm=0, warmup=0, burst=(8, 3), init_ms=150.0, seed=1)
+    new = sweep(tmp_path, "b", cold=0, warm=0, warmup=0, burst=(8, 3), init_ms=900.0, seed=1)
+    result = compare(base, new, limits={"p95": 0.10, "cost": 0.05})
+    assert [r.scenario for r in result.rows] == ["burst", "burst"]
+    assert all(r.n_base == 16 and r.n_new == 16 for r in result.rows)
+    assert not result.failed

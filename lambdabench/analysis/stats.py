@@ -60,6 +60,15 @@ def bootstrap_resamples(
     return values[index]
 
 
+def _point_interval(array: np.ndarray, level: float) -> Interval | None:
+    """A sample with no spread has a zero-width interval; an empty one has none at all."""
+    if array.size == 0:
+        raise ValueError("interval of an empty sample")
+    if array.size == 1 or np.all(array == array[0]):
+        return Interval(float(array[0]), float(array[0]), level)
+    return None
+
+
 def quantile_interval(
     values: Sequence[float] | np.ndarray,
     q: float,
@@ -70,10 +79,9 @@ def quantile_interval(
 ) -> Interval:
     """Smoothed percentile-bootstrap interval for the q-th percentile (0..100)."""
     array = as_array(values)
-    if array.size == 0:
-        raise ValueError("interval of an empty sample")
-    if array.size == 1 or np.all(array == array[0]):
-        return Interval(float(array[0]), float(array[0]), level)
+    point = _point_interval(array, level)
+    if point is not None:
+        return point
     rng = np.random.default_rng(seed)
     stats = _smoothed_quantiles(array, [q], n_resamples=n_resamples, rng=rng)[0]
     return _interval(stats, level)
@@ -88,10 +96,9 @@ def mean_interval(
 ) -> Interval:
     """Percentile-bootstrap interval for the mean."""
     array = as_array(values)
-    if array.size == 0:
-        raise ValueError("interval of an empty sample")
-    if array.size == 1 or np.all(array == array[0]):
-        return Interval(float(array[0]), float(array[0]), level)
+    point = _point_interval(array, level)
+    if point is not None:
+        return point
     rng = np.random.default_rng(seed)
     means = bootstrap_resamples(array, n_resamples=n_resamples, rng=rng).mean(axis=1)
     return _interval(means, level)

@@ -329,22 +329,8 @@ class Backend:
 
     # ----- validation -------------------------------------------------------------------------
     def _validate(self, params: dict[str, Any], creating: bool) -> None:
-        memory = params.get("MemorySize")
-        if memory is not None:
-            if memory > limits.MEMORY_MAX_MB:
-                raise E.validation_error("memorySize", memory, "Member must have value less than or equal to "
-                                         f"{limits.MEMORY_MAX_MB}")
-            if memory < limits.MEMORY_MIN_MB:
-                raise E.validation_error("memorySize", memory, "Member must have value greater than or equal "
-                                         f"to {limits.MEMORY_MIN_MB}")
-        timeout = params.get("Timeout")
-        if timeout is not None:
-            if timeout > limits.TIMEOUT_MAX_S:
-                raise E.validation_error("timeout", timeout, "Member must have value less than or equal to "
-                                         f"{limits.TIMEOUT_MAX_S}")
-            if timeout < limits.TIMEOUT_MIN_S:
-                raise E.validation_error("timeout", timeout, "Member must have value greater than or equal to "
-                                         f"{limits.TIMEOUT_MIN_S}")
+        _check_range("memorySize", params.get("MemorySize"), limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB)
+        _check_range("timeout", params.get("Timeout"), limits.TIMEOUT_MIN_S, limits.TIMEOUT_MAX_S)
         handler = params.get("Handler")
         if handler is not None and (not re.fullmatch(r"[^\s]+", handler) or len(handler) > 128):
             raise E.validation_error("handler", handler,
@@ -937,3 +923,13 @@ class Backend:
 def _tail(outcome: InvocationOutcome) -> str:
     from lambdabench.emulator.sandbox import log_tail
     return log_tail(outcome.log_text)
+
+
+def _check_range(member: str, value: int | None, low: int, high: int) -> None:
+    """Lambda's model constraint on a numeric member, with the front end's wording."""
+    if value is None:
+        return
+    if value > high:
+        raise E.validation_error(member, value, f"Member must have value less than or equal to {high}")
+    if value < low:
+        raise E.validation_error(member, value, f"Member must have value greater than or equal to {low}")

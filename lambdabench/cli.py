@@ -171,9 +171,12 @@ def price_command(memory_mb: int, billed_duration_ms: int, architecture: str, re
 @click.option("--cpu-limit", default="auto", show_default=True,
               type=click.Choice(["auto", "cgroup", "duty-cycle", "none"]),
               help="How a sandbox's CPU share is limited to memory/1769 vCPU.")
+@click.option("--sandbox-start", default="auto", show_default=True, type=click.Choice(["auto", "fork", "spawn"]),
+              help="Fork sandboxes from a prepared interpreter (Init Duration = runtime client + handler "
+                   "import), or spawn each from nothing (Init also counts starting Python).")
 @click.option("--allow-remote", is_flag=True, help="Allow a non-loopback --host (the emulator runs any code sent).")
 def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | None, cpu_limit: str,
-          allow_remote: bool) -> None:
+          sandbox_start: str, allow_remote: bool) -> None:
     """Run the local Lambda emulator as a standalone endpoint until Ctrl-C."""
     import signal
     import threading
@@ -181,7 +184,7 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
     from lambdabench.emulator import Emulator, is_loopback
 
     emulator = Emulator(host=host, port=port, keep_alive_s=keep_alive_s, account_concurrency=account_concurrency,
-                        cpu_limit=cpu_limit, allow_remote=allow_remote)
+                        cpu_limit=cpu_limit, allow_remote=allow_remote, sandbox_start=sandbox_start)
     if not is_loopback(host):
         click.echo(f"warning: serving on {host}: anyone who can reach this port can run code on this machine.",
                    err=True)
@@ -192,7 +195,8 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
         info = emulator.info()
         click.echo(endpoint)
         click.echo(f"cpu: {info.get('cpu_mechanism')}  memory: {info.get('memory_mechanism')}  "
-                   f"cores: {info.get('host_cores')}  runtime client: {info.get('runtime_client')}  "
+                   f"cores: {info.get('host_cores')}  runtime client: {info.get('runtime_client')} "
+                   f"({info.get('sandbox_start')})  "
                    f"account concurrency: {info.get('account_concurrency')}  keep-alive: {keep_alive_s:g} s",
                    err=True)
         for warning in info.get("warnings") or []:

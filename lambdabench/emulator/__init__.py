@@ -21,6 +21,8 @@ sweep can record it with its results:
     keep_alive_s         idle seconds before a sandbox is reaped
     account_concurrency  concurrent invocations allowed per region
     runtime_client       "awslambdaric" (the official client) or "builtin" (bootstrap.py)
+    sandbox_start        "fork" (from a prepared interpreter: Init Duration leaves out starting Python)
+                         or "spawn" (each sandbox started from nothing); see forkserver.py
     unreserved_concurrency_min   what PutFunctionConcurrency must leave unreserved
     (plus any other key ResourceManager.info() reports)
 """
@@ -55,7 +57,8 @@ class Emulator:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, keep_alive_s: float = 300,
                  account_concurrency: int | None = None, cpu_limit: str = "auto", allow_remote: bool = False,
-                 *, runtime_client: str = "auto", settle_s: float = 0.0, memory_limit: str = "auto"):
+                 *, runtime_client: str = "auto", settle_s: float = 0.0, memory_limit: str = "auto",
+                 sandbox_start: str = "auto"):
         if not is_loopback(host) and not allow_remote:
             raise UsageError(f"Refusing to serve the emulator on non-loopback host {host!r}: it runs any code "
                              "it is sent, without authentication.",
@@ -72,6 +75,14 @@ class Emulator:
             raise UsageError(f"Unknown CPU limit {cpu_limit!r}.", f"Use one of: {', '.join(CPU_LIMIT_CHOICES)}.")
         if runtime_client not in ("auto", "awslambdaric", "builtin"):
             raise UsageError(f"Unknown runtime client {runtime_client!r}.", "Use auto, awslambdaric or builtin.")
+        from lambdabench.emulator.forkserver import supported as forking_supported
+        from lambdabench.emulator.sandbox import SANDBOX_START_CHOICES
+
+        if sandbox_start not in SANDBOX_START_CHOICES:
+            raise UsageError(f"Unknown sandbox start {sandbox_start!r}.", "Use auto, fork or spawn.")
+        if sandbox_start == "fork" and not forking_supported():
+            raise UsageError("This platform cannot fork sandboxes from a prepared interpreter.",
+                             "Use --sandbox-start spawn (or auto).")
         from lambdabench.emulator.backend import default_account_concurrency
 
         self.host = host
@@ -81,6 +92,7 @@ class Emulator:
         self.cpu_limit = cpu_limit
         self.memory_limit = memory_limit
         self.runtime_client = runtime_client
+        self.sandbox_start = sandbox_start
         self.settle_s = settle_s
         self.endpoint: str | None = None
         self._lock = threading.Lock()
@@ -105,7 +117,7 @@ class Emulator:
             self.resources = ResourceManager(cpu_limit=self.cpu_limit, memory_limit=self.memory_limit)
             self.pool = SandboxPool(root_dir=self._tmp / "sandboxes", resources=self.resources,
                                     log_store_for=self.log_store, keep_alive_s=self.keep_alive_s,
-                                    runtime_client=self.runtime_client)
+                                    runtime_client=self.runtime_client, sandbox_start=self.sandbox_start)
             self.code_store = CodeStore(self._tmp / "code")
             try:
                 self._server = Server(self.host, self.port, self)
@@ -178,6 +190,7 @@ class Emulator:
             "keep_alive_s": self.keep_alive_s,
             "account_concurrency": self.account_concurrency,
             "runtime_client": self.pool.runtime_client if self.pool is not None else None,
+            "sandbox_start": self.pool.sandbox_start if self.pool is not None else None,
             "unreserved_concurrency_min": unreserved_minimum(self.account_concurrency),
         })
         return doc

@@ -57,6 +57,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 from lambdabench import limits, logs
+from lambdabench.emulator.forkserver import (ForkedProcess, ForkServer, ForkServerUnavailable,
+                                              needs_fresh_interpreter, runtime_client_preload)
+from lambdabench.emulator.forkserver import supported as forking_supported
 from lambdabench.emulator.runtime_api import (ACCEPTED, INVALID_REQUEST_ID, BadRequest, answer,
                                                http_response)
 from lambdabench.logs import Report
@@ -68,6 +71,9 @@ HOST_ENV_ALLOWLIST = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 # Lambda's INIT phase limit for on-demand functions.
 INIT_TIMEOUT_S = limits.INIT_TIMEOUT_S
 LOG_TAIL_BYTES = limits.LOG_RESULT_TAIL_BYTES
+# How a sandbox process comes to be: forked from a prepared interpreter (forkserver.py) or started from
+# nothing; "auto" forks where the platform can.
+SANDBOX_START_CHOICES = ("auto", "fork", "spawn")
 
 _BOOTSTRAP_SOURCE = Path(__file__).with_name("bootstrap.py")
 
@@ -87,6 +93,30 @@ _LAUNCHER = (
 )
 _SITE_PACKAGES = tuple(dict.fromkeys(
     path for path in (sysconfig.get_paths().get("purelib"), sysconfig.get_paths().get("platlib")) if path))
+
+
+def interpreter_environment(home: Path) -> dict[str, str]:
+    """The variables every sandbox interpreter starts with, before its function's own: also what the
+    fork server starts with, so a forked sandbox starts as a spawned one would."""
+    env = {
+        "PYTHONPATH": os.pathsep.join(_SITE_PACKAGES),
+        "TZ": ":UTC",
+        "LANG": "en_US.UTF-8",
+        "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
+        # Keep the host's AWS credentials out of the handler: with no HOME, boto3 falls back to the
+        # password database's home (e.g. /root) and reads ~/.aws/credentials; on EC2 it would ask
+        # the instance metadata service. The sandbox gets its own HOME and no credential sources.
+        "HOME": str(home),
+        "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
+        "AWS_CONFIG_FILE": "/dev/null",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        # Output must reach the pipe before the runtime posts its response (log ordering).
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in HOST_ENV_ALLOWLIST:
+        if name in os.environ:
+            env[name] = os.environ[name]
+    return env
 
 
 def awslambdaric_available() -> bool:
@@ -159,7 +189,7 @@ class Sandbox:
     """One execution environment. Not thread-safe for invokes: the pool gives it to one caller at a time."""
 
     def __init__(self, spec: SandboxSpec, *, root_dir: Path, resources: Any, log_store: Any,
-                 runtime_client: str, runtime_dir: Path):
+                 runtime_client: str, runtime_dir: Path, forkserver: ForkServer | None = None):
         self.spec = spec
         self.sandbox_id = uuid.uuid4().hex
         self.log_stream = f"{datetime.now(timezone.utc):%Y/%m/%d}/[{spec.version}]{self.sandbox_id}"
@@ -168,7 +198,8 @@ class Sandbox:
         self._store = log_store
         self._runtime_client = runtime_client
         self._runtime_dir = runtime_dir
-        self.proc: subprocess.Popen | None = None
+        self._forkserver = forkserver
+        self.proc: subprocess.Popen | ForkedProcess | None = None
         self.retired = False
         self.last_used = time.monotonic()
         self.invocations = 0
@@ -205,7 +236,8 @@ class Sandbox:
     # ----- process ---------------------------------------------------------------------------
     def _environment(self, api_address: str, tmp_dir: Path) -> dict[str, str]:
         spec = self.spec
-        env = {
+        env = interpreter_environment(home=tmp_dir)
+        env.update({
             "AWS_LAMBDA_FUNCTION_NAME": spec.function_name,
             "AWS_LAMBDA_FUNCTION_VERSION": spec.version,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
@@ -219,29 +251,16 @@ class Sandbox:
             "_HANDLER": spec.handler,
             "LAMBDA_TASK_ROOT": spec.code_dir,
             "LAMBDA_RUNTIME_DIR": str(self._runtime_dir),
+            # Lambda starts the runtime from a shell script (its bootstrap), which exports PWD.
+            "PWD": spec.code_dir,
             # Task root first (as on Lambda), then the interpreter's own packages (the runtime client,
             # and boto3 as Lambda's runtime provides it); see _LAUNCHER for why not via `site`.
             "PYTHONPATH": os.pathsep.join([spec.code_dir, *_SITE_PACKAGES]),
-            "TZ": ":UTC",
-            "LANG": "en_US.UTF-8",
-            "PATH": os.pathsep.join([os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin", "/bin"]),
             "TMPDIR": str(tmp_dir),
-            # Keep the host's AWS credentials out of the handler: with no HOME, boto3 falls back to the
-            # password database's home (e.g. /root) and reads ~/.aws/credentials; on EC2 it would ask
-            # the instance metadata service. The sandbox gets its own HOME and no credential sources.
-            "HOME": str(tmp_dir),
-            "AWS_SHARED_CREDENTIALS_FILE": "/dev/null",
-            "AWS_CONFIG_FILE": "/dev/null",
-            "AWS_EC2_METADATA_DISABLED": "true",
-            # Output must reach the pipe before the runtime posts its response (log ordering).
-            "PYTHONUNBUFFERED": "1",
-        }
+        })
         if spec.log_format == "JSON":
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
             env["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level or "INFO"
-        for name in HOST_ENV_ALLOWLIST:
-            if name in os.environ:
-                env[name] = os.environ[name]
         env.update(spec.environment)
         return env
 
@@ -261,23 +280,32 @@ class Sandbox:
         self._api = RuntimeApiServer(self, name=f"rapi-{self.sandbox_id[:8]}")
         self._api.start()
         target = "awslambdaric" if self._runtime_client == "awslambdaric" else str(self._runtime_dir / "bootstrap.py")
-        argv = [sys.executable, "-S", "-c", _LAUNCHER, target, self.spec.handler]
-        # A gated launcher waits until attach() has put it in its cgroups: that move costs a v1
-        # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
-        argv, gated = self._resources.gated_command(argv)
-        kwargs: dict[str, Any] = {"start_new_session": True}
-        kwargs.update(self._resources.popen_kwargs())
-        if not gated:
-            self._t_spawn = time.perf_counter()
-            self._wall_spawn_ms = _now_ms()
-        self.proc = subprocess.Popen(
-            argv, cwd=self.spec.code_dir, env=self._environment(self._api.address, tmp_dir),
-            stdin=subprocess.PIPE if gated else subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, close_fds=True, **kwargs,
-        )
+        env = self._environment(self._api.address, tmp_dir)
+        gated = False
+        if self._forkserver is not None and not needs_fresh_interpreter(self.spec.environment):
+            try:
+                self.proc = self._forkserver.spawn(target, [self.spec.handler], env=env, cwd=self.spec.code_dir)
+                gated = True  # a forked sandbox always waits at its gate
+            except ForkServerUnavailable:
+                self.proc = None  # start it from nothing instead
+        if self.proc is None:
+            argv = [sys.executable, "-S", "-c", _LAUNCHER, target, self.spec.handler]
+            # A gated launcher waits until attach() has put it in its cgroups: that move costs a v1
+            # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
+            argv, gated = self._resources.gated_command(argv)
+            kwargs: dict[str, Any] = {"start_new_session": True}
+            kwargs.update(self._resources.popen_kwargs())
+            if not gated:
+                self._t_spawn = time.perf_counter()
+                self._wall_spawn_ms = _now_ms()
+            self.proc = subprocess.Popen(
+                argv, cwd=self.spec.code_dir, env=env,
+                stdin=subprocess.PIPE if gated else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT, close_fds=True, **kwargs,
+            )
         self._resources.attach(self.proc.pid)
         if gated:
-            # INIT starts when the runtime is exec'd: the gate opens once the launcher is in place.
+            # INIT starts when the runtime may run: the gate opens once the process is in place.
             self._t_spawn = time.perf_counter()
             self._wall_spawn_ms = _now_ms()
             try:
@@ -692,13 +720,15 @@ class Sandbox:
             pass  # pipe full (a wake is pending anyway) or closed (sandbox gone)
 
     def _exit_text(self) -> str:
+        """As Lambda's Go runtime host words a process's end: "exit status 3", "signal: killed",
+        "signal: terminated", "signal: segmentation fault"."""
         rc = self._returncode
         if rc is not None and rc < 0:
             try:
-                name = signal.Signals(-rc).name[3:].lower()
+                name = (signal.strsignal(-rc) or "").lower()
             except ValueError:
-                name = str(-rc)
-            return f"signal: {'killed' if name == 'kill' else name}"
+                name = ""
+            return f"signal: {name or f'signal {-rc}'}"
         return f"exit status {rc}"
 
     def _wait_ready(self) -> tuple[str, bytes, float] | None:
@@ -809,11 +839,15 @@ class SandboxPool:
     configuration changes, reaps idle ones after `keep_alive_s`, and ends them all on close."""
 
     def __init__(self, *, root_dir: Path, resources: Any, log_store_for: Any, keep_alive_s: float,
-                 runtime_client: str = "auto"):
+                 runtime_client: str = "auto", sandbox_start: str = "auto"):
         if runtime_client == "auto":
             runtime_client = "awslambdaric" if awslambdaric_available() else "builtin"
         if runtime_client not in ("awslambdaric", "builtin"):
             raise ValueError(f"runtime_client must be auto, awslambdaric or builtin, not {runtime_client!r}")
+        if sandbox_start not in SANDBOX_START_CHOICES:
+            raise ValueError(f"sandbox_start must be one of {SANDBOX_START_CHOICES}, not {sandbox_start!r}")
+        if sandbox_start == "fork" and not forking_supported():
+            raise ValueError("sandbox_start 'fork' needs os.fork and AF_UNIX SOCK_SEQPACKET sockets")
         self.runtime_client = runtime_client
         self._root = root_dir
         self._runtime_dir = root_dir / "runtime"
@@ -821,6 +855,13 @@ class SandboxPool:
         # The built-in client runs as a script from its own folder, so nothing of lambdabench lands on
         # the handler's sys.path.
         shutil.copyfile(_BOOTSTRAP_SOURCE, self._runtime_dir / "bootstrap.py")
+        self.sandbox_start = "fork" if sandbox_start == "fork" or (
+            sandbox_start == "auto" and forking_supported()) else "spawn"
+        self._forkserver: ForkServer | None = None
+        if self.sandbox_start == "fork":
+            self._forkserver = ForkServer(
+                work_dir=root_dir / "forkserver", environment=interpreter_environment(home=self._runtime_dir),
+                preload=runtime_client_preload(runtime_client, self._runtime_dir / "bootstrap.py"))
         self._resources = resources
         self._log_store_for = log_store_for  # region -> LogStore
         self.keep_alive_s = keep_alive_s
@@ -858,7 +899,7 @@ class SandboxPool:
         # A cold start: cgroup setup and the spawn happen outside the lock, so a burst starts in parallel.
         sandbox = Sandbox(spec, root_dir=self._root, resources=self._resources.sandbox(
             uuid.uuid4().hex[:12], spec.memory_mb), log_store=self._log_store_for(spec.region),
-            runtime_client=self.runtime_client, runtime_dir=self._runtime_dir)
+            runtime_client=self.runtime_client, runtime_dir=self._runtime_dir, forkserver=self._forkserver)
         with self._lock:
             if self._closed:
                 sandbox.kill()
@@ -958,4 +999,6 @@ class SandboxPool:
             self._lock.notify_all()
         for sandbox in sandboxes:
             sandbox.kill()
+        if self._forkserver is not None:
+            self._forkserver.close()
         self._reaper.join(timeout=5)

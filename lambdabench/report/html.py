@@ -262,6 +262,14 @@ def _scenario_plan(header: dict[str, Any]) -> list[str]:
     return lines
 
 
+# What Init Duration covers on the local emulator (its info's sandbox_start).
+_SANDBOX_START_MEANING = {
+    "fork": "sandboxes forked from a prepared interpreter: Init Duration is the runtime client's start "
+            "plus your handler's import, without starting Python itself (Lambda's INIT also counts that)",
+    "spawn": "each sandbox started from nothing: Init Duration includes starting Python, as on Lambda",
+}
+
+
 def _methodology(analysis: Analysis) -> list[tuple[str, str]]:
     h = analysis.header
     emulator = h.get("emulator") or None
@@ -276,6 +284,9 @@ def _methodology(analysis: Analysis) -> list[tuple[str, str]]:
                                       f"(period {emulator.get('cpu_period_ms', '?')} ms, "
                                       f"{emulator.get('host_cores', '?')} host cores)"))
         rows.append(("memory mechanism", str(emulator.get("memory_mechanism", "unknown"))))
+        start = emulator.get("sandbox_start")
+        if start in _SANDBOX_START_MEANING:
+            rows.append(("cold starts", _SANDBOX_START_MEANING[start]))
         if emulator.get("emulator_version"):
             rows.append(("emulator version", str(emulator["emulator_version"])))
     elif target == "aws":

@@ -185,6 +185,9 @@ class Emulator:
 
         doc: dict[str, Any] = dict(self.resources.info()) if self.resources is not None else {}
         doc.setdefault("warnings", [])
+        failure = self.pool.forking_failure if self.pool is not None else None
+        if failure:
+            doc["warnings"] = [*doc["warnings"], f"sandboxes are spawned, not forked, from now on: {failure}"]
         doc.update({
             "emulator_version": __version__,
             "keep_alive_s": self.keep_alive_s,

@@ -33,7 +33,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 _SCRIPT = Path(__file__).with_name("forkserver_process.py")
-_START_TIMEOUT_S = 30.0
+# A fork takes milliseconds; the first also starts the server (tens of ms). Beyond this it is stuck.
+_REPLY_TIMEOUT_S = 30.0
+_CLOSED = "the fork server is closed"
 # Read by the interpreter only while it starts: a function that sets one needs a fresh interpreter.
 _STARTUP_VARIABLE_PREFIXES = ("PYTHON", "LC_")
 _STARTUP_VARIABLES = ("LANG",)
@@ -166,7 +168,12 @@ class ForkServer:
         self._control: socket.socket | None = None
         self._reader: threading.Thread | None = None
         self._failed: str | None = None
-        self.started_in_ms: float | None = None
+
+    @property
+    def failure(self) -> str | None:
+        """Why sandboxes are no longer forked (None while the server works or was closed normally)."""
+        failed = self._failed
+        return None if failed in (None, _CLOSED) else failed
 
     # ----- server lifecycle ------------------------------------------------------------------------
     def _ensure_started(self) -> socket.socket:
@@ -182,7 +189,6 @@ class ForkServer:
         shutil.copyfile(_SCRIPT, script)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         log_path = self._work_dir / "forkserver.log"
-        started = time.perf_counter()
         try:
             with open(log_path, "wb") as log:
                 self._server = subprocess.Popen(
@@ -199,14 +205,13 @@ class ForkServer:
         self._control = ours
         self._reader = threading.Thread(target=self._read_loop, name="forkserver-reader", daemon=True)
         self._reader.start()
-        self.started_in_ms = (time.perf_counter() - started) * 1000
         return ours
 
     def close(self) -> None:
         """End the server; it kills any child still running. Idempotent."""
         with self._lock:
             control, self._control = self._control, None
-            self._failed = self._failed or "the fork server is closed"
+            self._failed = self._failed or _CLOSED
         if control is not None:
             try:
                 # Wakes the reader's recv (a bare close would not) and shows the server its EOF.
@@ -251,7 +256,8 @@ class ForkServer:
         """The server ended (closed, or died): its children are orphans nobody will report on. End
         them; they count as killed."""
         with self._state:
-            self._failed = self._failed or "the fork server exited"
+            if self._failed is None:
+                self._failed = "the fork server exited" + self._log_tail()
             orphans, self._processes = self._processes, {}
             self._state.notify_all()
         for pid, process in orphans.items():
@@ -260,6 +266,13 @@ class ForkServer:
             except OSError:
                 pass
             process._exited(-9)
+
+    def _log_tail(self) -> str:
+        try:
+            text = (self._work_dir / "forkserver.log").read_text(errors="replace").strip()
+        except OSError:
+            return ""
+        return f": {text[-500:]}" if text else ""
 
     # ----- forking ---------------------------------------------------------------------------------
     def spawn(self, target: str, args: list[str], *, env: Mapping[str, str], cwd: str) -> ForkedProcess:
@@ -278,12 +291,24 @@ class ForkServer:
                     socket.send_fds(control, [request], [output_w, gate_r])
                 except OSError as error:
                     raise ForkServerUnavailable(f"the fork server is gone: {error}") from error
+            deadline = time.monotonic() + _REPLY_TIMEOUT_S
             with self._state:
                 while request_id not in self._replies and self._failed is None:
-                    self._state.wait()
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._state.wait(remaining)
                 reply = self._replies.pop(request_id, None)
-                if reply is None:
-                    raise ForkServerUnavailable(self._failed or "the fork server exited")
+                if reply is None and self._failed is None:
+                    self._failed = f"the fork server did not answer within {_REPLY_TIMEOUT_S:g} s"
+                    hung = self._server
+                else:
+                    hung = None
+            if hung is not None:
+                hung.kill()  # its reader then sees EOF and ends what it forked
+            if reply is None:
+                raise ForkServerUnavailable(self._failed or "the fork server exited")
+            with self._state:
                 if "error" in reply:
                     raise OSError(f"the fork server could not fork: {reply['error']}")
                 process = ForkedProcess(reply["pid"], gate_w, output_r)

@@ -982,6 +982,11 @@ class SandboxPool:
     def closed(self) -> bool:
         return self._closed
 
+    @property
+    def forking_failure(self) -> str | None:
+        """Why sandboxes are spawned although the pool was set to fork them (the server failed)."""
+        return self._forkserver.failure if self._forkserver is not None else None
+
     def pids(self) -> list[int]:
         with self._lock:
             sandboxes = [s for group in self._idle.values() for s in group] + list(self._busy)

@@ -24,6 +24,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -46,7 +47,9 @@ class ForkServerUnavailable(RuntimeError):
 
 
 def supported() -> bool:
-    return hasattr(os, "fork") and hasattr(socket, "SOCK_SEQPACKET") and hasattr(socket, "send_fds")
+    """Linux only: the server needs fork(), AF_UNIX SOCK_SEQPACKET and SCM_RIGHTS (macOS lacks the
+    second, and forking a prepared interpreter is only tested here)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and hasattr(socket, "send_fds")
 
 
 def needs_fresh_interpreter(function_environment: Mapping[str, str]) -> bool:
@@ -128,19 +131,57 @@ def runtime_client_preload(runtime_client: str, bootstrap: Path) -> list[str]:
 
 
 class ForkedProcess:
-    """A sandbox process forked by the server: the parts of `subprocess.Popen` a Sandbox uses."""
+    """A sandbox process forked by the server: the parts of `subprocess.Popen` a Sandbox uses, and
+    `release` to open its gate."""
 
     def __init__(self, pid: int, gate_w: int, output_r: int):
         self.pid = pid
-        self.stdin = os.fdopen(gate_w, "wb", buffering=0)
+        self.stdin = os.fdopen(gate_w, "wb", buffering=0)   # the gate
         self.stdout = os.fdopen(output_r, "rb", buffering=0)
         self.returncode: int | None = None
         self._done = threading.Event()
+        try:  # the server reaps it, so its pid may be reused after its exit: signal it through this
+            self._pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self._pidfd = -1
+
+    def kill(self) -> None:
+        """SIGKILL it (never another process that has its pid since) and its session."""
+        if self.returncode is not None:
+            return
+        if self._pidfd >= 0:
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            except OSError:
+                return  # already gone
+        else:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                return
+        try:
+            os.killpg(self.pid, signal.SIGKILL)  # what it started; fails harmlessly if it never left ours
+        except OSError:
+            pass
+
+    def release(self, target: str, args: list[str], *, env: Mapping[str, str], cwd: str) -> None:
+        """Open the gate: the child becomes the sandbox interpreter and runs `target` (a module, or a
+        .py path) with `args`. Raises OSError when the child is gone."""
+        config = json.dumps({"target": target, "args": list(args), "env": dict(env), "cwd": cwd}).encode()
+        try:
+            view = memoryview(config)
+            while view:
+                view = view[os.write(self.stdin.fileno(), view):]
+        finally:
+            self.stdin.close()
 
     def _exited(self, returncode: int) -> None:
         if self.returncode is None:
             self.returncode = returncode
         self._done.set()
+        pidfd, self._pidfd = self._pidfd, -1
+        if pidfd >= 0:
+            os.close(pidfd)
 
     def poll(self) -> int | None:
         return self.returncode
@@ -187,7 +228,11 @@ class ForkServer:
         self._work_dir.mkdir(parents=True, exist_ok=True)
         script = self._work_dir / _SCRIPT.name
         shutil.copyfile(_SCRIPT, script)
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        except OSError as error:
+            self._failed = f"the fork server needs AF_UNIX SOCK_SEQPACKET sockets: {error}"
+            raise ForkServerUnavailable(self._failed) from error
         log_path = self._work_dir / "forkserver.log"
         try:
             with open(log_path, "wb") as log:
@@ -260,12 +305,9 @@ class ForkServer:
                 self._failed = "the fork server exited" + self._log_tail()
             orphans, self._processes = self._processes, {}
             self._state.notify_all()
-        for pid, process in orphans.items():
-            try:
-                os.killpg(pid, 9)
-            except OSError:
-                pass
-            process._exited(-9)
+        for process in orphans.values():
+            process.kill()
+            process._exited(-signal.SIGKILL)
 
     def _log_tail(self) -> str:
         try:
@@ -275,9 +317,9 @@ class ForkServer:
         return f": {text[-500:]}" if text else ""
 
     # ----- forking ---------------------------------------------------------------------------------
-    def spawn(self, target: str, args: list[str], *, env: Mapping[str, str], cwd: str) -> ForkedProcess:
-        """A child running `target` (a module, or a .py path) with `args`, stopped at its gate: write
-        one byte to `stdin` to let it run, close it to make it exit. Raises ForkServerUnavailable."""
+    def fork(self) -> ForkedProcess:
+        """A new child stopped at its gate, where it waits for `ForkedProcess.release` (or exits when
+        the gate is closed unused). Raises ForkServerUnavailable, or OSError when fork() failed."""
         output_r, output_w = os.pipe()
         gate_r, gate_w = os.pipe()
         handed = False
@@ -285,10 +327,8 @@ class ForkServer:
             with self._lock:
                 control = self._ensure_started()
                 request_id = next(self._ids)
-                request = json.dumps({"id": request_id, "target": target, "args": list(args),
-                                      "env": dict(env), "cwd": cwd}).encode()
                 try:
-                    socket.send_fds(control, [request], [output_w, gate_r])
+                    socket.send_fds(control, [json.dumps({"id": request_id}).encode()], [output_w, gate_r])
                 except OSError as error:
                     raise ForkServerUnavailable(f"the fork server is gone: {error}") from error
             deadline = time.monotonic() + _REPLY_TIMEOUT_S

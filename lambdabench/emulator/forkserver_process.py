@@ -6,18 +6,20 @@ JSON message per packet) to the emulator. It imports the listed modules once (th
 module-level dependencies, never the client itself: awslambdaric's native module reads
 AWS_LAMBDA_RUNTIME_API when it is loaded), freezes them out of the garbage collector, and then waits.
 
-    emulator -> server   {"id", "target", "args", "env", "cwd"} + fds [output pipe, gate pipe]
+    emulator -> server   {"id"} + fds [output pipe, gate pipe]
     server -> emulator   {"id", "pid"} | {"id", "error"}
                          {"exit": pid, "returncode": int}     (as subprocess reports it: -N = signal N)
+    emulator -> child    on its gate pipe, then EOF: {"target", "args", "env", "cwd"}
 
-A forked child becomes a sandbox exactly as a freshly started `python -S` would be before running the
-runtime client: its own session, stdin /dev/null, stdout+stderr on the output pipe, the sandbox's cwd,
-environment (C-level too), time zone, sys.path (PYTHONPATH first) and argv, empty import caches. It
-then waits for one byte on the gate pipe (the emulator puts it in its cgroups first), runs the target
-as `python -m <target>` or `python <target>.py` would, and ends like the interpreter does: non-daemon
-threads joined, atexit handlers run, exit status from SystemExit or 1 after an uncaught exception.
-The server reaps its children and reports each exit. When the emulator closes the socket, the server
-kills every child's session and exits.
+A forked child starts its own session, takes stdin from /dev/null and stdout+stderr from the output
+pipe, and waits at its gate: the emulator puts it in its cgroups first (and may keep it there as a
+spare until a sandbox needs it). What the gate brings makes it the sandbox a freshly started `python
+-S` would be before running the runtime client: the sandbox's cwd, environment (C-level too), time zone,
+sys.path (PYTHONPATH first), argv and empty import caches. It then runs the target as `python -m
+<target>` or `python <target>.py` would, and ends like the interpreter does: non-daemon threads
+joined, atexit handlers run, exit status from SystemExit or 1 after an uncaught exception; EOF at the
+gate with nothing written ends it with status 126. The server reaps its children and reports each
+exit. When the emulator closes the socket, the server kills every child's session and exits.
 """
 
 import gc
@@ -68,8 +70,8 @@ def _exit_code(exc):
     return 1
 
 
-def _become_sandbox(control, wake_fds, request, fds, base_path):
-    """In the forked child: set up as a fresh interpreter would be, wait for the gate, run the target."""
+def _become_sandbox(control, wake_fds, fds, base_path):
+    """In the forked child: detach from the server, wait for the gate, set up, run the target."""
     os.setsid()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -84,6 +86,20 @@ def _become_sandbox(control, wake_fds, request, fds, base_path):
     os.dup2(output_fd, 2)
     os.close(output_fd)
 
+    chunks = []
+    while True:  # the gate: the sandbox's configuration, then EOF
+        try:
+            data = os.read(gate_fd, 65536)
+        except InterruptedError:
+            continue
+        if not data:
+            break
+        chunks.append(data)
+    os.close(gate_fd)
+    if not chunks:
+        os._exit(126)  # the emulator gave up on this process
+    request = json.loads(b"".join(chunks))
+
     env = {**STARTUP_ADDITIONS, **request["env"]}
     os.chdir(request["cwd"])
     os.environ.clear()
@@ -97,16 +113,6 @@ def _become_sandbox(control, wake_fds, request, fds, base_path):
         sys.modules["tempfile"].tempdir = None
     target = request["target"]
     sys.argv = [target, *request["args"]]
-
-    while True:  # the gate: one byte, or EOF when the emulator gave up on this sandbox
-        try:
-            opened = os.read(gate_fd, 1)
-            break
-        except InterruptedError:
-            continue
-    os.close(gate_fd)
-    if not opened:
-        os._exit(126)
 
     code = 0
     try:
@@ -190,7 +196,7 @@ def serve(control, preload):
                     if pid == 0:
                         try:
                             signal.signal(signal.SIGINT, signal.default_int_handler)
-                            _become_sandbox(control, (wake_r, wake_w), request, fds, base_path)
+                            _become_sandbox(control, (wake_r, wake_w), fds, base_path)
                         except BaseException:
                             traceback.print_exc()
                         finally:
@@ -205,10 +211,12 @@ def serve(control, preload):
             _reap(control, children)
     finally:
         for pid in list(children):
-            try:
-                os.killpg(pid, signal.SIGKILL)
-            except OSError:
-                pass
+            # the child's session (what it started), and the child itself: it may not have left ours yet
+            for kill in (os.killpg, os.kill):
+                try:
+                    kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
 
 
 def main():

@@ -662,6 +662,20 @@ class SandboxResources:
             except (OSError, ValueError):
                 pass  # already gone, or the command() wrapper set a lower one
 
+    def resize(self, memory_mb: int) -> None:
+        """A process prepared for one size is taken for another, before its INIT: new limits."""
+        if memory_mb == self.memory_mb:
+            return
+        self._manager._warn_if_beyond_host(memory_mb)
+        self.memory_mb = memory_mb
+        if self._memory_group is not None:
+            self._manager._configure_memory(self._memory_group, memory_mb)
+        if self.memory_mechanism == "rlimit-as" and self.pid is not None:
+            import resource
+
+            limit = memory_mb * _MIB
+            resource.prlimit(self.pid, resource.RLIMIT_AS, (limit, limit))
+
     def start_cpu_limit(self) -> None:
         """INIT is over: from now on the sandbox gets memory/1769 of a CPU per 20 ms period."""
         with self._lock:

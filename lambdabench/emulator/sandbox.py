@@ -189,7 +189,8 @@ class Sandbox:
     """One execution environment. Not thread-safe for invokes: the pool gives it to one caller at a time."""
 
     def __init__(self, spec: SandboxSpec, *, root_dir: Path, resources: Any, log_store: Any,
-                 runtime_client: str, runtime_dir: Path, forkserver: ForkServer | None = None):
+                 runtime_client: str, runtime_dir: Path, forkserver: ForkServer | None = None,
+                 prepared: ForkedProcess | None = None):
         self.spec = spec
         self.sandbox_id = uuid.uuid4().hex
         self.log_stream = f"{datetime.now(timezone.utc):%Y/%m/%d}/[{spec.version}]{self.sandbox_id}"
@@ -199,6 +200,7 @@ class Sandbox:
         self._runtime_client = runtime_client
         self._runtime_dir = runtime_dir
         self._forkserver = forkserver
+        self._prepared = prepared  # a forked process already attached to `resources`, at its gate
         self.proc: subprocess.Popen | ForkedProcess | None = None
         self.retired = False
         self.last_used = time.monotonic()
@@ -281,31 +283,50 @@ class Sandbox:
         self._api.start()
         target = "awslambdaric" if self._runtime_client == "awslambdaric" else str(self._runtime_dir / "bootstrap.py")
         env = self._environment(self._api.address, tmp_dir)
-        gated = False
-        if self._forkserver is not None and not needs_fresh_interpreter(self.spec.environment):
+        if self._prepared is not None:
+            self.proc = self._prepared  # forked and put in its cgroups ahead of need
+        elif self._forkserver is not None and not needs_fresh_interpreter(self.spec.environment):
             try:
-                self.proc = self._forkserver.spawn(target, [self.spec.handler], env=env, cwd=self.spec.code_dir)
-                gated = True  # a forked sandbox always waits at its gate
+                self.proc = self._forkserver.fork()
             except ForkServerUnavailable:
-                self.proc = None  # start it from nothing instead
-        if self.proc is None:
-            argv = [sys.executable, "-S", "-c", _LAUNCHER, target, self.spec.handler]
-            # A gated launcher waits until attach() has put it in its cgroups: that move costs a v1
-            # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
-            argv, gated = self._resources.gated_command(argv)
-            kwargs: dict[str, Any] = {"start_new_session": True}
-            kwargs.update(self._resources.popen_kwargs())
-            if not gated:
-                self._t_spawn = time.perf_counter()
-                self._wall_spawn_ms = _now_ms()
-            self.proc = subprocess.Popen(
-                argv, cwd=self.spec.code_dir, env=env,
-                stdin=subprocess.PIPE if gated else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT, close_fds=True, **kwargs,
-            )
+                pass  # start it from nothing instead
+            else:
+                self._resources.attach(self.proc.pid)
+        if isinstance(self.proc, ForkedProcess):
+            # INIT starts when the gate opens: the process is in place, the sandbox's setup and the
+            # runtime client's start are INIT's.
+            self._t_spawn = time.perf_counter()
+            self._wall_spawn_ms = _now_ms()
+            try:
+                self.proc.release(target, [self.spec.handler], env=env, cwd=self.spec.code_dir)
+            except OSError:
+                pass  # the process is already gone; the pump sees its exit (Runtime.ExitError)
+        else:
+            self._spawn(target, env)
+        self._out_fd = self.proc.stdout.fileno()
+        os.set_blocking(self._out_fd, False)
+        self._pump = threading.Thread(target=self._pump_loop, name=f"sandbox-{self.sandbox_id[:8]}", daemon=True)
+        self._pump.start()
+
+    def _spawn(self, target: str, env: dict[str, str]) -> None:
+        """Start the runtime from nothing: a fresh interpreter runs the launcher."""
+        argv = [sys.executable, "-S", "-c", _LAUNCHER, target, self.spec.handler]
+        # A gated launcher waits until attach() has put it in its cgroups: that move costs a v1
+        # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
+        argv, gated = self._resources.gated_command(argv)
+        kwargs: dict[str, Any] = {"start_new_session": True}
+        kwargs.update(self._resources.popen_kwargs())
+        if not gated:
+            self._t_spawn = time.perf_counter()
+            self._wall_spawn_ms = _now_ms()
+        self.proc = subprocess.Popen(
+            argv, cwd=self.spec.code_dir, env=env,
+            stdin=subprocess.PIPE if gated else subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, close_fds=True, **kwargs,
+        )
         self._resources.attach(self.proc.pid)
         if gated:
-            # INIT starts when the runtime may run: the gate opens once the process is in place.
+            # INIT starts when the runtime is exec'd: the gate opens once the launcher is in place.
             self._t_spawn = time.perf_counter()
             self._wall_spawn_ms = _now_ms()
             try:
@@ -313,10 +334,6 @@ class Sandbox:
             except OSError:
                 pass  # the launcher is already gone; the pump sees its exit (Runtime.ExitError)
             self.proc.stdin.close()
-        self._out_fd = self.proc.stdout.fileno()
-        os.set_blocking(self._out_fd, False)
-        self._pump = threading.Thread(target=self._pump_loop, name=f"sandbox-{self.sandbox_id[:8]}", daemon=True)
-        self._pump.start()
 
     def _pump_loop(self) -> None:
         """Read the runtime's output as it comes and notice the process's exit (pidfd, no polling)."""
@@ -420,8 +437,9 @@ class Sandbox:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
-            if self.proc.stdout is not None:
-                self.proc.stdout.close()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                if pipe is not None:
+                    pipe.close()
         if self._api is not None:
             self._api.close()
         self._resources.release()
@@ -862,6 +880,11 @@ class SandboxPool:
             self._forkserver = ForkServer(
                 work_dir=root_dir / "forkserver", environment=interpreter_environment(home=self._runtime_dir),
                 preload=runtime_client_preload(runtime_client, self._runtime_dir / "bootstrap.py"))
+        # One process forked and put in its cgroups ahead of need, so a cold start does not wait for
+        # the cgroup move (an RCU grace period, ~10 ms); resized to the sandbox that takes it.
+        self._spare: tuple[ForkedProcess, Any] | None = None
+        self._spare_memory_mb = limits.MEMORY_MIN_MB
+        self._preparing: threading.Thread | None = None
         self._resources = resources
         self._log_store_for = log_store_for  # region -> LogStore
         self.keep_alive_s = keep_alive_s
@@ -873,6 +896,7 @@ class SandboxPool:
         self._closed = False
         self._reaper = threading.Thread(target=self._reap_loop, name="sandbox-reaper", daemon=True)
         self._reaper.start()
+        self._replenish_spare()
 
     def set_key_check(self, region: str, is_current: Callable[[tuple], bool]) -> None:
         """How the backend of `region` tells whether a sandbox key is still its function's current
@@ -897,9 +921,12 @@ class SandboxPool:
                     return sandbox
                 self._discard_later(sandbox)
         # A cold start: cgroup setup and the spawn happen outside the lock, so a burst starts in parallel.
-        sandbox = Sandbox(spec, root_dir=self._root, resources=self._resources.sandbox(
-            uuid.uuid4().hex[:12], spec.memory_mb), log_store=self._log_store_for(spec.region),
-            runtime_client=self.runtime_client, runtime_dir=self._runtime_dir, forkserver=self._forkserver)
+        spare = self._take_spare(spec)
+        process, resources = spare if spare is not None else (
+            None, self._resources.sandbox(uuid.uuid4().hex[:12], spec.memory_mb))
+        sandbox = Sandbox(spec, root_dir=self._root, resources=resources, log_store=self._log_store_for(spec.region),
+                          runtime_client=self.runtime_client, runtime_dir=self._runtime_dir,
+                          forkserver=self._forkserver, prepared=process)
         with self._lock:
             if self._closed:
                 sandbox.kill()
@@ -930,6 +957,71 @@ class SandboxPool:
                 self._lock.notify_all()
         if not keep:
             sandbox.kill()
+        self._replenish_spare()  # after the invocation, so preparing it does not compete with one
+
+    # ----- the spare process ---------------------------------------------------------------------
+    def _take_spare(self, spec: SandboxSpec) -> tuple[ForkedProcess, Any] | None:
+        """The prepared process and its resources, resized for `spec`; None when there is none or the
+        function needs a freshly started interpreter."""
+        if self._forkserver is None or needs_fresh_interpreter(spec.environment):
+            return None
+        with self._lock:
+            spare, self._spare = self._spare, None
+            self._spare_memory_mb = spec.memory_mb  # the next spare is prepared for this size
+        if spare is None:
+            return None
+        process, resources = spare
+        try:
+            if process.poll() is not None:
+                raise ProcessLookupError(process.pid)
+            resources.resize(spec.memory_mb)
+        except OSError:
+            self._discard_spare(spare)
+            return None
+        return spare
+
+    def _replenish_spare(self) -> None:
+        if self._forkserver is None or self._forkserver.failure is not None:
+            return
+        with self._lock:
+            if self._closed or self._spare is not None or self._preparing is not None:
+                return
+            self._preparing = threading.Thread(target=self._prepare_spare, args=(self._spare_memory_mb,),
+                                               name="sandbox-spare", daemon=True)
+            self._preparing.start()
+
+    def _prepare_spare(self, memory_mb: int) -> None:
+        spare, ready = None, False
+        try:
+            resources = self._resources.sandbox(uuid.uuid4().hex[:12], memory_mb)
+            try:
+                spare = (self._forkserver.fork(), resources)
+            except (ForkServerUnavailable, OSError):
+                resources.release()
+                return
+            resources.attach(spare[0].pid)
+            ready = True
+        except (OSError, RuntimeError):
+            pass  # no spare this time: the next cold start forks its own
+        finally:
+            with self._lock:
+                self._preparing = None
+                if ready and not self._closed and self._spare is None:
+                    self._spare, spare = spare, None
+            if spare is not None:
+                self._discard_spare(spare)
+
+    @staticmethod
+    def _discard_spare(spare: tuple[ForkedProcess, Any]) -> None:
+        process, resources = spare
+        process.stdin.close()  # EOF at its gate: it exits
+        process.kill()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        process.stdout.close()
+        resources.release()
 
     def retire(self, function_name: str, keep_keys: frozenset = frozenset()) -> None:
         """Configuration or code changed (or the function is gone): idle sandboxes of the function
@@ -1004,6 +1096,12 @@ class SandboxPool:
             self._lock.notify_all()
         for sandbox in sandboxes:
             sandbox.kill()
+        with self._lock:
+            spare, self._spare, preparing = self._spare, None, self._preparing
+        if preparing is not None:
+            preparing.join(timeout=30)  # it discards what it made: the pool is closed
+        if spare is not None:
+            self._discard_spare(spare)
         if self._forkserver is not None:
             self._forkserver.close()
         self._reaper.join(timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from pathlib import Path
 
@@ -99,13 +100,12 @@ def test_a_child_waits_at_its_gate_then_runs_with_its_own_environment(tmp_path):
     """})
     server = _server(tmp_path)
     try:
-        process = server.spawn(str(tmp_path / "task" / "main.py"), ["a", "b"],
-                               env={"ONLY_HERE": "yes", "PATH": "/bin"}, cwd=str(tmp_path / "task"))
-        with pytest.raises(Exception):
+        process = server.fork()
+        with pytest.raises(subprocess.TimeoutExpired):
             process.wait(timeout=0.3)  # still at its gate
         assert process.poll() is None
-        process.stdin.write(b"\n")
-        process.stdin.close()
+        process.release(str(tmp_path / "task" / "main.py"), ["a", "b"], env={"ONLY_HERE": "yes", "PATH": "/bin"},
+                        cwd=str(tmp_path / "task"))
         assert process.wait(timeout=20) == 7
         out = _read_all(process).decode()
         assert out == f"argv ['a', 'b'] cwd {tmp_path / 'task'} var yes True\n"
@@ -114,11 +114,23 @@ def test_a_child_waits_at_its_gate_then_runs_with_its_own_environment(tmp_path):
 
 
 @needs_fork
-def test_a_closed_gate_ends_the_child_without_running_it(tmp_path):
-    _write(tmp_path, {"main.py": "print('ran')\n"})
+def test_a_large_environment_passes_the_gate_whole(tmp_path):
+    _write(tmp_path, {"main.py": "import os\nprint(len(os.environ['BIG']))\n"})
     server = _server(tmp_path)
     try:
-        process = server.spawn(str(tmp_path / "main.py"), [], env={}, cwd=str(tmp_path))
+        process = server.fork()
+        process.release(str(tmp_path / "main.py"), [], env={"BIG": "x" * 300_000}, cwd=str(tmp_path))
+        assert process.wait(timeout=20) == 0
+        assert _read_all(process) == b"300000\n"
+    finally:
+        server.close()
+
+
+@needs_fork
+def test_a_closed_gate_ends_the_child_without_running_it(tmp_path):
+    server = _server(tmp_path)
+    try:
+        process = server.fork()
         process.stdin.close()
         assert process.wait(timeout=20) == 126
         assert _read_all(process) == b""
@@ -130,18 +142,20 @@ def test_a_closed_gate_ends_the_child_without_running_it(tmp_path):
 def test_a_closed_server_refuses_and_kills_what_it_forked(tmp_path):
     _write(tmp_path, {"main.py": "import time\ntime.sleep(600)\n"})
     server = _server(tmp_path)
-    process = server.spawn(str(tmp_path / "main.py"), [], env={}, cwd=str(tmp_path))
-    process.stdin.write(b"\n")
-    process.stdin.close()
+    running = server.fork()
+    running.release(str(tmp_path / "main.py"), [], env={}, cwd=str(tmp_path))
+    waiting = server.fork()
     server.close()
-    assert process.wait(timeout=20) in (-9, -15)
+    assert running.wait(timeout=20) == -9 and waiting.wait(timeout=20) == -9
     with pytest.raises(ForkServerUnavailable):
-        server.spawn(str(tmp_path / "main.py"), [], env={}, cwd=str(tmp_path))
+        server.fork()
+    assert server.failure is None  # closed on purpose: nothing to warn about
 
 
 def test_an_unstartable_server_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(forkserver, "supported", lambda: False)
     server = _server(tmp_path)
     with pytest.raises(ForkServerUnavailable, match="cannot fork"):
-        server.spawn("x.py", [], env={}, cwd=str(tmp_path))
+        server.fork()
+    assert "cannot fork" in server.failure
     server.close()

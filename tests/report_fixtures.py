@@ -259,7 +259,7 @@ def build_analysis(spec: SweepSpec = SweepSpec()) -> Analysis:
         "target": "local", "endpoint_url": "http://127.0.0.1:45123", "region": "us-east-1",
         "function_name": "lambdabench-fixture", "function_arn": "arn:aws:lambda:us-east-1:000000000000:function:x",
         "emulator": {"emulator_version": "0.1.0", "cpu_mechanism": "cgroup-v1", "memory_mechanism": "cgroup-v1",
-                     "host_cores": 2, "cpu_period_ms": 20, "warnings": []},
+                     "host_cores": 2, "cpu_period_ms": 20, "sandbox_start": "fork", "warnings": []},
         "started_at": _iso(START),
         "original_config": {"memory_mb": 128, "timeout_s": 3, "architecture": "x86_64", "environment": {"K": "V"},
                             "ephemeral_storage_mb": 512},

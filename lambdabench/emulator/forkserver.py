@@ -4,13 +4,15 @@ A cold start spent most of its time starting Python and importing the runtime cl
 (json, logging, decimal, simplejson...), the same work for every sandbox: ~40 ms here, more than AWS's
 own emulator (aws-lambda-rie) needs for a whole cold invoke. `ForkServer` starts one interpreter
 (`forkserver_process.py`, a script: nothing of lambdabench reaches a handler's sys.path) that imports
-those modules once, then forks a child per sandbox, which sets itself up as a fresh interpreter would
-and waits at a gate. INIT's clock starts when the gate opens, so Init Duration is what a sandbox does
-after the interpreter is up: the runtime client's own import and start, then the handler's import.
+those modules once, then forks children that wait at a gate. The pool puts a child in its cgroups
+(ahead of need: it keeps one spare) and a sandbox opens the gate with what it runs; the child then
+sets itself up as a fresh interpreter would. INIT's clock starts when the gate opens, so Init Duration
+is what a sandbox does after the interpreter is up: its setup, the runtime client's import and start,
+the handler's import.
 
 What a fork cannot give is started from nothing as before (`Sandbox` falls back to a spawn): a function
 whose environment sets variables the interpreter reads only at startup (PYTHON*, LANG, LC_*), or a host
-where the server cannot run (no fork, no SOCK_SEQPACKET).
+where the server cannot run (not Linux, or the server died).
 
 `ForkedProcess` looks like the `subprocess.Popen` it replaces (pid, stdin = the gate, stdout, poll,
 wait, returncode); exit statuses come from the server, which reaps its children.
@@ -40,6 +42,7 @@ _CLOSED = "the fork server is closed"
 # Read by the interpreter only while it starts: a function that sets one needs a fresh interpreter.
 _STARTUP_VARIABLE_PREFIXES = ("PYTHON", "LC_")
 _STARTUP_VARIABLES = ("LANG",)
+_APPLIED_BY_THE_CHILD = ("PYTHONPATH",)  # a forked child builds sys.path from it as Python would
 
 
 class ForkServerUnavailable(RuntimeError):
@@ -55,8 +58,8 @@ def supported() -> bool:
 def needs_fresh_interpreter(function_environment: Mapping[str, str]) -> bool:
     """True when the function's own variables change how an interpreter starts (PYTHONHASHSEED,
     PYTHONUTF8, LANG...): those take effect only in a freshly started one."""
-    return any(name.startswith(_STARTUP_VARIABLE_PREFIXES) or name in _STARTUP_VARIABLES
-               for name in function_environment)
+    return any((name.startswith(_STARTUP_VARIABLE_PREFIXES) or name in _STARTUP_VARIABLES)
+               and name not in _APPLIED_BY_THE_CHILD for name in function_environment)
 
 
 def module_level_imports(entry: Path, *, package: str | None = None, exclude: Iterable[str] = ()) -> list[str]:
@@ -140,6 +143,7 @@ class ForkedProcess:
         self.stdout = os.fdopen(output_r, "rb", buffering=0)
         self.returncode: int | None = None
         self._done = threading.Event()
+        self._pidfd_lock = threading.Lock()  # kill() must not use a pidfd _exited() closes meanwhile
         try:  # the server reaps it, so its pid may be reused after its exit: signal it through this
             self._pidfd = os.pidfd_open(pid)
         except (AttributeError, OSError):
@@ -147,18 +151,16 @@ class ForkedProcess:
 
     def kill(self) -> None:
         """SIGKILL it (never another process that has its pid since) and its session."""
-        if self.returncode is not None:
-            return
-        if self._pidfd >= 0:
+        with self._pidfd_lock:
+            if self.returncode is not None:
+                return
             try:
-                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                if self._pidfd >= 0:
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                else:
+                    os.kill(self.pid, signal.SIGKILL)
             except OSError:
                 return  # already gone
-        else:
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                return
         try:
             os.killpg(self.pid, signal.SIGKILL)  # what it started; fails harmlessly if it never left ours
         except OSError:
@@ -176,12 +178,13 @@ class ForkedProcess:
             self.stdin.close()
 
     def _exited(self, returncode: int) -> None:
-        if self.returncode is None:
-            self.returncode = returncode
+        with self._pidfd_lock:
+            if self.returncode is None:
+                self.returncode = returncode
+            pidfd, self._pidfd = self._pidfd, -1
+            if pidfd >= 0:
+                os.close(pidfd)
         self._done.set()
-        pidfd, self._pidfd = self._pidfd, -1
-        if pidfd >= 0:
-            os.close(pidfd)
 
     def poll(self) -> int | None:
         return self.returncode
@@ -290,7 +293,7 @@ class ForkServer:
                     process = self._processes.pop(message["exit"], None)
                     if process is not None:
                         process._exited(message["returncode"])
-                    else:  # exited before spawn() registered it
+                    else:  # exited before fork() registered it
                         self._early_exits[message["exit"]] = message["returncode"]
                 else:
                     self._replies[message["id"]] = message

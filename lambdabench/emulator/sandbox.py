@@ -264,6 +264,10 @@ class Sandbox:
             env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
             env["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level or "INFO"
         env.update(spec.environment)
+        if spec.environment.get("PYTHONPATH"):
+            # Not reserved on Lambda (layers use it); its runtime still finds the task root first and
+            # its own packages after the function's entries.
+            env["PYTHONPATH"] = os.pathsep.join([spec.code_dir, spec.environment["PYTHONPATH"], *_SITE_PACKAGES])
         return env
 
     def start(self) -> None:

@@ -98,6 +98,12 @@ def test_interpreter_startup_variables_get_a_freshly_started_interpreter(emulato
     assert seen["env"]["PYTHONHASHSEED"] == "0"
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_functions_pythonpath_comes_after_the_task_root_and_keeps_the_runtime_working(emulator_helpers, start):
+    seen, _ = _probe(start, emulator_helpers, environment={"PYTHONPATH": "/opt/python:/opt/extra"})
+    assert seen["path"][:4] == ["", "<task>", "/opt/python", "/opt/extra"]
+
+
 ENDINGS = """
     import os, sys
     def handler(event, context):

@@ -203,6 +203,9 @@ def test_methodology_names_target_region_mechanism_and_version(rendered):
     assert "local (http://127.0.0.1:45123)" in text
     assert "us-east-1" in text
     assert "cgroup-v1 (period 20 ms, 2 host cores)" in text
+    # what the emulator's Init Duration leaves out is said where the numbers are read
+    assert "forked from a prepared interpreter: Init Duration is the runtime client's start plus your " \
+           "handler's import, without starting Python itself" in text
     assert "cold: invocations 4; warm: invocations 10; burst: concurrency 5, waves 2" in text
     assert "lambdabench 0.1.0" in text
     assert "2026-11-27T06:00:00.000000Z to 2026-11-27T06:" in text

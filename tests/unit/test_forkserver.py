@@ -70,7 +70,7 @@ def test_the_runtime_clients_own_modules_are_never_preloaded():
 
 
 @pytest.mark.parametrize("names,fresh", [
-    ({}, False), ({"TABLE": "t", "LOG_LEVEL": "debug"}, False),
+    ({}, False), ({"TABLE": "t", "LOG_LEVEL": "debug"}, False), ({"PYTHONPATH": "/opt/python"}, False),
     ({"PYTHONHASHSEED": "0"}, True), ({"PYTHONUTF8": "1"}, True), ({"LANG": "C"}, True), ({"LC_ALL": "C"}, True),
 ])
 def test_variables_read_while_python_starts_need_a_fresh_interpreter(names, fresh):

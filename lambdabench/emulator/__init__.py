@@ -81,7 +81,7 @@ class Emulator:
         if sandbox_start not in SANDBOX_START_CHOICES:
             raise UsageError(f"Unknown sandbox start {sandbox_start!r}.", "Use auto, fork or spawn.")
         if sandbox_start == "fork" and not forking_supported():
-            raise UsageError("This platform cannot fork sandboxes from a prepared interpreter.",
+            raise UsageError("Forking sandboxes from a prepared interpreter runs on Linux only.",
                              "Use --sandbox-start spawn (or auto).")
         from lambdabench.emulator.backend import default_account_concurrency
 

@@ -150,19 +150,19 @@ class ForkedProcess:
             self._pidfd = -1
 
     def kill(self) -> None:
-        """SIGKILL it (never another process that has its pid since) and its session."""
+        """SIGKILL it (through its pidfd: never another process that has its pid since) and what is
+        left of its session (what the handler started)."""
         with self._pidfd_lock:
-            if self.returncode is not None:
-                return
-            try:
-                if self._pidfd >= 0:
-                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-                else:
-                    os.kill(self.pid, signal.SIGKILL)
-            except OSError:
-                return  # already gone
+            if self.returncode is None:
+                try:
+                    if self._pidfd >= 0:
+                        signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                    else:
+                        os.kill(self.pid, signal.SIGKILL)
+                except OSError:
+                    pass  # already gone
         try:
-            os.killpg(self.pid, signal.SIGKILL)  # what it started; fails harmlessly if it never left ours
+            os.killpg(self.pid, signal.SIGKILL)  # fails harmlessly when the session is empty
         except OSError:
             pass
 

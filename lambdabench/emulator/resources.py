@@ -667,9 +667,10 @@ class SandboxResources:
         if memory_mb == self.memory_mb:
             return
         self._manager._warn_if_beyond_host(memory_mb)
+        growing = memory_mb > self.memory_mb
         self.memory_mb = memory_mb
         if self._memory_group is not None:
-            self._manager._configure_memory(self._memory_group, memory_mb)
+            self._manager._configure_memory(self._memory_group, memory_mb, growing=growing)
         if self.memory_mechanism == "rlimit-as" and self.pid is not None:
             import resource
 
@@ -906,12 +907,15 @@ class ResourceManager:
         else:
             _write(group / "cpu.max", f"max {period_us}")
 
-    def _configure_memory(self, group: Path, memory_mb: int) -> None:
+    def _configure_memory(self, group: Path, memory_mb: int, *, growing: bool = False) -> None:
         limit = str(memory_mb * _MIB)
         if self._memory_h is not None and self._memory_h.version == 1:
-            _write(group / "memory.limit_in_bytes", limit)
+            # memory+swap may never be below memory alone: raise it first when growing, lower it last
+            files = ["memory.limit_in_bytes"]
             if (group / "memory.memsw.limit_in_bytes").exists():
-                _write(group / "memory.memsw.limit_in_bytes", limit)  # Lambda has no swap
+                files.append("memory.memsw.limit_in_bytes")  # Lambda has no swap
+            for name in reversed(files) if growing else files:
+                _write(group / name, limit)
             try:
                 # Charges made before a late attach() move with the process (deprecated, best effort).
                 _write(group / "memory.move_charge_at_immigrate", "3")

@@ -200,8 +200,10 @@ class Sandbox:
         self._runtime_client = runtime_client
         self._runtime_dir = runtime_dir
         self._forkserver = forkserver
-        self._prepared = prepared  # a forked process already attached to `resources`, at its gate
-        self.proc: subprocess.Popen | ForkedProcess | None = None
+        # A process forked and attached to `resources` ahead of need, waiting at its gate: ours to end
+        # from now on, even if this sandbox never starts.
+        self._prepared = prepared
+        self.proc: subprocess.Popen | ForkedProcess | None = prepared
         self.retired = False
         self.last_used = time.monotonic()
         self.invocations = 0
@@ -288,7 +290,7 @@ class Sandbox:
         target = "awslambdaric" if self._runtime_client == "awslambdaric" else str(self._runtime_dir / "bootstrap.py")
         env = self._environment(self._api.address, tmp_dir)
         if self._prepared is not None:
-            self.proc = self._prepared  # forked and put in its cgroups ahead of need
+            pass  # self.proc: forked and put in its cgroups ahead of need
         elif self._forkserver is not None and not needs_fresh_interpreter(self.spec.environment):
             try:
                 self.proc = self._forkserver.fork()
@@ -416,6 +418,9 @@ class Sandbox:
         return lines
 
     def _kill_group(self) -> None:
+        if isinstance(self.proc, ForkedProcess):
+            self.proc.kill()  # also when it has not left the server's session yet
+            return
         if self.proc is None:
             return
         try:
@@ -869,7 +874,7 @@ class SandboxPool:
         if sandbox_start not in SANDBOX_START_CHOICES:
             raise ValueError(f"sandbox_start must be one of {SANDBOX_START_CHOICES}, not {sandbox_start!r}")
         if sandbox_start == "fork" and not forking_supported():
-            raise ValueError("sandbox_start 'fork' needs os.fork and AF_UNIX SOCK_SEQPACKET sockets")
+            raise ValueError("sandbox_start 'fork' runs on Linux only")
         self.runtime_client = runtime_client
         self._root = root_dir
         self._runtime_dir = root_dir / "runtime"

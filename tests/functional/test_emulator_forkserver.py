@@ -157,9 +157,10 @@ def test_a_dead_fork_server_ends_its_sandboxes_and_later_ones_are_spawned(emulat
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
         deadline = time.monotonic() + 10
-        while emulator_helpers.process_alive(first) and time.monotonic() < deadline:
+        while (emulator_helpers.process_alive(first) or first in emu.sandbox_pids()) and time.monotonic() < deadline:
             time.sleep(0.02)
         assert not emulator_helpers.process_alive(first)  # orphans are not left running
+        assert first not in emu.sandbox_pids()  # and the pool knows
         response = client.invoke(FunctionName="f", Payload=b"{}", LogType="Tail")
         assert "FunctionError" not in response
         second = json.loads(response["Payload"].read())
@@ -182,3 +183,39 @@ def test_stopping_ends_the_fork_server_and_every_forked_sandbox(emulator_helpers
         emu.stop()
     assert not emulator_helpers.process_alive(server)
     assert not emulator_helpers.process_alive(sandbox)
+
+
+def _spare_pid(emu, timeout: float = 10.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        spare = emu.pool._spare
+        if spare is not None:
+            return spare[0].pid
+        time.sleep(0.01)
+    raise AssertionError("no spare process was prepared")
+
+
+def test_the_spare_process_takes_the_size_of_the_sandbox_that_takes_it(emulator_helpers):
+    with Emulator(keep_alive_s=60, sandbox_start="fork") as emu:
+        if emu.info()["memory_mechanism"] == "none":
+            pytest.skip("no memory limit on this host")
+        client, _ = emulator_helpers.clients(emu.endpoint)
+        emulator_helpers.create(client, "grow", """
+            import os
+            def handler(event, context):
+                block = bytearray(event["mb"] * 1024 * 1024)
+                return os.getpid()
+        """, memory=512)
+        spare = _spare_pid(emu)  # prepared for the smallest size before any function existed
+        response = client.invoke(FunctionName="grow", Payload=json.dumps({"mb": 300}).encode())
+        assert "FunctionError" not in response  # 300 MB fit: the spare's 128 MB limit became 512 MB
+        assert json.loads(response["Payload"].read()) == spare
+        emulator_helpers.create(client, "small", """
+            def handler(event, context):
+                return len(bytearray(event["mb"] * 1024 * 1024))
+        """, memory=128)
+        response = client.invoke(FunctionName="small", Payload=json.dumps({"mb": 300}).encode(), LogType="Tail")
+        assert response["FunctionError"] == "Unhandled"
+        assert json.loads(response["Payload"].read())["errorType"] == "Runtime.OutOfMemory"
+        last_spare = _spare_pid(emu)
+    assert not emulator_helpers.process_alive(last_spare)  # stopping ends the spare too

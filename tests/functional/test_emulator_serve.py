@@ -44,3 +44,19 @@ def test_serve_refuses_a_public_host_without_allow_remote():
     assert proc.returncode == 2 and out == ""
     assert "non-loopback host '0.0.0.0'" in err and "--allow-remote" in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("start", ["spawn", "fork"])
+def test_serve_starts_sandboxes_as_asked(start):
+    import urllib.request
+
+    proc = _serve("--port", "0", "--sandbox-start", start)
+    try:
+        endpoint = proc.stdout.readline().strip()
+        with urllib.request.urlopen(f"{endpoint}/_lambdabench/info", timeout=30) as response:
+            assert json.load(response)["sandbox_start"] == start
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert f"({start})" in err

@@ -58,11 +58,12 @@ class InvalidRequestContent(LambdaApiError):
 
 
 class ValidationError(LambdaApiError):
-    """Model-constraint violations (memory above 10240, timeout above 900, handler pattern...).
-
-    Lambda's front end answers these with `ValidationException` and the Smithy wording
-    ("1 validation error detected: Value '20000' at 'memorySize' failed to satisfy constraint: ...");
-    the shape is not in botocore's Lambda model, so boto3 raises a plain ClientError with that code.
+    """Constraint violations: of the API model (handler pattern, memory above the model's maximum...),
+    which Lambda's front end words the Smithy way ("1 validation error detected: Value '40000' at
+    'memorySize' failed to satisfy constraint: ..."), and of the function limits within the model
+    (memory above 10240, timeout above 900), which the service words "'MemorySize' value failed to
+    satisfy constraint: ...". Both are `ValidationException`; the shape is not in botocore's Lambda
+    model, so boto3 raises a plain ClientError with that code.
     """
 
     status = 400

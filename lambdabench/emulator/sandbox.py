@@ -2,10 +2,13 @@
 
 A `Sandbox` runs the official runtime interface client (`python -m awslambdaric <handler>`, same
 interpreter as the emulator) or, where that cannot be imported, the built-in `bootstrap.py`, against
-its own Runtime API listener (`runtime_api.py`). Its lifecycle follows Lambda's:
+its own Runtime API listener (`runtime_api.py`). Its process is forked from a prepared interpreter
+(`forkserver.py`; the pool keeps one spare in its cgroups) or, with sandbox_start "spawn" and where a
+fork cannot serve, started from nothing. Its lifecycle follows Lambda's:
 
-- INIT: spawn → the runtime's first `GET /invocation/next`. That span is the Init Duration (runtime
-  start plus handler import). INIT runs without the CPU limit; the limit starts at that first request.
+- INIT: the process may run (its gate opens) → the runtime's first `GET /invocation/next`. That span
+  is the Init Duration: runtime start plus handler import, and starting Python too when spawned.
+  INIT runs without the CPU limit; the limit starts at that first request.
   INIT is limited to `INIT_TIMEOUT_S`; a runtime that posts /init/error or exits before asking for an
   event fails the invoke with its error type (Runtime.ImportModuleError, Runtime.HandlerNotFound,
   Runtime.ExitError...), an INIT_REPORT line, and the sandbox is discarded.

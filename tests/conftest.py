@@ -18,34 +18,37 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def report_fixtures():
-    """tests/report_fixtures.py (realistic Analysis builders), loaded by path: importlib mode."""
+def _load(filename: str):
+    """A helper file of tests/ as a module, loaded by path (pytest runs in importlib mode, so tests/ is
+    not importable); registered in sys.modules, where dataclasses resolve their module."""
     import importlib.util
     import sys
 
-    name = "lambdabench_tests_report_fixtures"
+    name = "lambdabench_tests_" + filename.removesuffix(".py").replace("/", "_")
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / "report_fixtures.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module  # dataclasses resolve their module through sys.modules
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(scope="session")
-def emulator_helpers():
-    """tests/emulator_helpers.py (zip building, boto3 clients for the emulator), loaded by path."""
-    import importlib.util
-    import sys
-
-    name = "lambdabench_tests_emulator_helpers"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / "emulator_helpers.py")
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / filename)
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+@pytest.fixture(scope="session")
+def report_fixtures():
+    """tests/report_fixtures.py: realistic Analysis builders."""
+    return _load("report_fixtures.py")
+
+
+@pytest.fixture(scope="session")
+def emulator_helpers():
+    """tests/emulator_helpers.py: zip building, boto3 clients for the emulator."""
+    return _load("emulator_helpers.py")
+
+
+@pytest.fixture(scope="session")
+def burst_gate():
+    """tests/functional/test_burst_gate.py: its raw loopback server, reply framings and burst helper."""
+    return _load("functional/test_burst_gate.py")
 
 
 @pytest.fixture(scope="module")

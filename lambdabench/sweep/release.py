@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import botocore.exceptions
 from botocore.awsrequest import AWSResponse
+from botocore.utils import get_environ_proxies
 
 try:  # optional: bursts run on greenlets when it is installed, else on one thread per invocation
     import greenlet as _greenlet
@@ -399,7 +400,7 @@ def hold_at_gate(request: Any = None, **kwargs: Any) -> AWSResponse | None:
         return None
     _gate.gate = None
     prepared: _Preconnected | None = None
-    if gate.timeout_s is not None and request is not None:
+    if gate.timeout_s is not None and request is not None and not via_proxy(request.url):
         try:
             prepared = _Preconnected(request, gate.timeout_s)
         except (OSError, TypeError, ValueError):
@@ -558,10 +559,19 @@ def _run_green(tasks: Sequence[Callable[[], Any]], timeout_s: float | None) -> R
     return Released(release_at=gate.release_perf, errors=errors)
 
 
+def via_proxy(url: str) -> bool:
+    """Would botocore send a request for `url` through a proxy (HTTPS_PROXY/HTTP_PROXY, unless NO_PROXY
+    exempts the host)? Then so does the burst: it never pre-connects around it."""
+    return bool(get_environ_proxies(url).get(urlsplit(url).scheme))
+
+
 def endpoint_reachable(url: str) -> bool:
     """Can a burst pre-connect to the endpoint the way `_Preconnected` does: TCP straight to it (not
-    behind a proxy-only network) and, on https, a TLS handshake verified by the default CA store? If
-    not, the burst runs on threads, where each request falls back to botocore's own transport."""
+    through a proxy botocore would use, not behind a proxy-only network) and, on https, a TLS handshake
+    verified by the default CA store? If not, the burst runs on threads, where each request goes
+    through botocore's own transport."""
+    if via_proxy(url):
+        return False
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
     port = parts.port or (443 if parts.scheme == "https" else 80)

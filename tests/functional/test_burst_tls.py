@@ -6,12 +6,10 @@ through TLS with a throwaway certificate; botocore trusts it through AWS_CA_BUND
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import ssl
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,17 +18,6 @@ from lambdabench.sweep.clients import make_clients
 from lambdabench.sweep.release import endpoint_reachable, run_released
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-
-
-def _gate_tests():
-    """test_burst_gate.py's raw server and reply framing, loaded by path (tests are not a package)."""
-    name = "lambdabench_tests_burst_gate"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("test_burst_gate.py"))
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
@@ -44,13 +31,13 @@ def certificate(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def tls_server(certificate, monkeypatch):
+def tls_server(certificate, monkeypatch, burst_gate):
     cert, key = certificate
     monkeypatch.setenv("SSL_CERT_FILE", str(cert))     # what ssl.create_default_context() trusts
     monkeypatch.setenv("AWS_CA_BUNDLE", str(cert))     # what botocore trusts
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    gate = _gate_tests()
+    gate = burst_gate
     servers = []
 
     class TlsServer(gate.RawServer):
@@ -91,9 +78,18 @@ def _burst(port: int, n: int, green: bool):
     return outcomes
 
 
-@pytest.mark.parametrize("green", _gate_tests().MODES)
+GREEN = [pytest.param(False, id="threads"), pytest.param(True, id="greenlets")]
+
+
+def _skip_without_greenlet(green: bool) -> None:
+    if green:
+        pytest.importorskip("greenlet")
+
+
+@pytest.mark.parametrize("green", GREEN)
 @pytest.mark.parametrize("kind", ["length", "chunked", "split", "close"])
 def test_a_burst_over_tls_gets_every_reply(tls_server, kind, green):
+    _skip_without_greenlet(green)
     server = tls_server(kind)
     assert endpoint_reachable(f"https://127.0.0.1:{server.port}")
     outcomes = _burst(server.port, 8, green)
@@ -112,9 +108,10 @@ def test_an_untrusted_certificate_is_not_pre_connected(tls_server, monkeypatch, 
     assert not endpoint_reachable(f"https://127.0.0.1:{server.port}")
 
 
-@pytest.mark.parametrize("green", _gate_tests().MODES)
-def test_a_reply_spanning_many_tls_records_arrives_whole(tls_server, monkeypatch, green):
-    gate = _gate_tests()
+@pytest.mark.parametrize("green", GREEN)
+def test_a_reply_spanning_many_tls_records_arrives_whole(tls_server, monkeypatch, green, burst_gate):
+    _skip_without_greenlet(green)
+    gate = burst_gate
     plain = gate.framed
 
     def big(kind: str, number: int) -> bytes:  # a 300 KB payload: ~19 TLS records of at most 16 KB

@@ -21,7 +21,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from lambdabench import limits
 from lambdabench.errors import UsageError
@@ -56,6 +56,21 @@ class ScenarioError(UsageError):
         self.key = key
         self.problem = problem
         self.fix = fix
+
+
+class ScenarioErrors(ScenarioError):
+    """Several problems found in one pass over a file, each with its key and fix (the first one is also
+    this error's path/key/problem/fix)."""
+
+    def __init__(self, errors: list[ScenarioError]):
+        first = errors[0]
+        lines = [f"{first.path}: {len(errors)} problems"]
+        for error in errors:
+            lines.append(f"  {error.key + ': ' if error.key else ''}{error.problem}")
+            lines.append(f"    fix: {error.fix}")
+        UsageError.__init__(self, "\n".join(lines), "fix each one above, then run again")
+        self.path, self.key, self.problem, self.fix = first.path, first.key, first.problem, first.fix
+        self.errors = list(errors)
 
 
 class FrozenMap(Mapping[str, str]):
@@ -204,6 +219,7 @@ class Scenario:
 
 # --- loading ----------------------------------------------------------------------------------
 
+_T = TypeVar("_T")
 _TOP_KEYS = ("name", "function", "target", "sweep", "recommend", "scenario")
 _FUNCTION_KEYS = ("name", "code", "handler", "runtime", "architecture", "environment", "log_format",
                   "ephemeral_storage_mb")
@@ -243,9 +259,18 @@ class _Loader:
     def __init__(self, path: Path):
         self.path = path
         self.base = path.parent
+        self.errors: list[ScenarioError] = []
 
     def fail(self, key: str | None, problem: str, fix: str) -> ScenarioError:
         return ScenarioError(self.path, key, problem, fix)
+
+    def collect(self, check: Callable[[], _T]) -> _T | None:
+        """Run one independent check; its error is kept (the others still run) and None returned."""
+        try:
+            return check()
+        except ScenarioError as error:
+            self.errors.append(error)
+            return None
 
     # -- generic checks --
 
@@ -365,19 +390,30 @@ class _Loader:
     # -- sections --
 
     def load(self, data: dict[str, Any]) -> Scenario:
-        self.unknown_keys(data, _TOP_KEYS, "", "the top level")
+        """The whole file is checked section by section (and [[scenario]] by [[scenario]]), so one run
+        reports every independent problem; within a section the first problem stops it."""
+        self.collect(lambda: self.unknown_keys(data, _TOP_KEYS, "", "the top level"))
+        name = self.collect(lambda: self.name(data))
+        target = self.collect(lambda: self.target(self.table(data, "target", "", required=False)))
+        function = None
+        if target is not None:  # what a function section needs depends on the target
+            function = self.collect(lambda: self.function(self.table(data, "function", "", required=True), target,
+                                                          name or self.path.stem))
+        sweep = self.collect(lambda: self.sweep(self.table(data, "sweep", "", required=True)))
+        recommend = self.collect(lambda: self.recommend(self.table(data, "recommend", "", required=False)))
+        scenarios = self.collect(lambda: self.scenarios(data))
+        if self.errors:
+            raise self.errors[0] if len(self.errors) == 1 else ScenarioErrors(self.errors)
+        return Scenario(name=name, path=self.path, function=function, target=target, sweep=sweep,
+                        recommend=recommend, scenarios=scenarios)
+
+    def name(self, data: dict[str, Any]) -> str:
         name = self.string(data, "name", "", self.path.stem)
         if not _NAME_RE.match(name):
             raise self.fail("name", f"{json.dumps(name)} cannot be used as a folder name",
                             "use letters, digits, '.', '_' and '-' only (at most 64), starting with a letter "
                             "or digit")
-        target = self.target(self.table(data, "target", "", required=False))
-        function = self.function(self.table(data, "function", "", required=True), target, name)
-        sweep = self.sweep(self.table(data, "sweep", "", required=True))
-        recommend = self.recommend(self.table(data, "recommend", "", required=False))
-        scenarios = self.scenarios(data)
-        return Scenario(name=name, path=self.path, function=function, target=target, sweep=sweep,
-                        recommend=recommend, scenarios=scenarios)
+        return name
 
     def target(self, data: dict[str, Any]) -> TargetSpec:
         p = "target."
@@ -597,37 +633,37 @@ class _Loader:
                             "write each one as a [[scenario]] section (double brackets)")
         if not entries:
             raise self.fail("scenario", "is empty", "add at least one [[scenario]] section")
-        out = []
-        for i, entry in enumerate(entries):
-            p = f"scenario[{i}]."
-            if "kind" not in entry:
-                raise self.fail(p + "kind", "missing", "add kind = \"cold\", \"warm\" or \"burst\"")
-            kind = self.string(entry, "kind", p, choices=SCENARIO_KINDS)
-            allowed = _SCENARIO_KEYS[kind]
-            for key in entry:
-                if key in allowed:
-                    continue
-                owner = [k for k, keys in _SCENARIO_KEYS.items() if key in keys]
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                if owner:
-                    problem = f"not a key of a {kind} scenario (it belongs to {' and '.join(owner)})"
-                else:
-                    problem = f"unknown key in a {kind} scenario"
-                suggestion = f"did you mean {close[0]!r}? " if close else ""
-                raise self.fail(p + key, problem, f"{suggestion}a {kind} scenario takes: {', '.join(allowed)}")
-            if kind == "cold":
-                n = self.integer(entry, "invocations", p, None, minimum=1, required=True)
-                out.append(ScenarioSpec(kind="cold", invocations=n))
-            elif kind == "warm":
-                n = self.integer(entry, "invocations", p, None, minimum=1, required=True)
-                warmup = self.integer(entry, "warmup", p, DEFAULT_WARMUP, minimum=0)
-                out.append(ScenarioSpec(kind="warm", invocations=n, warmup=warmup))
+        specs = [self.collect(lambda i=i, entry=entry: self.scenario(i, entry)) for i, entry in enumerate(entries)]
+        return tuple(spec for spec in specs if spec is not None)
+
+    def scenario(self, i: int, entry: dict[str, Any]) -> ScenarioSpec:
+        p = f"scenario[{i}]."
+        if "kind" not in entry:
+            raise self.fail(p + "kind", "missing", "add kind = \"cold\", \"warm\" or \"burst\"")
+        kind = self.string(entry, "kind", p, choices=SCENARIO_KINDS)
+        allowed = _SCENARIO_KEYS[kind]
+        for key in entry:
+            if key in allowed:
+                continue
+            owner = [k for k, keys in _SCENARIO_KEYS.items() if key in keys]
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+            if owner:
+                problem = f"not a key of a {kind} scenario (it belongs to {' and '.join(owner)})"
             else:
-                concurrency = self.integer(entry, "concurrency", p, None, minimum=1, required=True)
-                waves = self.integer(entry, "waves", p, 1, minimum=1)
-                pause = self.number(entry, "pause_s", p, 0.0, low=0.0, unit=" s")
-                out.append(ScenarioSpec(kind="burst", concurrency=concurrency, waves=waves, pause_s=pause))
-        return tuple(out)
+                problem = f"unknown key in a {kind} scenario"
+            suggestion = f"did you mean {close[0]!r}? " if close else ""
+            raise self.fail(p + key, problem, f"{suggestion}a {kind} scenario takes: {', '.join(allowed)}")
+        if kind == "cold":
+            return ScenarioSpec(kind="cold", invocations=self.integer(entry, "invocations", p, None, minimum=1,
+                                                                      required=True))
+        if kind == "warm":
+            n = self.integer(entry, "invocations", p, None, minimum=1, required=True)
+            warmup = self.integer(entry, "warmup", p, DEFAULT_WARMUP, minimum=0)
+            return ScenarioSpec(kind="warm", invocations=n, warmup=warmup)
+        concurrency = self.integer(entry, "concurrency", p, None, minimum=1, required=True)
+        waves = self.integer(entry, "waves", p, 1, minimum=1)
+        pause = self.number(entry, "pause_s", p, 0.0, low=0.0, unit=" s")
+        return ScenarioSpec(kind="burst", concurrency=concurrency, waves=waves, pause_s=pause)
 
 
 def _first_non_json(value: Any, key: str) -> tuple[str, Any] | None:

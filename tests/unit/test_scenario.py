@@ -9,7 +9,7 @@ import pytest
 
 from lambdabench.errors import UsageError
 from lambdabench.scenario import (
-    FunctionSpec, Payload, RecommendSpec, ScenarioError, ScenarioSpec, SweepSpec, TargetSpec,
+    FunctionSpec, Payload, RecommendSpec, ScenarioError, ScenarioErrors, ScenarioSpec, SweepSpec, TargetSpec,
     load_scenario,
 )
 
@@ -363,3 +363,28 @@ def test_bad_scenario_exits_2_from_the_cli_without_traceback(tmp_path):
     assert proc.returncode == 2
     assert f"{path.resolve()}: sweep.memory_mb[0]: 64 MB is out of range" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_every_independent_problem_is_reported_in_one_pass(tmp_path):
+    text = scenario_text(top='name = "bad name"\n',
+                         sweep='[sweep]\nmemory_mb = [64]\ntimeout_s = [10]\n',
+                         recommend='[recommend]\nstrategy = "cheapest"\n',
+                         scenarios='[[scenario]]\ninvocations = 3\n'
+                                   '[[scenario]]\nkind = "warm"\ninvocations = 3\n'
+                                   '[[scenario]]\nkind = "burst"\nconcurency = 4\n')
+    err = error_for(tmp_path, text)
+    assert isinstance(err, ScenarioErrors)
+    assert [e.key for e in err.errors] == ["name", "sweep.memory_mb[0]", "recommend.strategy", "scenario[0].kind",
+                                           "scenario[2].concurency"]
+    assert err.message.startswith(f"{tmp_path / 's.toml'}: 5 problems\n")
+    for e in err.errors:  # each line names its key and problem, and its fix follows it
+        assert f"\n  {e.key}: {e.problem}\n    fix: {e.fix}" in err.message
+    assert "did you mean 'concurrency'?" in err.message
+    assert (err.key, err.problem) == (err.errors[0].key, err.errors[0].problem)
+
+
+def test_a_function_section_is_not_judged_against_a_target_that_failed(tmp_path):
+    # with a bad [target], the local-only checks of [function] would be noise: only the target is reported
+    err = error_for(tmp_path, scenario_text(function='[function]\nname = "f"\n',
+                                            target='[target]\nkind = "aws"\nregion = "mars-1"\n'))
+    assert not isinstance(err, ScenarioErrors) and err.key == "target.region"

@@ -179,7 +179,7 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
           sandbox_start: str, allow_remote: bool) -> None:
     """Run the local Lambda emulator as a standalone endpoint until Ctrl-C."""
     import signal
-    import threading
+    import time
 
     from lambdabench.emulator import Emulator, is_loopback
 
@@ -188,8 +188,11 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
     if not is_loopback(host):
         click.echo(f"warning: serving on {host}: anyone who can reach this port can run code on this machine.",
                    err=True)
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # The handler only appends to a list: an Event.set() there could deadlock when the signal lands while
+    # the main thread holds that Event's lock (inside Event.wait), which a prompt SIGTERM did.
+    stopping: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
     endpoint = emulator.start()
     try:
         info = emulator.info()
@@ -202,8 +205,8 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
         for warning in info.get("warnings") or []:
             click.echo(f"warning: {warning}", err=True)
         click.echo(f"serving; use endpoint_url={endpoint!r} with boto3; Ctrl-C to stop", err=True)
-        while not stop.wait(3600):
-            pass
+        while not stopping:
+            time.sleep(0.2)  # handlers run between the naps, also for a signal another thread received
     finally:
         click.echo("stopping: ending every sandbox", err=True)
         emulator.stop()

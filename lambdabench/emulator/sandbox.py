@@ -203,9 +203,8 @@ class Sandbox:
         self._runtime_client = runtime_client
         self._runtime_dir = runtime_dir
         self._forkserver = forkserver
-        # A process forked and attached to `resources` ahead of need, waiting at its gate: ours to end
-        # from now on, even if this sandbox never starts.
-        self._prepared = prepared
+        # `prepared`: a process forked and attached to `resources` ahead of need, waiting at its gate;
+        # ours to end from now on, even if this sandbox never starts.
         self.proc: subprocess.Popen | ForkedProcess | None = prepared
         self.retired = False
         self.last_used = time.monotonic()
@@ -292,8 +291,8 @@ class Sandbox:
         self._api.start()
         target = "awslambdaric" if self._runtime_client == "awslambdaric" else str(self._runtime_dir / "bootstrap.py")
         env = self._environment(self._api.address, tmp_dir)
-        if self._prepared is not None:
-            pass  # self.proc: forked and put in its cgroups ahead of need
+        if self.proc is not None:
+            pass  # prepared: forked and put in its cgroups ahead of need
         elif self._forkserver is not None and not needs_fresh_interpreter(self.spec.environment):
             try:
                 self.proc = self._forkserver.fork()
@@ -993,7 +992,8 @@ class SandboxPool:
         return spare
 
     def _replenish_spare(self) -> None:
-        if self._forkserver is None or self._forkserver.failure is not None:
+        # Called after every invocation: the common case (a spare ready) returns without the lock.
+        if self._spare is not None or self._forkserver is None or self._forkserver.failure is not None:
             return
         with self._lock:
             if self._closed or self._spare is not None or self._preparing is not None:

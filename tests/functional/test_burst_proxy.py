@@ -3,7 +3,6 @@ pre-connected around it, and straight to the endpoint when NO_PROXY exempts it."
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from lambdabench.sweep.release import endpoint_reachable
 

@@ -111,6 +111,12 @@ def _statement(params: dict[str, Any], resource_arn: str, account_id: str) -> di
     return statement
 
 
+def _key(backend, function_name: str, qualifier: str | None) -> tuple[str, str | None]:
+    """The policy a request addresses; $LATEST's is the unqualified function's."""
+    name, qualifier = backend.locate(function_name, qualifier)
+    return name, None if qualifier == "$LATEST" else qualifier
+
+
 def _json(status: int, doc: Any) -> Response:
     return status, {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())}, \
         json.dumps(doc).encode("utf-8")
@@ -119,14 +125,14 @@ def _json(status: int, doc: Any) -> Response:
 # ----- operations -------------------------------------------------------------------------------
 def add_permission(req, backend) -> Response:
     params = req.json()
-    name, qualifier = backend.locate(req.params["name"], params.get("Qualifier") or req.query.get("Qualifier"))
+    name, qualifier = _key(backend, req.params["name"], req.query.get("Qualifier"))
     statement = _statement(params, backend.arn(name, qualifier), backend.account_id)
     backend.stores.policies.add((name, qualifier), statement, params.get("RevisionId"))
     return _json(201, {"Statement": json.dumps(statement, separators=(",", ":"))})
 
 
 def get_policy(req, backend) -> Response:
-    name, qualifier = backend.locate(req.params["name"], req.query.get("Qualifier"))
+    name, qualifier = _key(backend, req.params["name"], req.query.get("Qualifier"))
     found = backend.stores.policies.get((name, qualifier))
     if found is None:
         raise E.ResourceNotFound("The resource you requested does not exist.")
@@ -136,7 +142,7 @@ def get_policy(req, backend) -> Response:
 
 
 def remove_permission(req, backend) -> Response:
-    name, qualifier = backend.locate(req.params["name"], req.query.get("Qualifier"))
+    name, qualifier = _key(backend, req.params["name"], req.query.get("Qualifier"))
     backend.stores.policies.remove((name, qualifier), req.params["sid"], req.query.get("RevisionId"))
     return 204, {"x-amzn-RequestId": str(uuid.uuid4())}, b""
 

@@ -11,6 +11,7 @@ calls `validate_create` / `on_create` / `on_delete` / `decorate` at the few poin
 
 from __future__ import annotations
 
+import base64
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -106,6 +107,4 @@ class Stores:
     def code_location(self, region: str, sha256_b64: str, fallback: str) -> str:
         if self.code_links is None or not self.code_links.endpoint:
             return fallback  # a backend without a server (unit tests): nothing can serve a URL
-        import base64
-
         return self.code_links.url(region, base64.b64decode(sha256_b64).hex())

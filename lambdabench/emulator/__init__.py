@@ -199,7 +199,7 @@ class Emulator:
                 backend = self._backends[region] = Backend(
                     region=region, pool=self.pool, code_store=self.code_store,
                     account_limit=self.account_concurrency, settle_s=self.settle_s,
-                    stores=Stores(lifecycle=self.lifecycle, code_links=self.code_links))
+                    stores=Stores(region=region, lifecycle=self.lifecycle, code_links=self.code_links))
         return backend
 
     # ----- what tests set ---------------------------------------------------------------------
@@ -217,8 +217,9 @@ class Emulator:
     def make_inactive(self, function_name: str, region: str = "us-east-1") -> None:
         """Put a function in `State: Inactive`, as Lambda does with one idle for weeks: reads say so, the
         next invoke fails with ResourceConflictException and starts restoring it (Pending for
-        `pending_s`, then Active)."""
-        self.lifecycle.make_inactive(region, function_name)
+        `pending_s`, then Active). An unknown function raises the emulator's ResourceNotFound."""
+        name, _ = self.backend(region).locate(function_name)
+        self.lifecycle.make_inactive(region, name)
 
     def info(self) -> dict[str, Any]:
         from lambdabench import __version__

@@ -176,3 +176,19 @@ def test_capacity_provider_config_is_accepted_and_reported(client, emulator_help
 def test_an_on_demand_function_reports_no_capacity_provider(client, emulator_helpers):
     emulator_helpers.create(client, "on-demand", SOURCE)
     assert "CapacityProviderConfig" not in client.get_function_configuration(FunctionName="on-demand")
+
+
+def test_a_function_recreated_under_an_inactive_ones_name_is_active(emulator, client, emulator_helpers):
+    emulator_helpers.create(client, "replaced", SOURCE)
+    emulator.make_inactive("replaced")
+    client.delete_function(FunctionName="replaced")
+    emulator_helpers.create(client, "replaced", SOURCE)
+    assert client.get_function_configuration(FunctionName="replaced")["State"] == "Active"
+
+
+def test_only_an_existing_function_can_be_made_inactive(emulator):
+    from lambdabench.emulator.errors import ResourceNotFound
+
+    with pytest.raises(ResourceNotFound) as excinfo:
+        emulator.make_inactive("never-created")
+    assert excinfo.value.message == f"Function not found: {ARN}never-created"

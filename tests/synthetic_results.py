@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from lambdabench.records import InvocationRecord
 from lambdabench.results import ResultsWriter
 
 MB_PER_VCPU = 1769
@@ -107,7 +108,7 @@ def write_sweep(
                 return False
             record["seq"] = seq
             seq += 1
-            writer.write_invocation(record)
+            writer.write_invocation(InvocationRecord.from_json(record))
             written += 1
             return True
 

@@ -28,9 +28,10 @@ import pandas as pd
 from lambdabench import limits, pricing
 from lambdabench.analysis import recommend as rec
 from lambdabench.analysis import stats
+from lambdabench.analysis.costs import Pricing, pricing_for
 from lambdabench.analysis.model import (
     Analysis,
-    ConfigKey,
+    ConfigPoint,
     ConfigSummary,
     Interval,
     Recommendation,
@@ -38,7 +39,8 @@ from lambdabench.analysis.model import (
 )
 from lambdabench.analysis.warnings import MIN_SAMPLES, collect_warnings
 from lambdabench.errors import UsageError
-from lambdabench.results import STATUSES, Results
+from lambdabench.records import STATUSES, InvocationRecord, in_statistics, records_by_config
+from lambdabench.results import Results
 
 SCENARIO_ORDER = ("cold", "warm", "burst")
 # Which scenario ranks the configurations, in order of preference: warm is the steady state
@@ -111,26 +113,6 @@ def recommend_settings(header: dict[str, Any], overrides: dict[str, Any] | None 
 
 
 @dataclass(frozen=True)
-class _Pricing:
-    region: str
-    storage_mb: int
-    unpriced: str | None = None  # why this region cannot be priced (then every cost is None)
-
-    def cost(self, memory_mb: int, billed_ms: float, architecture: str) -> float | None:
-        if self.unpriced is not None:
-            return None
-        return _price(int(memory_mb), int(billed_ms), architecture, self.region, self.storage_mb)
-
-
-@functools.lru_cache(maxsize=65536)
-def _price(memory_mb: int, billed_ms: int, architecture: str, region: str, storage_mb: int) -> float:
-    # Billed Duration is whole milliseconds, so a sweep has few distinct prices: cache them.
-    return pricing.invocation_cost(
-        memory_mb, billed_ms, architecture=architecture, region=region, storage_mb=storage_mb
-    ).total_usd
-
-
-@dataclass(frozen=True)
 class _ScenarioExtra:
     """What the strategies need beyond the model record."""
 
@@ -143,26 +125,22 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
     """Turn a results file into statistics, a recommendation and warnings."""
     header = results.header
     settings = recommend_settings(header, recommend)
-    price = _pricing_for(header)
-    rows = _rows(results)
-
-    by_config: dict[ConfigKey, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        by_config[_key(row)].append(row)
+    price = pricing_for(header)
+    by_config = records_by_config(results.records)
 
     summaries: list[ConfigSummary] = []
-    extras: dict[tuple[ConfigKey, str], _ScenarioExtra] = {}
-    cost_cis: dict[ConfigKey, Interval | None] = {}
-    latency_points: dict[ConfigKey, tuple[float, Interval] | None] = {}
-    views: dict[ConfigKey, tuple[ScenarioStats, _ScenarioExtra] | None] = {}
+    extras: dict[tuple[ConfigPoint, str], _ScenarioExtra] = {}
+    cost_cis: dict[ConfigPoint, Interval | None] = {}
+    latency_points: dict[ConfigPoint, tuple[float, Interval] | None] = {}
+    views: dict[ConfigPoint, tuple[ScenarioStats, _ScenarioExtra] | None] = {}
     slowest: dict[tuple[int, str], float] = {}
-    measured: dict[ConfigKey, tuple[dict[str, ScenarioStats], dict[str, tuple[ScenarioStats, _ScenarioExtra]]]] = {}
+    measured: dict[ConfigPoint, tuple[dict[str, ScenarioStats], dict[str, tuple[ScenarioStats, _ScenarioExtra]]]] = {}
     for key in sorted(by_config):
         config_rows = by_config[key]
         scenarios: dict[str, ScenarioStats] = {}
         steady: dict[str, tuple[ScenarioStats, _ScenarioExtra]] = {}
         for scenario in _scenario_names(config_rows):
-            srows = [r for r in config_rows if r.get("scenario") == scenario]
+            srows = [r for r in config_rows if r.scenario == scenario]
             scenario_stats, extra = _scenario_stats(key, scenario, srows, price, seed)
             scenarios[scenario] = scenario_stats
             extras[(key, scenario)] = extra
@@ -238,20 +216,20 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
 
 
 def _scenario_stats(
-    key: ConfigKey, scenario: str, rows: list[dict[str, Any]], price: _Pricing, seed: int
+    key: ConfigPoint, scenario: str, rows: list[InvocationRecord], price: Pricing, seed: int
 ) -> tuple[ScenarioStats, _ScenarioExtra]:
-    warmup = [r for r in rows if _flag(r.get("warmup"))]
-    mismatch = [r for r in rows if not _flag(r.get("warmup")) and _flag(r.get("state_mismatch"))]
-    kept = [r for r in rows if not _flag(r.get("warmup")) and not _flag(r.get("state_mismatch"))]
+    warmup = [r for r in rows if r.warmup]
+    mismatch = [r for r in rows if not r.warmup and r.state_mismatch]
+    kept = [r for r in rows if in_statistics(r)]
     counts = {status: 0 for status in STATUSES}
-    counts.update(Counter(str(r.get("status")) for r in kept))
-    ok = [r for r in kept if r.get("status") == "ok"]
+    counts.update(Counter(str(r.status) for r in kept))
+    ok = [r for r in kept if r.status == "ok"]
 
     costs: list[float] = []
     mismatches = 0
     for r in ok:
-        billed = _num(r.get("billed_duration_ms"))
-        recorded = _num(r.get("cost_usd"))
+        billed = r.billed_duration_ms
+        recorded = r.cost_usd
         if billed is None:
             continue  # no REPORT: nothing to price from
         computed = price.cost(key.memory_mb, billed, key.architecture)
@@ -266,10 +244,10 @@ def _scenario_stats(
         ci = stats.mean_interval(costs, seed=seed)
         cost_ci = Interval(ci.low * 1e6, ci.high * 1e6, ci.level)
 
-    durations = stats.as_array([_num(r.get("duration_ms")) for r in ok if _num(r.get("duration_ms")) is not None])
-    memory = [_num(r.get("max_memory_used_mb")) for r in kept]
+    durations = stats.as_array([r.duration_ms for r in ok if r.duration_ms is not None])
+    memory = [r.max_memory_used_mb for r in kept]
     memory = [m for m in memory if m is not None]
-    cold_ok = [r for r in ok if _flag(r.get("cold"))]
+    cold_ok = [r for r in ok if r.cold]
     result = ScenarioStats(
         config=key,
         scenario=scenario,
@@ -291,12 +269,12 @@ def _scenario_stats(
 
 
 def _steady_view(
-    key: ConfigKey,
+    key: ConfigPoint,
     scenario: str,
-    rows: list[dict[str, Any]],
+    rows: list[InvocationRecord],
     scenario_stats: ScenarioStats,
     extra: _ScenarioExtra,
-    price: _Pricing,
+    price: Pricing,
     seed: int,
 ) -> tuple[ScenarioStats, _ScenarioExtra]:
     """The figures a scenario contributes to ranking: its steady state.
@@ -306,7 +284,7 @@ def _steady_view(
     """
     if scenario != "burst":
         return scenario_stats, extra
-    warm_rows = [r for r in rows if not _flag(r.get("cold"))]
+    warm_rows = [r for r in rows if not r.cold]
     return _scenario_stats(key, scenario, warm_rows, price, seed)
 
 
@@ -334,14 +312,14 @@ def _ranking_scenario(steady_views: list[dict[str, tuple[ScenarioStats, _Scenari
 
 
 def _config_summary(
-    key: ConfigKey,
-    rows: list[dict[str, Any]],
+    key: ConfigPoint,
+    rows: list[InvocationRecord],
     scenarios: dict[str, ScenarioStats],
     latency_scenario: str,
     view: tuple[ScenarioStats, _ScenarioExtra] | None,
     settings: Settings,
     seed: int,
-    price: _Pricing,
+    price: Pricing,
 ) -> tuple[ConfigSummary, Interval | None, tuple[float, Interval] | None]:
     lat, extra = view if view is not None else (None, None)
     dist = lat.duration_ms if lat else None
@@ -369,7 +347,7 @@ def _config_summary(
             blended = cold_share * cold_cost + (1.0 - cold_share) * steady_cost
 
     failures = Counter(
-        str(r.get("status")) for r in rows if r.get("status") in ("error", "timeout", "oom")
+        str(r.status) for r in rows if r.status in ("error", "timeout", "oom")
     )
     reason = _failure_reason(failures)
     if reason is None and dist is None:
@@ -416,7 +394,7 @@ def _no_latency_reason(
 
 
 def _cold_cost_per_million(
-    key: ConfigKey, rows: list[dict[str, Any]], scenarios: dict[str, ScenarioStats], price: _Pricing
+    key: ConfigPoint, rows: list[InvocationRecord], scenarios: dict[str, ScenarioStats], price: Pricing
 ) -> float | None:
     """What a cold start costs: the cold scenario's, else the mean over cold samples seen anywhere."""
     cold = scenarios.get("cold")
@@ -425,27 +403,27 @@ def _cold_cost_per_million(
     costs = [
         price.cost(key.memory_mb, billed, key.architecture)
         for r in rows
-        if r.get("status") == "ok" and _flag(r.get("cold")) and not _flag(r.get("warmup"))
-        for billed in [_num(r.get("billed_duration_ms"))]
+        if r.status == "ok" and r.cold and not r.warmup
+        for billed in [r.billed_duration_ms]
         if billed is not None
     ]
     costs = [c for c in costs if c is not None]
     return float(np.mean(costs)) * 1e6 if costs else None
 
 
-def _observed_cold_share(rows: list[dict[str, Any]]) -> float | None:
+def _observed_cold_share(rows: list[InvocationRecord]) -> float | None:
     """Share of cold starts where the sweep did not force them (warm and burst, no warm-ups)."""
     seen = [
         r
         for r in rows
-        if r.get("scenario") in ("warm", "burst")
-        and not _flag(r.get("warmup"))
-        and r.get("status") == "ok"
-        and r.get("cold") is not None
+        if r.scenario in ("warm", "burst")
+        and not r.warmup
+        and r.status == "ok"
+        and r.cold is not None
     ]
     if not seen:
         return None
-    return sum(1 for r in seen if _flag(r.get("cold"))) / len(seen)
+    return sum(1 for r in seen if r.cold) / len(seen)
 
 
 def _failure_reason(failures: Counter) -> str | None:
@@ -461,14 +439,14 @@ def _failure_reason(failures: Counter) -> str | None:
     return ", ".join(parts) if parts else None
 
 
-def _slowest_ms(rows: list[dict[str, Any]]) -> float | None:
+def _slowest_ms(rows: list[InvocationRecord]) -> float | None:
     """Slowest invocation of a configuration, Init Duration included on cold starts."""
     slowest = None
     for r in rows:
-        duration = _num(r.get("duration_ms"))
+        duration = r.duration_ms
         if duration is None:
             continue
-        total = duration + (_num(r.get("init_duration_ms")) or 0.0)
+        total = duration + (r.init_duration_ms or 0.0)
         slowest = total if slowest is None else max(slowest, total)
     return slowest
 
@@ -519,7 +497,7 @@ def _candidate(
     )
 
 
-def _original_stand_in(configs: tuple[ConfigSummary, ...], original: ConfigKey | None) -> ConfigSummary | None:
+def _original_stand_in(configs: tuple[ConfigSummary, ...], original: ConfigPoint | None) -> ConfigSummary | None:
     """The measured configuration that stands for the original one, if any.
 
     Timeout does not change the price or speed of an invocation that finishes, so a measured
@@ -542,7 +520,7 @@ def _original_stand_in(configs: tuple[ConfigSummary, ...], original: ConfigKey |
 def _recommendation(
     outcome: rec.Pick,
     configs: tuple[ConfigSummary, ...],
-    original: ConfigKey | None,
+    original: ConfigPoint | None,
     stand_in: ConfigSummary | None,
     slowest: dict[tuple[int, str], float],
     settings: Settings,
@@ -550,7 +528,7 @@ def _recommendation(
     view: tuple[ScenarioStats, _ScenarioExtra] | None,
 ) -> Recommendation:
     winner = outcome.winner
-    key: ConfigKey = winner.key
+    key: ConfigPoint = winner.key
     summary = next(c for c in configs if c.config == key)
     advice = rec.advise_timeout(
         slowest.get((key.memory_mb, key.architecture)), max_timeout_s=limits.TIMEOUT_MAX_S
@@ -685,14 +663,14 @@ def _percentile_name(percentile: float) -> str:
 
 
 def _missing(
-    header: dict[str, Any], events: list[dict[str, Any]], by_config: dict[ConfigKey, list[dict[str, Any]]]
-) -> tuple[ConfigKey, ...]:
+    header: dict[str, Any], events: list[dict[str, Any]], by_config: dict[ConfigPoint, list[InvocationRecord]]
+) -> tuple[ConfigPoint, ...]:
     """Planned configurations with no data, or fewer samples than planned (partial sweep)."""
     plan = header.get("plan") or {}
     planned = []
     for c in plan.get("configs") or []:
         try:
-            planned.append(ConfigKey(int(c["memory_mb"]), int(c["timeout_s"]), str(c.get("architecture") or "x86_64")))
+            planned.append(ConfigPoint.from_dict(c))
         except (KeyError, TypeError, ValueError):
             continue
     expected = _expected_counts(plan.get("scenarios") or [])
@@ -702,7 +680,7 @@ def _missing(
         if not rows:
             missing.append(key)
             continue
-        done = Counter(r.get("scenario") for r in rows if not _flag(r.get("warmup")))
+        done = Counter(r.scenario for r in rows if not r.warmup)
         if any(done.get(kind, 0) < n for kind, n in expected.items()):
             missing.append(key)
     return tuple(sorted(set(missing)))
@@ -722,66 +700,17 @@ def _expected_counts(scenarios: Iterable[dict[str, Any]]) -> dict[str, int]:
 # --- small helpers -------------------------------------------------------------------
 
 
-def _pricing_for(header: dict[str, Any]) -> _Pricing:
-    original = header.get("original_config") or {}
-    function = (header.get("scenario") or {}).get("function") or {}
-    storage = original.get("ephemeral_storage_mb") or function.get("ephemeral_storage_mb") or 512
-    region = str(header.get("region") or "us-east-1")
-    try:
-        pricing.duration_price_gb_s(region, "x86_64")
-    except UsageError as exc:
-        # e.g. the China regions, priced in CNY: costs stay unknown rather than invented.
-        return _Pricing(region=region, storage_mb=int(storage), unpriced=exc.message)
-    return _Pricing(region=region, storage_mb=int(storage))
-
-
-def _original_key(header: dict[str, Any]) -> ConfigKey | None:
+def _original_key(header: dict[str, Any]) -> ConfigPoint | None:
     original = header.get("original_config")
     if not original or original.get("memory_mb") is None or original.get("timeout_s") is None:
         return None
-    return ConfigKey(int(original["memory_mb"]), int(original["timeout_s"]), str(original.get("architecture") or "x86_64"))
+    return ConfigPoint.from_dict(original)
 
 
-def _rows(results: Results) -> list[dict[str, Any]]:
-    frame = results.invocations
-    if frame.empty:
-        return []
-    records = frame.to_dict("records")
-    return [{k: _clean(v) for k, v in r.items()} for r in records]
-
-
-def _clean(value: Any) -> Any:
-    # pandas turns missing values into NaN/None/pd.NA; statistics want plain None.
-    if isinstance(value, (list, tuple, dict)):
-        return value
-    try:
-        return None if pd.isna(value) else value
-    except (TypeError, ValueError):
-        return value
-
-
-def _key(row: dict[str, Any]) -> ConfigKey:
-    return ConfigKey(int(row["memory_mb"]), int(row["timeout_s"]), str(row.get("architecture") or "x86_64"))
-
-
-def _scenario_names(rows: list[dict[str, Any]]) -> list[str]:
-    present = {str(r.get("scenario")) for r in rows}
+def _scenario_names(rows: list[InvocationRecord]) -> list[str]:
+    present = {str(r.scenario) for r in rows}
     return [s for s in SCENARIO_ORDER if s in present] + sorted(present - set(SCENARIO_ORDER))
 
 
-def _flag(value: Any) -> bool:
-    return bool(value) if value is not None else False
-
-
-def _num(value: Any) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _values(rows: list[dict[str, Any]], field: str) -> np.ndarray:
-    return stats.as_array([v for v in (_num(r.get(field)) for r in rows) if v is not None])
+def _values(rows: list[InvocationRecord], field: str) -> np.ndarray:
+    return stats.as_array([v for v in (getattr(r, field) for r in rows) if v is not None])

@@ -18,7 +18,7 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from lambdabench.analysis.model import Analysis, ConfigKey, Distribution, Interval
+from lambdabench.analysis.model import Analysis, ConfigPoint, Distribution, Interval
 
 REPORT_FORMAT_VERSION = 1
 SUMMARY_CSV = "summary.csv"
@@ -195,7 +195,7 @@ def _json(value: Any) -> Any:
         return None
     if isinstance(value, Interval):
         return {"low": _json(value.low), "high": _json(value.high), "level": value.level}
-    if isinstance(value, ConfigKey):
+    if isinstance(value, ConfigPoint):
         return {"memory_mb": value.memory_mb, "timeout_s": value.timeout_s, "architecture": value.architecture}
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: _json(getattr(value, f.name)) for f in fields(value)}

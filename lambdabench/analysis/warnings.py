@@ -24,7 +24,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from lambdabench import limits
-from lambdabench.analysis.model import ConfigKey, ConfigSummary, Recommendation, Warning
+from lambdabench.analysis.model import ConfigPoint, ConfigSummary, Recommendation, Warning
 
 if TYPE_CHECKING:
     from lambdabench.analysis.analyze import Settings
@@ -50,8 +50,8 @@ def collect_warnings(
     header: dict[str, Any],
     unpriced: str | None = None,
     configs: tuple[ConfigSummary, ...],
-    cost_mismatches: dict[tuple[ConfigKey, str], int],
-    missing: tuple[ConfigKey, ...],
+    cost_mismatches: dict[tuple[ConfigPoint, str], int],
+    missing: tuple[ConfigPoint, ...],
     recommendation: Recommendation | None,
     settings: "Settings",
     strategy_found_nothing: bool,
@@ -68,7 +68,7 @@ def collect_warnings(
             )
         )
     out += _environment(header, configs)
-    few: dict[str, list[tuple[ConfigKey, int]]] = {}
+    few: dict[str, list[tuple[ConfigPoint, int]]] = {}
     for summary in configs:
         key = summary.config
         for name, s in summary.scenarios.items():

@@ -113,7 +113,7 @@ def driver_for(srv: Lambda, tmp_path) -> Driver:
 
 def planned(n: int) -> list[PlannedInvocation]:
     point = ConfigPoint(128, 3, "x86_64")
-    return [PlannedInvocation(f"{point.key}/burst/w0/{i}", point, "burst", 0, i, 0, False, 0, True)
+    return [PlannedInvocation(f"{point.config_id}/burst/w0/{i}", point, "burst", 0, i, 0, False, 0, True)
             for i in range(n)]
 
 
@@ -122,10 +122,10 @@ def test_throttled_invoke_is_recorded_once_not_retried(server, creds, tmp_path):
     driver = driver_for(server, tmp_path)
     record = driver.invoke(planned(1)[0])
     assert [r for r in server.requests if r[0] == "POST"] == [("POST", "/2015-03-31/functions/f/invocations")]
-    assert record["status"] == "throttled"
-    assert record["error_type"] == "ConcurrentInvocationLimitExceeded"
-    assert record["cost_usd"] == 0.0 and record["cold"] is None and record["report_source"] == "missing"
-    assert record["request_id"] == "req-1"
+    assert record.status == "throttled"
+    assert record.error_type == "ConcurrentInvocationLimitExceeded"
+    assert record.cost_usd == 0.0 and record.cold is None and record.report_source == "missing"
+    assert record.request_id == "req-1"
 
 
 @pytest.mark.parametrize("server", [(0, 500, "ServiceException")], indirect=True)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lambdabench.analysis import stats
-from lambdabench.analysis.analyze import LATENCY_PREFERENCE
+from lambdabench.analysis.summaries import LATENCY_PREFERENCE
 from lambdabench.analysis.costs import pricing_for
 from lambdabench.analysis.model import ConfigPoint, Interval
 from lambdabench.errors import UsageError

@@ -14,12 +14,15 @@ Status words are the records' own (`STATUSES`); a REPORT line's status ("success
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, Iterable
 
-# 1: the first format. Files of every version in READABLE_VERSIONS are read through `migrate`.
-FORMAT_VERSION = 1
-READABLE_VERSIONS = (1,)
+from lambdabench import limits
+
+# 1: the first format. 2: invocation records end with `host_limited`. Files of every version in
+# READABLE_VERSIONS are read through `migrate`.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 STATUSES = ("ok", "error", "timeout", "throttled", "oom")
 DEFAULT_ARCHITECTURE = "x86_64"
@@ -82,6 +85,9 @@ class InvocationRecord:
     restore_duration_ms: float | None = None
     expect_cold: bool | None = None
     seq: int | None = None  # write order within the sweep
+    # Ran in a burst wave that asked the local host for more vCPUs than it has (`host_limited`): the
+    # host, not Lambda, shaped its duration (format 2; derived from the header for format 1).
+    host_limited: bool = False
 
     @property
     def config(self) -> ConfigPoint:
@@ -117,10 +123,10 @@ class InvocationRecord:
 def in_statistics(record: InvocationRecord) -> bool:
     """THE rule for which samples enter the statistics of their scenario.
 
-    Warm-ups and samples whose cold/warm state was not what the scenario asked for are left out
-    (and counted).
+    Warm-ups, samples whose cold/warm state was not what the scenario asked for, and samples of a
+    burst wave the local host could not give Lambda's CPU share are left out (and counted).
     """
-    return not (record.warmup or record.state_mismatch)
+    return not (record.warmup or record.state_mismatch or record.host_limited)
 
 
 def record_status(report_status: str | None, *, function_error: str | None, throttled: bool,
@@ -137,9 +143,58 @@ def record_status(report_status: str | None, *, function_error: str | None, thro
     return "ok"
 
 
+def wave_demand_vcpus(concurrency: int, memory_mb: float, threads: int = 1) -> float:
+    """vCPUs a burst wave asks for: each environment gets min(1, memory/1769) vCPU per busy thread."""
+    return concurrency * min(1.0, memory_mb / limits.MB_PER_VCPU) * max(1, threads)
+
+
+def host_cores(header: dict[str, Any]) -> int | None:
+    """Cores of the host that ran the function (None on aws: each environment has Lambda's own share)."""
+    if header.get("target") != "local":
+        return None
+    cores = (header.get("emulator") or {}).get("host_cores")
+    if isinstance(cores, bool) or not isinstance(cores, (int, float)) or cores <= 0:
+        return None
+    return int(cores)
+
+
+def host_limited(header: dict[str, Any], *, scenario: str, concurrency: int, memory_mb: float,
+                 threads: int = 1) -> bool:
+    """Did this burst wave ask the host for more vCPUs than it has cores? Never on the aws target.
+
+    `threads`: the function's busy threads as far as known (nothing records them yet, so 1).
+    """
+    cores = host_cores(header)
+    if scenario != "burst" or cores is None:
+        return False
+    return wave_demand_vcpus(concurrency, memory_mb, threads) > cores
+
+
+def largest_fitting_concurrency(cores: int, memory_mb: float, threads: int = 1) -> int:
+    """The largest burst concurrency at this memory size whose wave the host can run at Lambda's share."""
+    return max(1, int(cores // (min(1.0, memory_mb / limits.MB_PER_VCPU) * max(1, threads))))
+
+
 def migrate(version: int, header: dict[str, Any], rows: list[dict[str, Any]]) -> list[InvocationRecord]:
-    """Records of a file of format `version` (one of READABLE_VERSIONS), as this version writes them."""
-    return [InvocationRecord.from_json(r) for r in rows]
+    """Records of a file of format `version` (one of READABLE_VERSIONS), as this version writes them.
+
+    1 -> 2: `host_limited` is derived from the header and the size of each burst wave as recorded
+    (a wave's invocations are released together). A throttled invoke never ran: never host-limited.
+    """
+    records = [InvocationRecord.from_json(r) for r in rows]
+    if version >= 2:
+        return records
+    waves: dict[str, int] = {}
+    for r in records:
+        if r.scenario == "burst":
+            waves[r.wave_id] = waves.get(r.wave_id, 0) + 1
+    return [
+        replace(r, host_limited=True)
+        if r.scenario == "burst" and r.status != "throttled"
+        and host_limited(header, scenario=r.scenario, concurrency=waves[r.wave_id], memory_mb=r.memory_mb)
+        else r
+        for r in records
+    ]
 
 
 def _number(value: Any) -> float | None:
@@ -174,7 +229,7 @@ def _text(value: Any) -> str | None:
 
 _NORMALISE = {"number": _number, "integer": _integer, "flag": _flag, "maybe_flag": _maybe_flag, "text": _text}
 _INTEGERS = {"memory_mb", "timeout_s", "wave", "payload_index", "memory_size_mb", "seq"}
-_FLAGS = {"warmup", "state_mismatch"}
+_FLAGS = {"warmup", "state_mismatch", "host_limited"}
 _MAYBE_FLAGS = {"cold", "expect_cold"}
 _NUMBERS = {"duration_ms", "billed_duration_ms", "init_duration_ms", "max_memory_used_mb", "client_ms", "cost_usd",
             "restore_duration_ms"}

@@ -195,10 +195,13 @@ def _readable(row: dict[str, Any]) -> bool:
 
 
 def write_results_file(path: Path | str, results: Results) -> Path:
-    """Write `results` as a results.jsonl (header, then records and events in their order)."""
+    """Write `results` as a results.jsonl of this format (header, then records and events in their order).
+
+    A file of this format is written back byte for byte; an older one comes out migrated.
+    """
     records = iter(results.records)
     events = iter(results.events)
-    lines = [dump_line(results.header)]
+    lines = [dump_line({**results.header, "format_version": FORMAT_VERSION})]
     for kind in results.layout:
         if kind == "invocation":
             lines.append(dump_line({"type": "invocation", **next(records).to_json()}))

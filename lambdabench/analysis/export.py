@@ -44,6 +44,7 @@ def summary_rows(analysis: Analysis) -> list[dict[str, Any]]:
                 "n_throttled": s.counts.get("throttled", 0),
                 "excluded_warmup": s.excluded_warmup,
                 "excluded_state_mismatch": s.excluded_mismatch,
+                "excluded_host_limited": s.excluded_host_limited,
             }
             row.update(_dist_columns("duration", "ms", s.duration_ms, with_ci=True))
             row.update(_dist_columns("billed_duration", "ms", s.billed_duration_ms, with_ci=False))
@@ -128,6 +129,7 @@ def report_document(analysis: Analysis) -> dict[str, Any]:
                         "counts": dict(s.counts),
                         "excluded_warmup": s.excluded_warmup,
                         "excluded_state_mismatch": s.excluded_mismatch,
+                        "excluded_host_limited": s.excluded_host_limited,
                         "duration_ms": _json(s.duration_ms),
                         "billed_duration_ms": _json(s.billed_duration_ms),
                         "client_ms": _json(s.client_ms),

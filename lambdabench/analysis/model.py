@@ -50,8 +50,8 @@ class Distribution:
 class ScenarioStats:
     """Statistics of one configuration x scenario (cold | warm | burst).
 
-    Warm-up samples and state mismatches are excluded from every statistic (their counts
-    are kept); the distributions use ok samples only.
+    Samples outside `records.in_statistics` (warm-ups, state mismatches, host-limited burst waves)
+    are excluded from every statistic (their counts are kept); the distributions use ok samples only.
     """
 
     config: ConfigPoint
@@ -66,6 +66,7 @@ class ScenarioStats:
     max_memory_used_mb: int | None
     cost_per_invocation_usd: float | None  # mean over ok samples, request fee included
     cost_per_million_usd: float | None
+    excluded_host_limited: int = 0  # burst samples of waves asking for more vCPUs than the host has
 
     @property
     def n_ok(self) -> int:

@@ -102,6 +102,7 @@ def scenario_statistics(
 ) -> tuple[ScenarioStats, SampleExtra]:
     warmup = [r for r in rows if r.warmup]
     mismatch = [r for r in rows if not r.warmup and r.state_mismatch]
+    limited = [r for r in rows if not r.warmup and not r.state_mismatch and r.host_limited]
     kept = [r for r in rows if in_statistics(r)]
     counts = {status: 0 for status in STATUSES}
     counts.update(Counter(str(r.status) for r in kept))
@@ -136,6 +137,7 @@ def scenario_statistics(
         counts=counts,
         excluded_warmup=len(warmup),
         excluded_mismatch=len(mismatch),
+        excluded_host_limited=len(limited),
         duration_ms=stats.describe(durations, seed=seed),
         billed_duration_ms=stats.describe(_values(ok, "billed_duration_ms"), seed=seed),
         client_ms=stats.describe(_values(ok, "client_ms"), seed=seed),
@@ -263,6 +265,9 @@ def _no_latency_reason(
     scenarios: dict[str, ScenarioStats], latency_scenario: str, lat: ScenarioStats | None
 ) -> str:
     """Why a configuration has no latency in the ranking scenario."""
+    ranked = scenarios.get(latency_scenario)
+    if ranked is not None and ranked.excluded_host_limited and not ranked.n_ok:
+        return f"its {latency_scenario} samples were host-limited"
     if not any(st.n_ok for st in scenarios.values()):
         return "no successful invocations"
     if lat is not None and lat.n_ok:
@@ -282,7 +287,7 @@ def _cold_cost_per_million(
     costs = [
         price.cost(key.memory_mb, billed, key.architecture)
         for r in rows
-        if r.status == "ok" and r.cold and not r.warmup
+        if r.status == "ok" and r.cold and not r.warmup and not r.host_limited
         for billed in [r.billed_duration_ms]
         if billed is not None
     ]
@@ -319,11 +324,14 @@ def _failure_reason(failures: Counter) -> str | None:
 
 
 def _slowest_ms(rows: Iterable[InvocationRecord]) -> float | None:
-    """Slowest invocation of a configuration, Init Duration included on cold starts."""
+    """Slowest invocation of a configuration, Init Duration included on cold starts.
+
+    Host-limited burst samples are left out: the host, not the timeout Lambda needs, made them slow.
+    """
     slowest = None
     for r in rows:
         duration = r.duration_ms
-        if duration is None:
+        if duration is None or r.host_limited:
             continue
         total = duration + (r.init_duration_ms or 0.0)
         slowest = total if slowest is None else max(slowest, total)

@@ -6,7 +6,8 @@ Kinds (stable strings; reports and report.json key on them):
   throttles        429s were recorded (never retried; they are data)
   state_mismatch   samples dropped because cold/warm state was not what the scenario wanted
   cpu_mechanism    the local emulator could not use a cgroup CPU quota
-  host_cores       memory sizes asking for more vCPUs than the local host has
+  host_cores       memory sizes whose one sandbox asks for more vCPUs than the local host has
+  host_limited     burst waves asking for more vCPUs than the local host has (left out of statistics)
   emulator         a warning the emulator itself recorded in the header
   timeout_cut_off  a configured timeout cut invocations off
   cost_mismatch    a record's cost_usd disagrees with the price recomputed from Billed Duration
@@ -23,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lambdabench import limits
+from lambdabench import limits, records
 from lambdabench.analysis.model import ConfigPoint, ConfigSummary, Recommendation, ScenarioStats, Warning
 from lambdabench.analysis.settings import Settings
 
@@ -67,6 +68,7 @@ def collect_warnings(
                 missing_reports(key, name, s),
                 throttles(key, name, s),
                 state_mismatch(key, name, s),
+                host_limited_burst(header, key, name, s),
                 cost_mismatch(key, name, cost_mismatches.get((key, name), 0)),
             ]
         found.append(timeout_cut_off(summary, recommendation))
@@ -194,6 +196,26 @@ def state_mismatch(key: ConfigPoint, name: str, s: ScenarioStats) -> Warning | N
         f"{'cold' if name == 'cold' else 'warm' if name == 'warm' else 'as planned'} "
         f"and {'was' if s.excluded_mismatch == 1 else 'were'} left out of the statistics",
         _MISMATCH_REMEDY.get(name, _MISMATCH_REMEDY["warm"]),
+        key,
+    )
+
+
+def host_limited_burst(header: dict[str, Any], key: ConfigPoint, name: str, s: ScenarioStats) -> Warning | None:
+    """Burst samples left out because their wave asked the local host for more vCPUs than it has."""
+    cores = records.host_cores(header)
+    if not s.excluded_host_limited or cores is None:
+        return None
+    share = min(1.0, key.memory_mb / limits.MB_PER_VCPU)
+    fits = records.largest_fitting_concurrency(cores, key.memory_mb)
+    return Warning(
+        "host_limited",
+        f"{key.label} {name}: {_plural(s.excluded_host_limited, 'sample')} ran in waves whose vCPU demand "
+        f"(concurrency x {share:.2f} vCPU per environment) exceeded this host's {cores} cores; the host, not Lambda, "
+        f"shaped {'its' if s.excluded_host_limited == 1 else 'their'} durations, so "
+        f"{'it is' if s.excluded_host_limited == 1 else 'they are'} left out of the burst statistics "
+        f"and the recommendation",
+        f"lower [[scenario]] burst concurrency to <= {fits} for a local sweep at {key.memory_mb} MB, "
+        f"or sweep with --target aws",
         key,
     )
 

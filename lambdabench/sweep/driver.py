@@ -38,7 +38,7 @@ from lambdabench import __version__
 from lambdabench.errors import UsageError
 from lambdabench.logs import Report, decode_log_result, parse_report
 from lambdabench.pricing import invocation_cost
-from lambdabench.records import InvocationRecord, record_status
+from lambdabench.records import InvocationRecord, host_cores, host_limited, record_status
 from lambdabench.results import RESULTS_FILE, ResultsWriter, read_results
 from lambdabench.sweep.clients import Clients, call, error_code, translate
 from lambdabench.sweep.release import (
@@ -582,7 +582,16 @@ class Driver:
             memory_size_mb=report.memory_size_mb if report else None,
             restore_duration_ms=report.restore_duration_ms if report else None,
             expect_cold=inv.expect_cold,
+            host_limited=self._host_limited(inv, status),
         )
+
+    def _host_limited(self, inv: PlannedInvocation, status: str) -> bool:
+        """A burst sample whose wave asked the local host for more vCPUs than it has (a throttled one never ran)."""
+        if inv.scenario != "burst" or status == "throttled" or host_cores(self.header) is None:
+            return False
+        concurrency = int(self.plan.scenarios[inv.scenario_index].get("concurrency") or 1)
+        return host_limited(self.header, scenario=inv.scenario, concurrency=concurrency,
+                            memory_mb=inv.config.memory_mb)
 
     def _write(self, record: InvocationRecord, *, sync: bool = True) -> None:
         with self._lock:

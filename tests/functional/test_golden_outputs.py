@@ -15,6 +15,7 @@ the outputs carry only what the results header says).
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ import pytest
 from lambdabench.analysis.analyze import analyze
 from lambdabench.analysis.export import REPORT_JSON, SUMMARY_CSV, write_outputs
 from lambdabench.report.console import render_summary
+from lambdabench.records import FORMAT_VERSION
 from lambdabench.results import read_results, write_results_file
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -98,8 +100,26 @@ def test_outputs_match_the_golden_files_byte_for_byte(name, tmp_path):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_results_file_round_trips_through_records_byte_for_byte(name, tmp_path):
     source = CASES[name](tmp_path / name)
+    if json.loads(source.read_text(encoding="utf-8").split("\n", 1)[0])["format_version"] < FORMAT_VERSION:
+        # A recording of an older format comes out migrated; the migrated file then round-trips.
+        source = write_results_file(tmp_path / "migrated.jsonl", read_results(source))
     copy = write_results_file(tmp_path / "copy.jsonl", read_results(source))
     assert copy.read_bytes() == source.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["demo", "sweep_tiny"])
+def test_migrating_a_version_1_recording_only_adds_the_host_limited_key(name, tmp_path):
+    source = INPUTS / f"{name}.results.jsonl"
+    migrated = write_results_file(tmp_path / "migrated.jsonl", read_results(source))
+    old = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
+    new = [json.loads(line) for line in migrated.read_text(encoding="utf-8").splitlines()]
+    assert old[0]["format_version"] == 1 and new[0] == {**old[0], "format_version": FORMAT_VERSION}
+    for before, after in zip(old[1:], new[1:]):
+        if before["type"] == "invocation":
+            assert list(after) == [*before, "host_limited"]
+            assert {k: after[k] for k in before} == before
+        else:
+            assert after == before
 
 
 def _update() -> None:

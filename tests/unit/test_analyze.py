@@ -451,3 +451,41 @@ def test_a_winner_without_a_cost_interval_is_not_called_clear(tmp_path):
     assert r.config == ConfigPoint(128, 3) and r.indistinguishable_from == ()
     assert not r.confidence.startswith("Clear")
     assert r.confidence.startswith("Interval unknown: the winner's cost interval is unknown (its cold-start cost")
+
+
+TWO_CORES = {"cpu_mechanism": "cgroup-v2", "host_cores": 2, "warnings": []}
+
+
+def test_host_limited_burst_samples_are_counted_and_kept_out_of_burst_statistics(tmp_path):
+    # 4 x min(1, 1024/1769) = 2.3 vCPUs on 2 cores: limited; 4 x 512/1769 = 1.2: not.
+    path = synthetic.write_sweep(tmp_path, memory_mb=(512, 1024), burst=(4, 2), emulator=TWO_CORES, cold=2, warm=5)
+    a = analyze(read_results(path))
+    small, big = (c.scenarios["burst"] for c in a.configs)
+    assert (small.n_ok, small.excluded_host_limited) == (8, 0)
+    assert (big.n_ok, big.excluded_host_limited, big.duration_ms) == (0, 8, None)
+    warning = next(w for w in a.warnings if w.kind == "host_limited")
+    assert warning.config == a.configs[1].config
+    assert warning.message == (
+        "1024 MB / 10 s / x86_64 burst: 8 samples ran in waves whose vCPU demand (concurrency x 0.58 vCPU per "
+        "environment) exceeded this host's 2 cores; the host, not Lambda, shaped their durations, so they are "
+        "left out of the burst statistics and the recommendation")
+    assert warning.remedy == ("lower [[scenario]] burst concurrency to <= 3 for a local sweep at 1024 MB, "
+                              "or sweep with --target aws")
+    assert [w.kind for w in a.warnings].count("host_limited") == 1
+
+
+def test_a_configuration_ranked_on_bursts_it_could_not_measure_is_not_recommended(tmp_path):
+    path = synthetic.write_sweep(tmp_path, memory_mb=(512, 1769), burst=(4, 2), emulator=TWO_CORES, cold=0, warm=0)
+    a = analyze(read_results(path))
+    limited = a.config(ConfigPoint(1769, 10))
+    assert limited.latency_scenario == "burst" and not limited.recommendable
+    assert limited.not_recommended_reason == "its burst samples were host-limited"
+    assert a.recommendation.config == ConfigPoint(512, 10)
+
+
+def test_the_aws_target_is_never_host_limited(tmp_path):
+    path = synthetic.write_sweep(tmp_path, memory_mb=(1769,), burst=(8, 1), target="aws", cold=0, warm=5)
+    a = analyze(read_results(path))
+    assert a.configs[0].scenarios["burst"].excluded_host_limited == 0
+    assert a.configs[0].scenarios["burst"].n_ok == 8
+    assert "host_limited" not in [w.kind for w in a.warnings]

@@ -7,15 +7,23 @@ import json
 import pytest
 
 from lambdabench.errors import UsageError
-from lambdabench.records import FIELDS, ConfigPoint, InvocationRecord, in_statistics, record_status
+from lambdabench.records import (
+    FIELDS,
+    ConfigPoint,
+    InvocationRecord,
+    host_limited,
+    in_statistics,
+    record_status,
+    wave_demand_vcpus,
+)
 from lambdabench.results import ResultsWriter, dump_line, read_results
 
-# The key order sweep/driver.py has always written (results.jsonl stays byte-identical).
+# The key order sweep/driver.py has always written (results.jsonl stays byte-identical), then format 2's addition.
 DRIVER_KEY_ORDER = (
     "invocation_id", "memory_mb", "timeout_s", "architecture", "scenario", "wave", "request_id", "status", "cold",
     "warmup", "state_mismatch", "duration_ms", "billed_duration_ms", "init_duration_ms", "max_memory_used_mb",
     "client_ms", "cost_usd", "error_type", "started_at", "function_error", "payload_label", "payload_index",
-    "report_source", "memory_size_mb", "restore_duration_ms", "expect_cold", "seq",
+    "report_source", "memory_size_mb", "restore_duration_ms", "expect_cold", "seq", "host_limited",
 )
 
 
@@ -27,7 +35,7 @@ def line(**over):
         "max_memory_used_mb": 40, "client_ms": 15.25, "cost_usd": 2.1e-7, "error_type": None,
         "started_at": "2026-11-27T06:00:01.000000Z", "function_error": None, "payload_label": "p",
         "payload_index": 0, "report_source": "tail", "memory_size_mb": 128, "restore_duration_ms": None,
-        "expect_cold": False, "seq": 3,
+        "expect_cold": False, "seq": 3, "host_limited": False,
     }
     base.update(over)
     return base
@@ -94,3 +102,48 @@ def test_an_unreadable_grid_point_is_a_usage_error_naming_the_line(tmp_path):
     with pytest.raises(UsageError) as err:
         read_results(path)
     assert err.value.message == f"{path}:3: invocation record without a readable memory_mb/timeout_s"
+
+
+def test_wave_demand_is_concurrency_times_the_cpu_share_times_threads():
+    assert wave_demand_vcpus(4, 1769) == 4.0
+    assert wave_demand_vcpus(4, 3538) == 4.0  # one thread uses at most one vCPU
+    assert wave_demand_vcpus(4, 3538, threads=2) == 8.0
+    assert wave_demand_vcpus(4, 128) == pytest.approx(4 * 128 / 1769)
+
+
+LOCAL_2 = {"target": "local", "emulator": {"host_cores": 2}}
+
+
+def test_host_limited_only_on_the_local_target_with_a_known_core_count():
+    assert host_limited(LOCAL_2, scenario="burst", concurrency=3, memory_mb=1769)
+    assert not host_limited(LOCAL_2, scenario="burst", concurrency=2, memory_mb=1769)
+    assert not host_limited(LOCAL_2, scenario="warm", concurrency=3, memory_mb=1769)
+    assert not host_limited({"target": "aws", "emulator": {"host_cores": 2}}, scenario="burst", concurrency=9,
+                            memory_mb=1769)
+    assert not host_limited({"target": "local", "emulator": {}}, scenario="burst", concurrency=9, memory_mb=1769)
+
+
+def test_a_version_1_file_is_migrated_with_host_limited_derived_from_wave_sizes(tmp_path):
+    path = tmp_path / "results.jsonl"
+    rows = [line(invocation_id=f"m1769-t10-x86_64/burst/w0/{i}", memory_mb=1769, scenario="burst", wave=0)
+            for i in range(3)]
+    rows.append(line(invocation_id="m1769-t10-x86_64/burst/w0/3", memory_mb=1769, scenario="burst", wave=0,
+                     status="throttled"))
+    rows += [line(invocation_id=f"m1769-t10-x86_64/burst/w1/{i}", memory_mb=1769, scenario="burst", wave=1)
+             for i in range(2)]
+    rows.append(line(memory_mb=1769))
+    text = dump_line({"type": "header", "format_version": 1, **LOCAL_2})
+    text += "".join(dump_line({"type": "invocation", **r}) for r in rows)
+    path.write_text(text, encoding="utf-8")
+    records = read_results(path).records
+    # wave 0 sent 4 (one throttled: it never ran), wave 1 sent 2, on 2 cores
+    assert [r.host_limited for r in records] == [True, True, True, False, False, False, False]
+    assert [in_statistics(r) for r in records] == [False, False, False, True, True, True, True]
+
+
+def test_a_format_this_version_cannot_read_is_a_usage_error(tmp_path):
+    path = tmp_path / "results.jsonl"
+    path.write_text(dump_line({"type": "header", "format_version": 99}), encoding="utf-8")
+    with pytest.raises(UsageError) as err:
+        read_results(path)
+    assert err.value.message == f"{path}: format_version 99 is not one this lambdabench reads (1, 2)"

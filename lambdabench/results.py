@@ -19,34 +19,25 @@ from typing import Any, Iterable
 import pandas as pd
 
 from lambdabench.errors import UsageError
-
-FORMAT_VERSION = 1
-RESULTS_FILE = "results.jsonl"
-
-# Every invocation record carries at least these keys (None where a value does not apply).
-INVOCATION_FIELDS: tuple[str, ...] = (
-    "invocation_id",  # stable id of the planned invocation; --resume skips ids already present
-    "memory_mb",
-    "timeout_s",
-    "architecture",
-    "scenario",  # cold | warm | burst
-    "wave",  # burst wave number (0-based); None for cold and warm
-    "request_id",
-    "status",  # ok | error | timeout | throttled | oom
-    "cold",  # the REPORT had Init Duration (None when there was no REPORT, e.g. throttled)
-    "warmup",  # a warm-up invoke: recorded, never in statistics
-    "state_mismatch",  # cold/warm state differs from what the scenario wanted
-    "duration_ms",
-    "billed_duration_ms",
-    "init_duration_ms",
-    "max_memory_used_mb",
-    "client_ms",  # client round trip of the Invoke call
-    "cost_usd",  # from Billed Duration, request fee included; None without a REPORT
-    "error_type",
-    "started_at",  # ISO-8601 UTC with microseconds, when the Invoke call was sent
+from lambdabench.records import (
+    FIELDS,
+    FORMAT_VERSION,
+    READABLE_VERSIONS,
+    STATUSES,
+    InvocationRecord,
+    in_statistics,
+    migrate,
 )
 
-STATUSES = ("ok", "error", "timeout", "throttled", "oom")
+__all__ = ["FORMAT_VERSION", "STATUSES", "INVOCATION_FIELDS", "RESULTS_FILE", "Results", "ResultsWriter",
+           "dump_line", "read_results", "results_path", "write_results_file"]
+
+RESULTS_FILE = "results.jsonl"
+
+# The keys of an invocation line after "type", in file order (the schema lives in lambdabench.records).
+INVOCATION_FIELDS: tuple[str, ...] = FIELDS
+# The column of `Results.invocations` saying whether a record enters statistics (derived, not in the file).
+IN_STATISTICS = "in_statistics"
 
 
 def dump_line(record: dict[str, Any]) -> str:
@@ -76,13 +67,10 @@ class ResultsWriter:
         if sync:
             os.fsync(self._file.fileno())
 
-    def write_invocation(self, record: dict[str, Any], *, sync: bool = True) -> None:
+    def write_invocation(self, record: InvocationRecord, *, sync: bool = True) -> None:
         """`sync=False` (burst records): flushed to the OS, which a killed process cannot lose; the
         caller fsyncs once per wave with `sync()` (only a machine crash could lose that wave)."""
-        missing = [k for k in INVOCATION_FIELDS if k not in record]
-        if missing:
-            raise ValueError(f"invocation record lacks {missing}")
-        self._write({"type": "invocation", **record}, sync=sync)
+        self._write({"type": "invocation", **record.to_json()}, sync=sync)
 
     def sync(self) -> None:
         if not self._file.closed:
@@ -113,12 +101,15 @@ def _truncate_torn_tail(path: Path) -> None:
 
 @dataclass(frozen=True)
 class Results:
-    """A results file read back: its header, invocations as a DataFrame, and events."""
+    """A results file read back: its header, its invocation records (also as a DataFrame), and events."""
 
     path: Path
     header: dict[str, Any]
     invocations: pd.DataFrame
     events: list[dict[str, Any]] = field(default_factory=list)
+    records: tuple[InvocationRecord, ...] = ()
+    # "invocation" | "event" per line after the header, so the file can be written back as it was.
+    layout: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def completed_ids(self) -> set[str]:
@@ -142,7 +133,9 @@ def read_results(path: Path | str) -> Results:
         )
     header: dict[str, Any] | None = None
     rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
     events: list[dict[str, Any]] = []
+    layout: list[str] = []
     lines = file.read_text(encoding="utf-8").split("\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -161,23 +154,59 @@ def read_results(path: Path | str) -> Results:
             header = record
         elif kind == "invocation":
             rows.append(record)
+            numbers.append(number)
+            layout.append(kind)
         elif kind == "event":
             events.append(record)
+            layout.append(kind)
     if header is None:
         raise UsageError(f"{file}: no header line", "this is not a lambdabench results file")
-    if header.get("format_version") != FORMAT_VERSION:
+    version = header.get("format_version")
+    if version not in READABLE_VERSIONS:
         raise UsageError(
-            f"{file}: format_version {header.get('format_version')!r} is not {FORMAT_VERSION}",
+            f"{file}: format_version {version!r} is not one this lambdabench reads "
+            f"({', '.join(map(str, READABLE_VERSIONS))})",
             "re-run the sweep with this version of lambdabench",
         )
-    frame = pd.DataFrame(rows, columns=_columns(rows))
-    return Results(path=file, header=header, invocations=frame, events=events)
+    try:
+        records = tuple(migrate(version, header, rows))
+    except (KeyError, TypeError, ValueError):
+        number = next(n for row, n in zip(rows, numbers) if not _readable(row))
+        raise UsageError(
+            f"{file}:{number}: invocation record without a readable memory_mb/timeout_s",
+            "the results file was edited or damaged; restore it from a copy",
+        ) from None
+    return Results(path=file, header=header, invocations=invocations_frame(records), events=events,
+                   records=records, layout=tuple(layout))
 
 
-def _columns(rows: Iterable[dict[str, Any]]) -> list[str]:
-    columns = ["type", *INVOCATION_FIELDS]
-    for row in rows:
-        for key in row:
-            if key not in columns:
-                columns.append(key)
-    return columns
+def invocations_frame(records: Iterable[InvocationRecord]) -> pd.DataFrame:
+    """One row per record, its fields as columns, plus IN_STATISTICS (`records.in_statistics`)."""
+    rows = [{"type": "invocation", **r.to_json(), IN_STATISTICS: in_statistics(r)} for r in records]
+    return pd.DataFrame(rows, columns=["type", *FIELDS, IN_STATISTICS])
+
+
+def _readable(row: dict[str, Any]) -> bool:
+    try:
+        InvocationRecord.from_json(row)
+    except (KeyError, TypeError, ValueError):
+        return False
+    return True
+
+
+def write_results_file(path: Path | str, results: Results) -> Path:
+    """Write `results` as a results.jsonl of this format (header, then records and events in their order).
+
+    A file of this format is written back byte for byte; an older one comes out migrated.
+    """
+    records = iter(results.records)
+    events = iter(results.events)
+    lines = [dump_line({**results.header, "format_version": FORMAT_VERSION})]
+    for kind in results.layout:
+        if kind == "invocation":
+            lines.append(dump_line({"type": "invocation", **next(records).to_json()}))
+        else:
+            lines.append(dump_line(next(events)))
+    target = Path(path)
+    target.write_text("".join(lines), encoding="utf-8")
+    return target

@@ -20,7 +20,7 @@ import pandas as pd
 
 from lambdabench.analysis.model import (
     Analysis,
-    ConfigKey,
+    ConfigPoint,
     ConfigSummary,
     Distribution,
     Interval,
@@ -28,7 +28,8 @@ from lambdabench.analysis.model import (
     ScenarioStats,
     Warning,
 )
-from lambdabench.results import INVOCATION_FIELDS
+from lambdabench.records import InvocationRecord
+from lambdabench.results import INVOCATION_FIELDS, invocations_frame
 
 PRICE_GB_S = 0.0000166667  # us-east-1 x86_64 tier 1 (fixture only; the product reads pricing.py)
 REQUEST_USD = 0.20 / 1_000_000
@@ -46,10 +47,10 @@ class SweepSpec:
     burst_concurrency: int = 0  # 0: no burst scenario
     burst_waves: int = 2
     reserved_concurrency: int | None = None  # burst invocations above it are throttled
-    missing: tuple[ConfigKey, ...] = ()  # planned, never measured (partial sweep)
+    missing: tuple[ConfigPoint, ...] = ()  # planned, never measured (partial sweep)
     need_memory_mb: int = 70  # peak RSS; a smaller memory size runs out of memory
     fail_everything: bool = False
-    original: ConfigKey | None = ConfigKey(128, 3)
+    original: ConfigPoint | None = ConfigPoint(128, 3)
     seed: int = 1
     extra_warnings: tuple[Warning, ...] = field(default_factory=tuple)
 
@@ -67,7 +68,7 @@ def build_invocations(spec: SweepSpec) -> pd.DataFrame:
     for arch in spec.architectures:
         for timeout in spec.timeouts:
             for memory in spec.memories:
-                key = ConfigKey(memory, timeout, arch)
+                key = ConfigPoint(memory, timeout, arch)
                 if key in missing:
                     continue
                 speed = min(1.0, memory / 1769.0)
@@ -128,9 +129,7 @@ def build_invocations(spec: SweepSpec) -> pd.DataFrame:
                         ends.append(at + timedelta(milliseconds=rows[-1]["client_ms"]))
                     now = max(ends) + timedelta(milliseconds=50)
                 now += timedelta(seconds=2)  # reconfiguration between configurations
-    frame = pd.DataFrame(rows)
-    frame.insert(0, "type", "invocation")
-    return frame
+    return invocations_frame(InvocationRecord.from_json(r) for r in rows)
 
 
 def _bootstrap(values: np.ndarray, q: float, rng: np.random.Generator) -> Interval:
@@ -159,7 +158,7 @@ def distribution(values, rng: np.random.Generator) -> Distribution | None:
     )
 
 
-def _scenario_stats(key: ConfigKey, scenario: str, frame: pd.DataFrame, rng) -> ScenarioStats:
+def _scenario_stats(key: ConfigPoint, scenario: str, frame: pd.DataFrame, rng) -> ScenarioStats:
     kept = frame[~frame["warmup"] & ~frame["state_mismatch"]]
     ok = kept[kept["status"] == "ok"]
     counts = {s: int(n) for s, n in kept["status"].value_counts().items()}
@@ -177,7 +176,7 @@ def _scenario_stats(key: ConfigKey, scenario: str, frame: pd.DataFrame, rng) -> 
     )
 
 
-def _pareto(summaries: list[ConfigSummary]) -> tuple[ConfigKey, ...]:
+def _pareto(summaries: list[ConfigSummary]) -> tuple[ConfigPoint, ...]:
     points = sorted((s for s in summaries if s.p95_ms is not None and s.cost_per_million_usd is not None
                      and s.recommendable), key=lambda s: (s.cost_per_million_usd, s.p95_ms))
     frontier, best = [], math.inf
@@ -194,7 +193,7 @@ def build_analysis(spec: SweepSpec = SweepSpec()) -> Analysis:
     summaries = []
     cold_share = 0.05
     for (memory, timeout, arch), mine in frame.groupby(["memory_mb", "timeout_s", "architecture"]):
-        key = ConfigKey(int(memory), int(timeout), str(arch))
+        key = ConfigPoint(int(memory), int(timeout), str(arch))
         scenarios = {s: _scenario_stats(key, s, f, rng) for s, f in mine.groupby("scenario")}
         latency = "warm" if "warm" in scenarios else sorted(scenarios)[0]
         dist = scenarios[latency].duration_ms

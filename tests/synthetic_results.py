@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from lambdabench.records import InvocationRecord, host_limited
 from lambdabench.results import ResultsWriter
 
 MB_PER_VCPU = 1769
@@ -107,7 +108,10 @@ def write_sweep(
                 return False
             record["seq"] = seq
             seq += 1
-            writer.write_invocation(record)
+            # As the driver does: a burst wave asking for more vCPUs than the local host has is marked.
+            limited = record["scenario"] == "burst" and record["status"] != "throttled" and host_limited(
+                header, scenario="burst", concurrency=burst[0], memory_mb=record["memory_mb"])
+            writer.write_invocation(InvocationRecord.from_json({**record, "host_limited": limited}))
             written += 1
             return True
 

@@ -29,9 +29,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from lambdabench.analysis import stats
-from lambdabench.analysis.analyze import LATENCY_PREFERENCE, _key, _num, _pricing_for, _rows
-from lambdabench.analysis.model import ConfigKey, Interval
+from lambdabench.analysis.summaries import LATENCY_PREFERENCE
+from lambdabench.analysis.costs import pricing_for
+from lambdabench.analysis.model import ConfigPoint, Interval
 from lambdabench.errors import UsageError
+from lambdabench.records import in_statistics
 from lambdabench.results import Results
 
 METRICS = ("p50", "p90", "p95", "p99", "mean", "cost")
@@ -90,7 +92,7 @@ class MetricChange:
 
 @dataclass(frozen=True)
 class ConfigComparison:
-    config: ConfigKey
+    config: ConfigPoint
     scenario: str
     n_base: int
     n_new: int
@@ -104,7 +106,7 @@ class ConfigComparison:
 class FailureChange:
     """Failed invocations (error/timeout/OOM) of one configuration in each sweep."""
 
-    config: ConfigKey
+    config: ConfigPoint
     base_failed: int
     base_total: int  # kept invocations, throttles left out
     new_failed: int
@@ -136,14 +138,14 @@ class Comparison:
     base_path: str
     new_path: str
     rows: tuple[ConfigComparison, ...]
-    only_base: tuple[ConfigKey, ...]
-    only_new: tuple[ConfigKey, ...]
+    only_base: tuple[ConfigPoint, ...]
+    only_new: tuple[ConfigPoint, ...]
     limits: dict[str, float]
     test: str = TEST_NAME
     failures: tuple[FailureChange, ...] = ()  # configurations whose failures regressed
 
     @property
-    def regressions(self) -> tuple[tuple[ConfigKey, MetricChange], ...]:
+    def regressions(self) -> tuple[tuple[ConfigPoint, MetricChange], ...]:
         return tuple((r.config, c) for r in self.rows for c in r.changes if c.regression)
 
     @property
@@ -208,23 +210,23 @@ def compare(
     )
 
 
-def _outcomes(results: Results) -> dict[ConfigKey, tuple[int, int]]:
+def _outcomes(results: Results) -> dict[ConfigPoint, tuple[int, int]]:
     """(failed, total) kept invocations per configuration; throttles are not counted."""
-    counts: dict[ConfigKey, list[int]] = {}
-    for row in _rows(results):
-        if row.get("warmup") or row.get("state_mismatch") or row.get("status") == "throttled":
+    counts: dict[ConfigPoint, list[int]] = {}
+    for r in results.records:
+        if not in_statistics(r) or r.status == "throttled":
             continue
-        slot = counts.setdefault(_key(row), [0, 0])
-        slot[0] += row.get("status") in FAILURE_STATUSES
+        slot = counts.setdefault(r.config, [0, 0])
+        slot[0] += r.status in FAILURE_STATUSES
         slot[1] += 1
     return {k: (v[0], v[1]) for k, v in counts.items()}
 
 
 def _failure_changes(
-    base: dict[ConfigKey, tuple[int, int]],
-    new: dict[ConfigKey, tuple[int, int]],
-    base_samples: dict[ConfigKey, dict],
-    new_samples: dict[ConfigKey, dict],
+    base: dict[ConfigPoint, tuple[int, int]],
+    new: dict[ConfigPoint, tuple[int, int]],
+    base_samples: dict[ConfigPoint, dict],
+    new_samples: dict[ConfigPoint, dict],
 ) -> tuple[FailureChange, ...]:
     changes = []
     for key in sorted(set(base) & set(new)):
@@ -244,21 +246,20 @@ def _stat(values: np.ndarray, statistic: str) -> float:
     return float(np.percentile(values, float(statistic[1:])))
 
 
-def _samples(results: Results) -> dict[ConfigKey, dict[str, dict[str, np.ndarray]]]:
+def _samples(results: Results) -> dict[ConfigPoint, dict[str, dict[str, np.ndarray]]]:
     """Raw ok samples per configuration and scenario: durations (ms) and costs (USD); cold burst samples left out."""
-    price = _pricing_for(results.header)
-    grouped: dict[ConfigKey, dict[str, dict[str, list[float]]]] = {}
-    for row in _rows(results):
-        if row.get("warmup") or row.get("state_mismatch") or row.get("status") != "ok":
+    price = pricing_for(results.header)
+    grouped: dict[ConfigPoint, dict[str, dict[str, list[float]]]] = {}
+    for r in results.records:
+        if not in_statistics(r) or r.status != "ok":
             continue
-        if row.get("scenario") == "burst" and row.get("cold") is True:
+        if r.scenario == "burst" and r.cold:
             continue  # a burst's first wave is cold by design: compare its steady state, as analyze ranks it
-        key = _key(row)
-        slot = grouped.setdefault(key, {}).setdefault(str(row.get("scenario")), {"duration": [], "cost": []})
-        duration = _num(row.get("duration_ms"))
-        if duration is not None:
-            slot["duration"].append(duration)
-        billed = _num(row.get("billed_duration_ms"))
+        key = r.config
+        slot = grouped.setdefault(key, {}).setdefault(r.scenario, {"duration": [], "cost": []})
+        if r.duration_ms is not None:
+            slot["duration"].append(r.duration_ms)
+        billed = r.billed_duration_ms
         cost = None if billed is None else price.cost(key.memory_mb, billed, key.architecture)
         if cost is not None:
             slot["cost"].append(cost)

@@ -18,7 +18,7 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from lambdabench.analysis.model import Analysis, ConfigKey, Distribution, Interval
+from lambdabench.analysis.model import Analysis, ConfigPoint, Distribution, Interval
 
 REPORT_FORMAT_VERSION = 1
 SUMMARY_CSV = "summary.csv"
@@ -44,6 +44,7 @@ def summary_rows(analysis: Analysis) -> list[dict[str, Any]]:
                 "n_throttled": s.counts.get("throttled", 0),
                 "excluded_warmup": s.excluded_warmup,
                 "excluded_state_mismatch": s.excluded_mismatch,
+                "excluded_host_limited": s.excluded_host_limited,
             }
             row.update(_dist_columns("duration", "ms", s.duration_ms, with_ci=True))
             row.update(_dist_columns("billed_duration", "ms", s.billed_duration_ms, with_ci=False))
@@ -128,6 +129,7 @@ def report_document(analysis: Analysis) -> dict[str, Any]:
                         "counts": dict(s.counts),
                         "excluded_warmup": s.excluded_warmup,
                         "excluded_state_mismatch": s.excluded_mismatch,
+                        "excluded_host_limited": s.excluded_host_limited,
                         "duration_ms": _json(s.duration_ms),
                         "billed_duration_ms": _json(s.billed_duration_ms),
                         "client_ms": _json(s.client_ms),
@@ -195,7 +197,7 @@ def _json(value: Any) -> Any:
         return None
     if isinstance(value, Interval):
         return {"low": _json(value.low), "high": _json(value.high), "level": value.level}
-    if isinstance(value, ConfigKey):
+    if isinstance(value, ConfigPoint):
         return {"memory_mb": value.memory_mb, "timeout_s": value.timeout_s, "architecture": value.architecture}
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: _json(getattr(value, f.name)) for f in fields(value)}

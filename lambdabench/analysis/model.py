@@ -12,18 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-
-@dataclass(frozen=True, order=True)
-class ConfigKey:
-    """One point of the sweep grid."""
-
-    memory_mb: int
-    timeout_s: int
-    architecture: str = "x86_64"
-
-    @property
-    def label(self) -> str:
-        return f"{self.memory_mb} MB / {self.timeout_s} s / {self.architecture}"
+from lambdabench.records import ConfigPoint
 
 
 @dataclass(frozen=True)
@@ -61,11 +50,11 @@ class Distribution:
 class ScenarioStats:
     """Statistics of one configuration x scenario (cold | warm | burst).
 
-    Warm-up samples and state mismatches are excluded from every statistic (their counts
-    are kept); the distributions use ok samples only.
+    Samples outside `records.in_statistics` (warm-ups, state mismatches, host-limited burst waves)
+    are excluded from every statistic (their counts are kept); the distributions use ok samples only.
     """
 
-    config: ConfigKey
+    config: ConfigPoint
     scenario: str
     counts: dict[str, int]  # by status (ok, error, timeout, throttled, oom) of the samples kept
     excluded_warmup: int
@@ -77,6 +66,7 @@ class ScenarioStats:
     max_memory_used_mb: int | None
     cost_per_invocation_usd: float | None  # mean over ok samples, request fee included
     cost_per_million_usd: float | None
+    excluded_host_limited: int = 0  # burst samples of waves asking for more vCPUs than the host has
 
     @property
     def n_ok(self) -> int:
@@ -91,7 +81,7 @@ class ScenarioStats:
 class ConfigSummary:
     """Everything known about one configuration across its scenarios."""
 
-    config: ConfigKey
+    config: ConfigPoint
     scenarios: dict[str, ScenarioStats]
     latency_scenario: str  # the one scenario every configuration is ranked on (warm when all have it)
     p50_ms: float | None
@@ -114,7 +104,7 @@ class ConfigSummary:
 
 @dataclass(frozen=True)
 class Recommendation:
-    config: ConfigKey
+    config: ConfigPoint
     strategy: str  # cost | speed | balanced | slo
     p50_ms: float
     p50_ci: Interval
@@ -123,7 +113,7 @@ class Recommendation:
     cost_per_million_usd: float
     timeout_s: int  # recommended timeout for this memory
     timeout_reason: str
-    indistinguishable_from: tuple[ConfigKey, ...]  # intervals overlap the winner's
+    indistinguishable_from: tuple[ConfigPoint, ...]  # intervals overlap the winner's
     savings_per_million_usd: float | None  # against the original configuration, + = saves
     savings_fraction: float | None
     confidence: str  # one plain sentence: how sure we are, and why
@@ -140,22 +130,22 @@ class Warning:
     kind: str  # unstable | too_few_samples | throttles | state_mismatch | cpu_mechanism | host_cores ...
     message: str
     remedy: str
-    config: ConfigKey | None = None
+    config: ConfigPoint | None = None
 
 
 @dataclass(frozen=True)
 class Analysis:
     header: dict[str, Any]  # the results file's header, as written by the sweep
-    configs: tuple[ConfigSummary, ...]  # measured configurations, sorted by ConfigKey
-    missing: tuple[ConfigKey, ...]  # planned but not (fully) measured: a partial sweep
-    pareto: tuple[ConfigKey, ...]  # cost vs p95 frontier, cheapest first
+    configs: tuple[ConfigSummary, ...]  # measured configurations, sorted by ConfigPoint
+    missing: tuple[ConfigPoint, ...]  # planned but not (fully) measured: a partial sweep
+    pareto: tuple[ConfigPoint, ...]  # cost vs p95 frontier, cheapest first
     recommendation: Recommendation | None
-    original: ConfigKey | None  # the function's configuration before the sweep
+    original: ConfigPoint | None  # the function's configuration before the sweep
     warnings: tuple[Warning, ...]
     invocations: pd.DataFrame = field(repr=False)  # every record, for distribution charts
     # The measured configuration that stands for `original` (same memory and architecture;
     # timeout does not change what a finished invocation costs), or None if none was measured.
-    original_measured_as: ConfigKey | None = None
+    original_measured_as: ConfigPoint | None = None
 
-    def config(self, key: ConfigKey) -> ConfigSummary | None:
+    def config(self, key: ConfigPoint) -> ConfigSummary | None:
         return next((c for c in self.configs if c.config == key), None)

@@ -36,7 +36,7 @@ TIMEOUT_HEADROOM = 1.5  # recommended timeout = slowest observed invocation x 1.
 class Candidate:
     """One configuration as the strategies see it. Intervals are optional (None = exact)."""
 
-    key: Any  # a ConfigKey in analyze; anything hashable in tests
+    key: Any  # a ConfigPoint in analyze; anything hashable in tests
     cost: float  # cost per million (USD)
     latency: float  # latency at the chosen percentile (ms): speed, slo, Pareto
     mean_latency: float | None = None  # mean duration (ms): balanced; falls back to `latency`

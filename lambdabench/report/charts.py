@@ -27,7 +27,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator, NullFormatter, NullLocator
 
-from lambdabench.analysis.model import Analysis, ConfigKey, ConfigSummary
+from lambdabench.analysis.model import Analysis, ConfigPoint, ConfigSummary
+from lambdabench.results import IN_STATISTICS
 
 # matplotlib's default is 100 dots per inch; reports are read on high-density screens.
 DPI = 200
@@ -116,7 +117,7 @@ def varying_dimensions(analysis: Analysis) -> _Vary:
     )
 
 
-def config_label(key: ConfigKey, vary: _Vary, sep: str = " ") -> str:
+def config_label(key: ConfigPoint, vary: _Vary, sep: str = " ") -> str:
     parts = [f"{key.memory_mb} MB"]
     if vary.timeout:
         parts.append(f"{key.timeout_s} s")
@@ -213,12 +214,10 @@ def _ci_err(value: float, interval) -> tuple[float, float]:
 
 
 def _kept_samples(frame: pd.DataFrame) -> pd.DataFrame:
-    """Samples the statistics use: ok, not warm-up, cold/warm state as wanted."""
+    """Samples the statistics use: ok, and in statistics by the records' rule."""
     if frame.empty:
         return frame
-    # eq(True): the columns may hold None where a record lacks the flag; None counts as False.
-    mask = frame["status"].eq("ok") & ~frame["warmup"].eq(True) & ~frame["state_mismatch"].eq(True)
-    return frame[mask]
+    return frame[frame["status"].eq("ok") & frame[IN_STATISTICS].astype(bool)]
 
 
 # --- the charts ---------------------------------------------------------------------------
@@ -362,7 +361,7 @@ def _place_labels(fig: Figure, ax, labels: list[tuple[float, float, str]],
         taken.append(box)
 
 
-def _curve_series(analysis: Analysis) -> dict[str, list[ConfigSummary | ConfigKey]]:
+def _curve_series(analysis: Analysis) -> dict[str, list[ConfigSummary | ConfigPoint]]:
     """One series per architecture; with several timeouts, the recommended one (else the largest)."""
     keys = [c.config for c in analysis.configs] + list(analysis.missing)
     series: dict[str, list] = {}
@@ -490,7 +489,7 @@ def _latency_distribution(analysis: Analysis, name: str, vary: _Vary) -> tuple[F
     for (memory, arch), frame in sorted(kept.groupby(["memory_mb", "architecture"]), key=lambda g: g[0]):
         samples = {scenario: frame.loc[frame["scenario"] == scenario, "duration_ms"].astype(float).to_numpy()
                    for scenario, _, _ in present}
-        groups.append((config_label(ConfigKey(int(memory), 0, arch), group_vary), samples))
+        groups.append((config_label(ConfigPoint(int(memory), 0, arch), group_vary), samples))
     fig = _new_figure(name)
     ax = fig.add_subplot()
     _style(ax)
@@ -600,7 +599,7 @@ def _burst_timeline(analysis: Analysis, name: str, vary: _Vary) -> tuple[Figure,
     burst["start"] = pd.to_datetime(burst["started_at"], utc=True, format="ISO8601")
     burst["cold"] = burst["cold"].map(lambda v: v if isinstance(v, bool) else (None if pd.isna(v) else bool(v)))
     burst["outcome"] = [_outcome(r) for r in burst.itertuples()]
-    keys = sorted({ConfigKey(int(m), int(t), a) for m, t, a in
+    keys = sorted({ConfigPoint(int(m), int(t), a) for m, t, a in
                    burst[["memory_mb", "timeout_s", "architecture"]].itertuples(index=False)})
 
     fig = _new_figure(name)
@@ -730,7 +729,7 @@ def _timeout_heatmap(analysis: Analysis, name: str, vary: _Vary) -> tuple[Figure
                 if ax is left and notes.get((i, j)):
                     text += "\n" + notes[(i, j)]
                 ax.text(j, i, text, ha="center", va="center", fontsize=7, color=colour)
-        ax.set_xticks(range(len(columns)), [config_label(ConfigKey(m, 0, a), col_vary, "\n") for m, a in columns],
+        ax.set_xticks(range(len(columns)), [config_label(ConfigPoint(m, 0, a), col_vary, "\n") for m, a in columns],
                       fontsize=7)
         ax.set_yticks(range(len(timeouts)), [f"{t} s" for t in timeouts], fontsize=8)
         ax.set_xlabel("memory (MB)")

@@ -81,6 +81,8 @@ def _scenario_block(scenario: str, s: "ScenarioStats") -> list[str]:
         excluded.append(f"{s.excluded_warmup} warm-up")
     if s.excluded_mismatch:
         excluded.append(f"{s.excluded_mismatch} state mismatch")
+    if s.excluded_host_limited:
+        excluded.append(f"{s.excluded_host_limited} host-limited")
     tail = f"; excluded {', '.join(excluded)}" if excluded else ""
     out = [f"  {scenario:<6} ({counts or 'no samples'}{tail})"]
     # One unit for the whole block (hyperfine's habit): seconds once anything reaches 10 s.

@@ -38,6 +38,7 @@ from lambdabench import __version__
 from lambdabench.errors import UsageError
 from lambdabench.logs import Report, decode_log_result, parse_report
 from lambdabench.pricing import invocation_cost
+from lambdabench.records import InvocationRecord, host_cores, host_limited, record_status
 from lambdabench.results import RESULTS_FILE, ResultsWriter, read_results
 from lambdabench.sweep.clients import Clients, call, error_code, translate
 from lambdabench.sweep.release import (
@@ -369,7 +370,7 @@ class Driver:
         elif action.kind == "burst":
             self.burst(action.invocations)
             self._state.fresh = False
-        self._report_progress(total, point.key)
+        self._report_progress(total, point.config_id)
 
     def _extra_warmup(self, inv: PlannedInvocation) -> PlannedInvocation:
         return PlannedInvocation(
@@ -396,7 +397,7 @@ class Driver:
         )
         self._state.config = point
         self._state.fresh = True
-        self._event("config_applied", config=point.to_dict(), key=point.key,
+        self._event("config_applied", config=point.to_dict(), key=point.config_id,
                     duration_ms=round((self.clock() - start) * 1000.0, 3))
 
     def _refresh(self, point: ConfigPoint) -> None:
@@ -534,7 +535,7 @@ class Driver:
 
     def _record(self, inv: PlannedInvocation, report: Report | None, source: str, request_id: str | None,
                 function_error: str | None, throttled: bool, error_type: str | None, client_ms: float,
-                started: datetime) -> dict[str, Any]:
+                started: datetime) -> InvocationRecord:
         point = inv.config
         if report is not None and report.error_type:
             error_type = report.error_type
@@ -554,43 +555,52 @@ class Driver:
                 cost = None  # a region without a USD price list (China): analysis reports it unpriced
         elif throttled:
             cost = 0.0  # Lambda does not charge a throttled request
-        return {
-            "invocation_id": inv.invocation_id,
-            "memory_mb": point.memory_mb,
-            "timeout_s": point.timeout_s,
-            "architecture": point.architecture,
-            "scenario": inv.scenario,
-            "wave": inv.wave,
-            "request_id": request_id,
-            "status": status,
-            "cold": cold,
-            "warmup": inv.warmup,
-            "state_mismatch": mismatch,
-            "duration_ms": report.duration_ms if report else None,
-            "billed_duration_ms": report.billed_duration_ms if report else None,
-            "init_duration_ms": report.init_duration_ms if report else None,
-            "max_memory_used_mb": report.max_memory_used_mb if report else None,
-            "client_ms": round(client_ms, 3),
-            "cost_usd": cost,
-            "error_type": error_type,
-            "started_at": iso(started),
-            "function_error": function_error,
-            "payload_label": self.payloads.labels[inv.payload_index],
-            "payload_index": inv.payload_index,
-            "report_source": source,
-            "memory_size_mb": report.memory_size_mb if report else None,
-            "restore_duration_ms": report.restore_duration_ms if report else None,
-            "expect_cold": inv.expect_cold,
-        }
+        return InvocationRecord(
+            invocation_id=inv.invocation_id,
+            memory_mb=point.memory_mb,
+            timeout_s=point.timeout_s,
+            architecture=point.architecture,
+            scenario=inv.scenario,
+            wave=inv.wave,
+            request_id=request_id,
+            status=status,
+            cold=cold,
+            warmup=inv.warmup,
+            state_mismatch=mismatch,
+            duration_ms=report.duration_ms if report else None,
+            billed_duration_ms=report.billed_duration_ms if report else None,
+            init_duration_ms=report.init_duration_ms if report else None,
+            max_memory_used_mb=report.max_memory_used_mb if report else None,
+            client_ms=round(client_ms, 3),
+            cost_usd=cost,
+            error_type=error_type,
+            started_at=iso(started),
+            function_error=function_error,
+            payload_label=self.payloads.labels[inv.payload_index],
+            payload_index=inv.payload_index,
+            report_source=source,
+            memory_size_mb=report.memory_size_mb if report else None,
+            restore_duration_ms=report.restore_duration_ms if report else None,
+            expect_cold=inv.expect_cold,
+            host_limited=self._host_limited(inv, status),
+        )
 
-    def _write(self, record: dict[str, Any], *, sync: bool = True) -> None:
+    def _host_limited(self, inv: PlannedInvocation, status: str) -> bool:
+        """A burst sample whose wave asked the local host for more vCPUs than it has (a throttled one never ran)."""
+        if inv.scenario != "burst" or status == "throttled" or host_cores(self.header) is None:
+            return False
+        concurrency = int(self.plan.scenarios[inv.scenario_index].get("concurrency") or 1)
+        return host_limited(self.header, scenario=inv.scenario, concurrency=concurrency,
+                            memory_mb=inv.config.memory_mb)
+
+    def _write(self, record: InvocationRecord, *, sync: bool = True) -> None:
         with self._lock:
-            record["seq"] = self._seq
+            record = dataclasses.replace(record, seq=self._seq)
             self._seq += 1
             self._done += 1
-            if record["state_mismatch"]:
+            if record.state_mismatch:
                 self._mismatches += 1
-            self._counts[record["status"]] = self._counts.get(record["status"], 0) + 1
+            self._counts[record.status] = self._counts.get(record.status, 0) + 1
             if self._writer is not None and not self._closed:
                 self._writer.write_invocation(record, sync=sync)
 
@@ -656,15 +666,8 @@ def _error_type_from_body(body: bytes) -> str | None:
 
 
 def _status(report: Report | None, function_error: str | None, throttled: bool, error_type: str | None) -> str:
-    if throttled:
-        return "throttled"
-    if report is not None and report.status == "timeout":
-        return "timeout"
-    if error_type == "Runtime.OutOfMemory":
-        return "oom"
-    if function_error or error_type or (report is not None and report.status not in ("success", None)):
-        return "error"
-    return "ok"
+    return record_status(report.status if report is not None else None, function_error=function_error,
+                         throttled=throttled, error_type=error_type)
 
 
 # -- results header ----------------------------------------------------------------------------

@@ -27,28 +27,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from lambdabench.records import ConfigPoint
+
 # A conservative guess of what one invocation of an unknown function bills, for --dry-run. Lambda
 # functions tuned with this tool typically run tens to hundreds of ms; 1 s per invoke (capped by the
 # timeout) plus 1 s of init on each cold start overestimates most of them. The upper bound assumes
 # every invocation runs into its timeout.
 GUESS_DURATION_MS = 1000
 GUESS_INIT_MS = 1000
-
-
-@dataclass(frozen=True)
-class ConfigPoint:
-    """One point of the grid."""
-
-    memory_mb: int
-    timeout_s: int
-    architecture: str
-
-    @property
-    def key(self) -> str:
-        return f"m{self.memory_mb}-t{self.timeout_s}-{self.architecture}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"memory_mb": self.memory_mb, "timeout_s": self.timeout_s, "architecture": self.architecture}
 
 
 @dataclass(frozen=True)
@@ -174,7 +160,7 @@ def build_plan(scenario: Any, *, default_architecture: str = "x86_64") -> Plan:
 
     def invocation(point: ConfigPoint, si: int, suffix: str, index: int, wave: int | None, warmup: bool,
                    expect_cold: bool | None) -> PlannedInvocation:
-        iid = f"{point.key}/{names[si]}/{suffix}"
+        iid = f"{point.config_id}/{names[si]}/{suffix}"
         return PlannedInvocation(
             invocation_id=iid, config=point, scenario=specs[si].kind, scenario_index=si, index=index,
             wave=wave, warmup=warmup, payload_index=draw_payload(sweep.seed, iid, weights),
@@ -273,7 +259,7 @@ def estimate_cost(plan: Plan, *, region: str = "us-east-1", storage_mb: int = 51
 def describe(plan: Plan, estimate: CostEstimate | None) -> list[str]:
     """The --dry-run text, one line per item (the CLI prints it)."""
     lines = [f"configurations ({len(plan.configs)}, order {plan.order}):"]
-    lines += [f"  {c.key}: memory {c.memory_mb} MB, timeout {c.timeout_s} s, {c.architecture}" for c in plan.configs]
+    lines += [f"  {c.config_id}: memory {c.memory_mb} MB, timeout {c.timeout_s} s, {c.architecture}" for c in plan.configs]
     lines.append("invocations per configuration:")
     for s in plan.scenarios:
         if s["kind"] == "cold":

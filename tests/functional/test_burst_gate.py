@@ -194,7 +194,7 @@ def driver_for(port: int, out: Any, n: int) -> tuple[Driver, list[PlannedInvocat
                         config=FunctionConfig(128, 1, "x86_64", (), 512))
     prepared = Prepared(snapshot=snapshot, function_name="f", log_format="Text", code_zip=None)
     point = ConfigPoint(128, 1, "x86_64")
-    invocations = [PlannedInvocation(f"{point.key}/burst/w0/{i}", point, "burst", 0, i, 0, False, 0, True)
+    invocations = [PlannedInvocation(f"{point.config_id}/burst/w0/{i}", point, "burst", 0, i, 0, False, 0, True)
                    for i in range(n)]
     driver = Driver(clients, prepared, plan=None, payloads=PayloadSet((b"{}",), ("default",)),  # type: ignore[arg-type]
                     out_dir=out, header={"test": True}, logs_max_wait_s=0)
@@ -240,8 +240,8 @@ def test_driver_invoke_records_a_dropped_connection_as_a_client_error(raw_server
     driver, invocations = driver_for(server.port, tmp_path, 1)
     record = driver.invoke(invocations[0])
     assert server.requests == 1  # recorded, not retried
-    assert record["status"] == "error" and record["error_type"] == "Client.ConnectionClosedError"
-    assert record["report_source"] == "missing" and record["request_id"] is None
+    assert record.status == "error" and record.error_type == "Client.ConnectionClosedError"
+    assert record.report_source == "missing" and record.request_id is None
 
 
 @pytest.mark.parametrize("green", MODES)

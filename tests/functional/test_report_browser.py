@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from lambdabench.analysis.model import ConfigKey
+from lambdabench.analysis.model import ConfigPoint
 from lambdabench.report import write_report
 from lambdabench.report.charts import expected_size_px
 
@@ -68,7 +68,7 @@ def selftest(binary: str, tmp_path: Path, index: Path, width: int, height: int) 
 @pytest.fixture(scope="module")
 def report(report_fixtures, tmp_path_factory):
     spec = report_fixtures.SweepSpec(timeouts=(3, 10), warm=10, burst_concurrency=6, reserved_concurrency=5,
-                                     missing=(ConfigKey(3008, 10),))
+                                     missing=(ConfigPoint(3008, 10),))
     analysis = report_fixtures.build_analysis(spec)
     out = tmp_path_factory.mktemp("browser-report")
     return analysis, write_report(analysis, out)

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from lambdabench.analysis.model import ConfigKey, Interval
+from lambdabench.analysis.model import ConfigPoint, Interval
 from lambdabench.report import INDEX_FILE, write_report
 from lambdabench.report.charts import CHART_FILES, expected_size_px
 from lambdabench.report.html import render_index
@@ -81,7 +81,7 @@ class Page(HTMLParser):
 @pytest.fixture(scope="module")
 def partial(report_fixtures):
     spec = report_fixtures.SweepSpec(memories=(128, 256, 512, 1024, 1769, 3008), timeouts=(3,), warm=10,
-                                     burst_concurrency=5, missing=(ConfigKey(3008, 3),))
+                                     burst_concurrency=5, missing=(ConfigPoint(3008, 3),))
     return report_fixtures.build_analysis(spec)
 
 
@@ -138,8 +138,8 @@ def test_recommendation_card_shows_the_model_numbers(partial, rendered):
 
 def test_savings_sentence_against_the_current_configuration(report_fixtures, tmp_path):
     base = report_fixtures.build_analysis(
-        report_fixtures.SweepSpec(memories=(128, 1024), warm=5, original=ConfigKey(128, 10)))
-    base = replace(base, recommendation=replace(base.recommendation, config=ConfigKey(1024, 10)))
+        report_fixtures.SweepSpec(memories=(128, 1024), warm=5, original=ConfigPoint(128, 10)))
+    base = replace(base, recommendation=replace(base.recommendation, config=ConfigPoint(1024, 10)))
     rec = replace(base.recommendation, savings_per_million_usd=1.25, savings_fraction=0.25)
     page = Page(render_index(replace(base, recommendation=rec), ()))
     assert "Saves $1.25 per million invocations (25%) against the current 128 MB / 10 s / x86_64." in page.visible
@@ -150,11 +150,11 @@ def test_savings_sentence_against_the_current_configuration(report_fixtures, tmp
         in page.visible
 
     rec = replace(base.recommendation, savings_per_million_usd=None, savings_fraction=None)
-    page = Page(render_index(replace(base, recommendation=rec, original=ConfigKey(640, 3)), ()))
+    page = Page(render_index(replace(base, recommendation=rec, original=ConfigPoint(640, 3)), ()))
     assert "The current configuration (640 MB / 3 s / x86_64) was not measured, so the saving against it is " \
            "unknown." in page.visible
 
-    rec = replace(base.recommendation, config=ConfigKey(128, 10), savings_per_million_usd=0.0, savings_fraction=0.0)
+    rec = replace(base.recommendation, config=ConfigPoint(128, 10), savings_per_million_usd=0.0, savings_fraction=0.0)
     page = Page(render_index(replace(base, recommendation=rec), ()))
     assert "This is the current configuration: keep it." in page.visible
 
@@ -176,7 +176,7 @@ def test_an_incomplete_configuration_is_one_row_marked_incomplete(report_fixture
     # The analysis lists a configuration the sweep started but did not finish both as measured
     # (what it has) and as missing (planned samples absent): one row, marked, not two.
     base = report_fixtures.build_analysis(report_fixtures.SweepSpec(memories=(128, 512, 1024), warm=4))
-    partial = replace(base, missing=(ConfigKey(512, 10), ConfigKey(2048, 10)))
+    partial = replace(base, missing=(ConfigPoint(512, 10), ConfigPoint(2048, 10)))
     page = Page(render_index(partial, ()))
     assert ("Partial sweep: 2 of 3 configurations measured in full. Incomplete (fewer samples than planned): "
             "512 MB / 10 s / x86_64. Not measured: 2048 MB / 10 s / x86_64.") in page.visible
@@ -231,7 +231,7 @@ def test_everything_failed_renders_no_recommendation_with_the_reason(report_fixt
 
 def test_nothing_measured_still_renders(report_fixtures, tmp_path):
     base = report_fixtures.build_analysis(report_fixtures.SweepSpec(memories=(128,), warm=2))
-    empty = replace(base, configs=(), pareto=(), recommendation=None, missing=(ConfigKey(128, 10),),
+    empty = replace(base, configs=(), pareto=(), recommendation=None, missing=(ConfigPoint(128, 10),),
                     invocations=base.invocations.iloc[0:0])
     page = Page(write_report(empty, tmp_path).read_text())
     assert "No configuration was measured, so there is nothing to recommend." in page.visible
@@ -249,15 +249,16 @@ def test_text_from_the_results_file_is_escaped(report_fixtures, tmp_path):
 def test_report_of_a_results_file_through_the_real_analysis(report_fixtures, tmp_path):
     """results.jsonl -> read_results -> analyze -> write_report: the path `lambdabench report DIR` takes."""
     from lambdabench.analysis import analyze
+    from lambdabench.records import InvocationRecord
     from lambdabench.results import ResultsWriter, read_results
 
     fixture = report_fixtures.build_analysis(report_fixtures.SweepSpec(
         memories=(128, 512, 1769), timeouts=(3, 10), cold=3, warm=8, burst_concurrency=4, reserved_concurrency=3,
-        missing=(ConfigKey(1769, 10),)))
+        missing=(ConfigPoint(1769, 10),)))
     header = {k: v for k, v in fixture.header.items() if k not in ("type", "format_version")}
     with ResultsWriter(tmp_path / "results.jsonl", header) as writer:
         for record in fixture.invocations.drop(columns=["type"]).to_dict("records"):
-            writer.write_invocation({k: (None if isinstance(v, float) and v != v else v) for k, v in record.items()})
+            writer.write_invocation(InvocationRecord.from_json(record))
     analysis = analyze(read_results(tmp_path))
     index = write_report(analysis, tmp_path)
     page = Page(index.read_text())
@@ -292,11 +293,11 @@ def test_card_names_the_cost_and_percentile_the_recommendation_ranked_by(report_
 
 def test_card_says_which_settings_to_change(report_fixtures):
     base = report_fixtures.build_analysis(
-        report_fixtures.SweepSpec(memories=(128, 1024), warm=5, original=ConfigKey(128, 3)))
-    rec = replace(base.recommendation, config=ConfigKey(1024, 10), timeout_s=2)
+        report_fixtures.SweepSpec(memories=(128, 1024), warm=5, original=ConfigPoint(128, 3)))
+    rec = replace(base.recommendation, config=ConfigPoint(1024, 10), timeout_s=2)
     text = Page(render_index(replace(base, recommendation=rec), ())).visible
     assert "Change: memory 128 → 1024 MB, timeout 3 → 2 s." in text
 
-    same = replace(base.recommendation, config=ConfigKey(128, 10), timeout_s=3)
+    same = replace(base.recommendation, config=ConfigPoint(128, 10), timeout_s=3)
     text = Page(render_index(replace(base, recommendation=same), ())).visible
     assert "No change: the current configuration is the pick." in text

@@ -176,12 +176,12 @@ def test_report_found_in_cloudwatch_logs_by_request_id(tmp_path, log_format):
         driver = Driver(local.clients, prepared, plan, PayloadSet((b"{}",), ("default",)), tmp_path / "out", {},
                         wait_delay_s=0.05, logs_max_wait_s=1)
         record = driver.invoke(plan.invocations[0])
-        assert record["report_source"] == "tail" and record["cold"] is True
-        found = driver.report_from_logs(record["request_id"], datetime.now(timezone.utc))
-        assert found is not None and found.request_id == record["request_id"]
-        assert found.duration_ms == record["duration_ms"]
-        assert found.billed_duration_ms == record["billed_duration_ms"]
-        assert found.init_duration_ms == record["init_duration_ms"]
+        assert record.report_source == "tail" and record.cold is True
+        found = driver.report_from_logs(record.request_id, datetime.now(timezone.utc))
+        assert found is not None and found.request_id == record.request_id
+        assert found.duration_ms == record.duration_ms
+        assert found.billed_duration_ms == record.billed_duration_ms
+        assert found.init_duration_ms == record.init_duration_ms
         assert driver.report_from_logs("00000000-0000-0000-0000-000000000000",
                                        datetime.now(timezone.utc)) is None
 

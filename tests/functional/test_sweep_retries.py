@@ -12,7 +12,7 @@ import pytest
 
 from lambdabench.sweep.clients import make_clients
 from lambdabench.sweep.driver import Driver, PayloadSet, Prepared
-from lambdabench.sweep.plan import ConfigPoint, PlannedInvocation
+from lambdabench.sweep.plan import ConfigPoint, Plan, PlannedInvocation
 from lambdabench.sweep.snapshot import FunctionConfig, Snapshot, update_configuration
 
 
@@ -113,7 +113,7 @@ def driver_for(srv: Lambda, tmp_path) -> Driver:
 
 def planned(n: int) -> list[PlannedInvocation]:
     point = ConfigPoint(128, 3, "x86_64")
-    return [PlannedInvocation(f"{point.key}/burst/w0/{i}", point, "burst", 0, i, 0, False, 0, True)
+    return [PlannedInvocation(f"{point.config_id}/burst/w0/{i}", point, "burst", 0, i, 0, False, 0, True)
             for i in range(n)]
 
 
@@ -122,10 +122,10 @@ def test_throttled_invoke_is_recorded_once_not_retried(server, creds, tmp_path):
     driver = driver_for(server, tmp_path)
     record = driver.invoke(planned(1)[0])
     assert [r for r in server.requests if r[0] == "POST"] == [("POST", "/2015-03-31/functions/f/invocations")]
-    assert record["status"] == "throttled"
-    assert record["error_type"] == "ConcurrentInvocationLimitExceeded"
-    assert record["cost_usd"] == 0.0 and record["cold"] is None and record["report_source"] == "missing"
-    assert record["request_id"] == "req-1"
+    assert record.status == "throttled"
+    assert record.error_type == "ConcurrentInvocationLimitExceeded"
+    assert record.cost_usd == 0.0 and record.cold is None and record.report_source == "missing"
+    assert record.request_id == "req-1"
 
 
 @pytest.mark.parametrize("server", [(0, 500, "ServiceException")], indirect=True)
@@ -141,3 +141,40 @@ def test_burst_of_service_errors_sends_each_request_once(server, creds, tmp_path
     assert sorted(x["invocation_id"] for x in lines) == [f"m128-t3-x86_64/burst/w0/{i}" for i in range(5)]
     assert {x["status"] for x in lines} == {"error"} and {x["error_type"] for x in lines} == {"ServiceException"}
     assert sorted(x["seq"] for x in lines) == list(range(5))
+
+
+def burst_driver(srv: Lambda, tmp_path, header: dict) -> Driver:
+    clients = clients_for(srv)
+    snapshot = Snapshot(target=clients.target, function_name="f", function_arn="f",
+                        config=FunctionConfig(1769, 3, "x86_64", (), 512))
+    prepared = Prepared(snapshot=snapshot, function_name="f", log_format="Text", code_zip=None)
+    plan = Plan(configs=(ConfigPoint(1769, 3, "x86_64"),), actions=(), order="sequential", seed=0,
+                scenarios=({"kind": "burst", "concurrency": 3, "waves": 1, "pause_s": 0.0},))
+    return Driver(clients, prepared, plan=plan, payloads=PayloadSet((b"{}",), ("default",)),
+                  out_dir=tmp_path, header=header, logs_max_wait_s=0)
+
+
+def burst_of_three_at_1769_mb() -> list[PlannedInvocation]:
+    point = ConfigPoint(1769, 3, "x86_64")
+    return [PlannedInvocation(f"{point.config_id}/burst/w0/{i}", point, "burst", 0, i, 0, False, 0, True)
+            for i in range(3)]
+
+
+@pytest.mark.parametrize("server", [(0, 500, "ServiceException")], indirect=True)
+@pytest.mark.parametrize(("header", "limited"), [
+    ({"target": "local", "emulator": {"host_cores": 2}}, True),  # 3 x 1 vCPU on 2 cores
+    ({"target": "local", "emulator": {"host_cores": 4}}, False),
+    ({"target": "aws", "emulator": None}, False),  # every Lambda environment has its own CPU share
+])
+def test_a_burst_wave_asking_for_more_vcpus_than_the_local_host_has_is_marked_host_limited(
+        server, creds, tmp_path, header, limited):
+    driver = burst_driver(server, tmp_path, header)
+    records = [driver.invoke(inv) for inv in burst_of_three_at_1769_mb()]
+    assert [r.host_limited for r in records] == [limited] * 3
+
+
+@pytest.mark.parametrize("server", [(0, 429, "TooManyRequestsException")], indirect=True)
+def test_a_throttled_burst_invoke_never_ran_so_it_is_not_host_limited(server, creds, tmp_path):
+    driver = burst_driver(server, tmp_path, {"target": "local", "emulator": {"host_cores": 1}})
+    record = driver.invoke(burst_of_three_at_1769_mb()[0])
+    assert record.status == "throttled" and record.host_limited is False

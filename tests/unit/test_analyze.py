@@ -12,8 +12,9 @@ import pytest
 
 from lambdabench.analysis import analyze
 from lambdabench.analysis.export import write_outputs
-from lambdabench.analysis.model import ConfigKey
+from lambdabench.analysis.model import ConfigPoint
 from lambdabench.errors import UsageError
+from lambdabench.records import InvocationRecord
 from lambdabench.report.console import render_summary
 from lambdabench.results import INVOCATION_FIELDS, ResultsWriter, read_results
 
@@ -69,7 +70,7 @@ def write(tmp_path, records, completed=True, **header_over):
     path = tmp_path / "results.jsonl"
     with ResultsWriter(path, header(**header_over)) as w:
         for r in records:
-            w.write_invocation(r)
+            w.write_invocation(InvocationRecord.from_json(r))
         if completed:
             w.write_event("completed")
     return read_results(tmp_path)
@@ -152,12 +153,12 @@ def test_failed_configuration_is_not_recommended_and_the_reason_is_shown(tmp_pat
              inv(21, memory=256, status="timeout", duration=3000.0, billed=3000),
              inv(22, memory=256, status="oom", duration=40.0, billed=40)]
     a = analyze(write(tmp_path, recs), recommend={"strategy": "speed"})
-    bad = a.config(ConfigKey(256, 3))
+    bad = a.config(ConfigPoint(256, 3))
     assert not bad.recommendable
     assert bad.not_recommended_reason == "2 timeouts, 1 OOM"
     assert bad.timeouts_cut_off == 2
-    assert a.recommendation.config == ConfigKey(128, 3)
-    assert [w.kind for w in a.warnings if w.config == ConfigKey(256, 3)] == ["timeout_cut_off"]
+    assert a.recommendation.config == ConfigPoint(128, 3)
+    assert [w.kind for w in a.warnings if w.config == ConfigPoint(256, 3)] == ["timeout_cut_off"]
 
 
 def test_recommendation_fields_timeout_and_savings(tmp_path):
@@ -165,11 +166,11 @@ def test_recommendation_fields_timeout_and_savings(tmp_path):
     recs.append(inv(60, memory=256, scenario="cold", duration=9.0, billed=1990, init=1980.0, cold=True))
     a = analyze(write(tmp_path, recs), recommend={"strategy": "speed"})
     r = a.recommendation
-    assert r.config == ConfigKey(256, 3) and r.strategy == "speed"
+    assert r.config == ConfigPoint(256, 3) and r.strategy == "speed"
     assert r.timeout_s == 3  # slowest 9 + 1980 = 1989 ms x 1.5 = 2.98 s -> 3 s
-    orig = a.config(ConfigKey(128, 3)).cost_per_million_usd
+    orig = a.config(ConfigPoint(128, 3)).cost_per_million_usd
     assert r.savings_per_million_usd == pytest.approx(orig - r.cost_per_million_usd, rel=1e-12)
-    assert a.original == ConfigKey(128, 3)
+    assert a.original == ConfigPoint(128, 3)
 
 
 def test_savings_say_so_when_the_original_was_not_measured(tmp_path):
@@ -181,9 +182,9 @@ def test_savings_say_so_when_the_original_was_not_measured(tmp_path):
 
 def test_original_at_another_timeout_is_priced_by_the_measurement_at_its_memory(tmp_path):
     a = analyze(write(tmp_path, fixed_records(), original_config={"memory_mb": 128, "timeout_s": 60, "architecture": "x86_64"}))
-    assert a.original == ConfigKey(128, 60)
-    assert a.original_measured_as == ConfigKey(128, 3)
-    orig = a.config(ConfigKey(128, 3)).cost_per_million_usd
+    assert a.original == ConfigPoint(128, 60)
+    assert a.original_measured_as == ConfigPoint(128, 3)
+    orig = a.config(ConfigPoint(128, 3)).cost_per_million_usd
     r = a.recommendation
     assert r.savings_per_million_usd == pytest.approx(orig - r.cost_per_million_usd, rel=1e-12)
 
@@ -288,15 +289,15 @@ def test_configurations_with_the_same_speed_are_indistinguishable_and_the_cheape
     a = analyze(read_results(path))
     r = a.recommendation
     assert r.config.memory_mb == 1769
-    assert r.indistinguishable_from == (ConfigKey(3008, 10),)
+    assert r.indistinguishable_from == (ConfigPoint(3008, 10),)
     assert r.confidence.startswith("Not decisive") and "3008 MB" in r.confidence
-    assert ConfigKey(1769, 10) in a.pareto
+    assert ConfigPoint(1769, 10) in a.pareto
 
 
 def test_chosen_percentile_ranks_speed_and_is_reported(tmp_path):
     path = synthetic.write_sweep(tmp_path, memory_mb=(256, 512), cold=1)
     a = analyze(read_results(path), recommend={"strategy": "speed", "percentile": 99})
-    c = a.config(ConfigKey(512, 10))
+    c = a.config(ConfigPoint(512, 10))
     warm = c.scenarios["warm"].duration_ms
     assert c.latency_percentile == 99 and c.latency_ms == warm.p99
     assert c.latency_ci.low <= warm.p99 <= c.latency_ci.high
@@ -349,7 +350,7 @@ def test_a_recommendation_with_thin_memory_headroom_is_warned(tmp_path):
     a = analyze(write(tmp_path, recs))
     (w,) = [w for w in a.warnings if w.kind == "memory_headroom"]
     assert w.message == "the recommended 128 MB leaves little headroom: up to 120 MB was used (94%)"
-    assert w.config == ConfigKey(128, 3)
+    assert w.config == ConfigPoint(128, 3)
 
 
 def test_blended_cost_without_a_cold_scenario_prices_cold_starts_seen_in_bursts(tmp_path):
@@ -366,10 +367,10 @@ def test_cost_strategy_at_a_cold_share_ranks_blended_costs_with_intervals(tmp_pa
     path = synthetic.write_sweep(tmp_path, memory_mb=(128, 256, 2048), cold=5, warm=30)
     a = analyze(read_results(path), recommend={"strategy": "cost", "cold_share": 0.05})
     r = a.recommendation
-    c128 = a.config(ConfigKey(128, 10))
-    assert r.config == ConfigKey(128, 10)
+    c128 = a.config(ConfigPoint(128, 10))
+    assert r.config == ConfigPoint(128, 10)
     assert r.cost_per_million_usd == c128.blended_cost_per_million_usd
-    assert r.indistinguishable_from == (ConfigKey(256, 10),)
+    assert r.indistinguishable_from == (ConfigPoint(256, 10),)
     assert "at 5% cold starts" in r.reason
 
 
@@ -386,11 +387,11 @@ def test_a_configuration_without_the_ranking_scenario_is_not_ranked_on_another(t
              for i in range(3)]
     a = analyze(write(tmp_path, recs, completed=False, plan=two_config_plan(128, 1024)),
                 recommend={"strategy": "speed"})
-    c1024 = a.config(ConfigKey(1024, 3))
+    c1024 = a.config(ConfigPoint(1024, 3))
     assert [c.latency_scenario for c in a.configs] == ["warm", "warm"]
     assert not c1024.recommendable and c1024.not_recommended_reason == "no warm samples"
     assert c1024.p95_ms is None and c1024.cost_per_million_usd is None
-    assert a.recommendation.config == ConfigKey(128, 3)
+    assert a.recommendation.config == ConfigPoint(128, 3)
 
 
 def test_every_configuration_ranks_on_the_first_scenario_all_of_them_have(tmp_path):
@@ -403,7 +404,7 @@ def test_every_configuration_ranks_on_the_first_scenario_all_of_them_have(tmp_pa
     assert (c128.latency_scenario, c1024.latency_scenario) == ("cold", "cold")
     assert c128.p95_ms == 60.0 and c1024.p95_ms == 5.0
     assert c128.cost_per_million_usd == pytest.approx(expected_cost(128, 161) * 1e6, rel=1e-12)
-    assert a.recommendation.config == ConfigKey(1024, 3)
+    assert a.recommendation.config == ConfigPoint(1024, 3)
 
 
 def test_burst_ranking_latency_and_steady_cost_exclude_its_cold_wave(tmp_path):
@@ -423,7 +424,7 @@ def test_burst_ranking_latency_and_steady_cost_exclude_its_cold_wave(tmp_path):
         (expected_cost(128, 11) + expected_cost(128, 21)) / 2 * 1e6, rel=1e-12)
     assert not c256.recommendable
     assert c256.not_recommended_reason == "no burst samples after excluding cold starts"
-    assert a.recommendation.config == ConfigKey(128, 3)
+    assert a.recommendation.config == ConfigPoint(128, 3)
 
 
 def test_at_a_cold_share_a_configuration_without_cold_samples_is_not_recommended(tmp_path):
@@ -432,10 +433,10 @@ def test_at_a_cold_share_a_configuration_without_cold_samples_is_not_recommended
     recs += [inv(10 + i, memory=256, duration=5.0, billed=6) for i in range(4)]  # faster, never cold
     a = analyze(write(tmp_path, recs, plan=two_config_plan(128, 256)),
                 recommend={"strategy": "speed", "cold_share": 0.1})
-    c256 = a.config(ConfigKey(256, 3))
+    c256 = a.config(ConfigPoint(256, 3))
     assert not c256.recommendable and c256.not_recommended_reason == "no cold samples to blend"
     assert c256.blended_cost_per_million_usd is None
-    assert a.recommendation.config == ConfigKey(128, 3)
+    assert a.recommendation.config == ConfigPoint(128, 3)
 
 
 def test_a_winner_without_a_cost_interval_is_not_called_clear(tmp_path):
@@ -447,6 +448,44 @@ def test_a_winner_without_a_cost_interval_is_not_called_clear(tmp_path):
                  inv(m + 11, memory=m, scenario="burst", duration=10.0, billed=11)]
     a = analyze(write(tmp_path, recs, plan=two_config_plan(128, 256)), recommend={"cold_share": 0.1})
     r = a.recommendation
-    assert r.config == ConfigKey(128, 3) and r.indistinguishable_from == ()
+    assert r.config == ConfigPoint(128, 3) and r.indistinguishable_from == ()
     assert not r.confidence.startswith("Clear")
     assert r.confidence.startswith("Interval unknown: the winner's cost interval is unknown (its cold-start cost")
+
+
+TWO_CORES = {"cpu_mechanism": "cgroup-v2", "host_cores": 2, "warnings": []}
+
+
+def test_host_limited_burst_samples_are_counted_and_kept_out_of_burst_statistics(tmp_path):
+    # 4 x min(1, 1024/1769) = 2.3 vCPUs on 2 cores: limited; 4 x 512/1769 = 1.2: not.
+    path = synthetic.write_sweep(tmp_path, memory_mb=(512, 1024), burst=(4, 2), emulator=TWO_CORES, cold=2, warm=5)
+    a = analyze(read_results(path))
+    small, big = (c.scenarios["burst"] for c in a.configs)
+    assert (small.n_ok, small.excluded_host_limited) == (8, 0)
+    assert (big.n_ok, big.excluded_host_limited, big.duration_ms) == (0, 8, None)
+    warning = next(w for w in a.warnings if w.kind == "host_limited")
+    assert warning.config == a.configs[1].config
+    assert warning.message == (
+        "1024 MB / 10 s / x86_64 burst: 8 samples ran in waves whose vCPU demand (concurrency x 0.58 vCPU per "
+        "environment) exceeded this host's 2 cores; the host, not Lambda, shaped their durations, so they are "
+        "left out of the burst statistics and the recommendation")
+    assert warning.remedy == ("lower [[scenario]] burst concurrency to <= 3 for a local sweep at 1024 MB, "
+                              "or sweep with --target aws")
+    assert [w.kind for w in a.warnings].count("host_limited") == 1
+
+
+def test_a_configuration_ranked_on_bursts_it_could_not_measure_is_not_recommended(tmp_path):
+    path = synthetic.write_sweep(tmp_path, memory_mb=(512, 1769), burst=(4, 2), emulator=TWO_CORES, cold=0, warm=0)
+    a = analyze(read_results(path))
+    limited = a.config(ConfigPoint(1769, 10))
+    assert limited.latency_scenario == "burst" and not limited.recommendable
+    assert limited.not_recommended_reason == "its burst samples were host-limited"
+    assert a.recommendation.config == ConfigPoint(512, 10)
+
+
+def test_the_aws_target_is_never_host_limited(tmp_path):
+    path = synthetic.write_sweep(tmp_path, memory_mb=(1769,), burst=(8, 1), target="aws", cold=0, warm=5)
+    a = analyze(read_results(path))
+    assert a.configs[0].scenarios["burst"].excluded_host_limited == 0
+    assert a.configs[0].scenarios["burst"].n_ok == 8
+    assert "host_limited" not in [w.kind for w in a.warnings]

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lambdabench.analysis.model import ConfigKey
+from lambdabench.analysis.model import ConfigPoint
 from lambdabench.report import charts
 from lambdabench.report.charts import CHART_FILES, DPI, draw_charts, expected_size_px, fmt_ms, fmt_usd
 
@@ -27,7 +27,7 @@ def png_size(path: Path) -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def full(report_fixtures):
     spec = report_fixtures.SweepSpec(timeouts=(1, 10), burst_concurrency=10, reserved_concurrency=8,
-                                     missing=(ConfigKey(3008, 10),))
+                                     missing=(ConfigPoint(3008, 10),))
     return report_fixtures.build_analysis(spec)
 
 
@@ -82,7 +82,7 @@ def test_timeout_heatmap_reports_the_cells_that_failed(full, full_charts):
 
 
 def test_memory_curve_leaves_a_gap_for_a_missing_configuration(report_fixtures):
-    full = report_fixtures.build_analysis(report_fixtures.SweepSpec(warm=6, missing=(ConfigKey(3008, 10),)))
+    full = report_fixtures.build_analysis(report_fixtures.SweepSpec(warm=6, missing=(ConfigPoint(3008, 10),)))
     fig, alt = charts.BUILDERS["memory_curve.png"][1](full, "memory_curve.png", charts.varying_dimensions(full))
     ax = fig.axes[0]
     p50_line = next(line for line in ax.get_lines() if line.get_linestyle() == "-" and len(line.get_xdata()) == 6)
@@ -90,7 +90,7 @@ def test_memory_curve_leaves_a_gap_for_a_missing_configuration(report_fixtures):
     y = p50_line.get_ydata()
     assert x == [128, 256, 512, 1024, 1769, 3008]
     assert math.isnan(y[x.index(3008)])  # not measured: a gap, never zero
-    expected = [full.config(ConfigKey(m, 10)).p50_ms for m in x[:-1]]
+    expected = [full.config(ConfigPoint(m, 10)).p50_ms for m in x[:-1]]
     assert np.allclose(y[:-1], expected)
     assert alt.endswith("Not measured: 3008 MB.")
 
@@ -141,7 +141,7 @@ def test_out_of_memory_is_marked_on_the_headroom_chart(report_fixtures, tmp_path
     assert chart.drawn
     # 128 MB runs out of memory on all 2 cold + 5 warm; 256 MB peaks at 200-203 MB.
     assert "Out of memory at 128 MB (7)." in chart.alt
-    used_256 = analysis.config(ConfigKey(256, 10)).max_memory_used_mb
+    used_256 = analysis.config(ConfigPoint(256, 10)).max_memory_used_mb
     assert f"256 MB used {used_256} MB ({used_256 / 256:.0%})" in chart.alt
 
 

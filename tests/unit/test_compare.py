@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lambdabench.analysis.compare import TEST_NAME, compare, parse_fail_on
-from lambdabench.analysis.model import ConfigKey
+from lambdabench.analysis.model import ConfigPoint
 from lambdabench.errors import UsageError
 from lambdabench.report.console import render_compare, render_compare_markdown
 from lambdabench.results import read_results
@@ -47,7 +47,7 @@ def test_a_sweep_compared_with_itself_has_no_regression(tmp_path):
     base = sweep(tmp_path, "a")
     result = compare(base, base, limits={"p95": 0.10, "cost": 0.05})
     assert not result.failed
-    assert [r.config for r in result.rows] == [ConfigKey(256, 10), ConfigKey(1024, 10)]
+    assert [r.config for r in result.rows] == [ConfigPoint(256, 10), ConfigPoint(1024, 10)]
     for row in result.rows:
         assert row.scenario == "warm"
         for change in row.changes:
@@ -91,7 +91,7 @@ def test_configurations_in_only_one_sweep_are_listed(tmp_path):
     new = sweep(tmp_path, "b", memory_mb=(256, 512))
     result = compare(base, new)
     assert [r.config.memory_mb for r in result.rows] == [256]
-    assert result.only_base == (ConfigKey(128, 10),) and result.only_new == (ConfigKey(512, 10),)
+    assert result.only_base == (ConfigPoint(128, 10),) and result.only_new == (ConfigPoint(512, 10),)
 
 
 def test_renderings_name_the_test_and_the_verdict(tmp_path):
@@ -110,11 +110,11 @@ def test_a_configuration_that_never_succeeds_in_new_fails_the_comparison(tmp_pat
     new = sweep(tmp_path, "b", memory_mb=(128, 256), cold=0, seed=1, failures={128: {"timeout": 30}})
     result = compare(base, new, limits={"p95": 0.10, "cost": 0.10})
     assert result.failed and result.regressions == ()
-    assert [r.config for r in result.rows] == [ConfigKey(256, 10)]
+    assert [r.config for r in result.rows] == [ConfigPoint(256, 10)]
     assert result.only_base == ()  # it ran in new: a failure, not a missing configuration
     (f,) = result.failures
     assert (f.config, f.base_failed, f.base_total, f.new_failed, f.new_total, f.new_has_no_ok) == (
-        ConfigKey(128, 10), 0, 30, 30, 30, True)
+        ConfigPoint(128, 10), 0, 30, 30, 30, True)
     text = render_compare(result)
     assert ("FAILURES: 128 MB / 10 s / x86_64: no ok sample with a duration in new; "
             "30 of 30 invocations failed (100%), base 0 of 30 (0%)") in text

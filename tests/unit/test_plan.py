@@ -55,7 +55,7 @@ def test_sequential_plan_unrolls_every_action_in_order(tmp_path):
         """,
     )
     plan = build_plan(sc)
-    steps = [(a.kind, a.config.key, ids(a)) for a in plan.actions]
+    steps = [(a.kind, a.config.config_id, ids(a)) for a in plan.actions]
     m128 = [
         ("configure", "m128-t10-x86_64", []),
         ("invoke", "m128-t10-x86_64", ["m128-t10-x86_64/cold/0"]),
@@ -76,7 +76,7 @@ def test_sequential_plan_unrolls_every_action_in_order(tmp_path):
     assert plan.configuration_changes == 6
     assert plan.invocations_per_scenario == {"cold": 2, "warm": 3, "burst": 4}
     assert plan.max_concurrency == 2
-    assert [c.key for c in plan.configs] == ["m128-t10-x86_64", "m256-t10-x86_64"]
+    assert [c.config_id for c in plan.configs] == ["m128-t10-x86_64", "m256-t10-x86_64"]
     assert plan.actions[9].pause_s == 0.5
 
 
@@ -119,7 +119,7 @@ def test_grid_puts_architecture_outermost_then_memory_then_timeout(tmp_path):
         '[[scenario]]\nkind = "cold"\ninvocations = 1\n',
     )
     plan = build_plan(sc)
-    assert [c.key for c in plan.configs] == [
+    assert [c.config_id for c in plan.configs] == [
         "m128-t3-x86_64", "m128-t30-x86_64", "m512-t3-x86_64", "m512-t30-x86_64",
         "m128-t3-arm64", "m128-t30-arm64", "m512-t3-arm64", "m512-t30-arm64",
     ]
@@ -129,7 +129,7 @@ def test_grid_puts_architecture_outermost_then_memory_then_timeout(tmp_path):
 
 def test_without_architectures_the_functions_own_is_kept(tmp_path):
     sc = scenario(tmp_path, "memory_mb = [128]\ntimeout_s = [3]", '[[scenario]]\nkind = "cold"\ninvocations = 1\n')
-    assert [c.key for c in build_plan(sc, default_architecture="arm64").configs] == ["m128-t3-arm64"]
+    assert [c.config_id for c in build_plan(sc, default_architecture="arm64").configs] == ["m128-t3-arm64"]
 
 
 def test_shuffled_order_is_seeded_and_interleaves_configurations(tmp_path):
@@ -211,7 +211,7 @@ def test_pending_skips_done_invocations_and_their_refreshes(tmp_path):
     )
     plan = build_plan(sc)
     done = {"m128-t10-x86_64/cold/0", "m128-t10-x86_64/cold/1", "m256-t10-x86_64/cold/0"}
-    left = [(a.kind, a.config.key, ids(a)) for a in pending(plan.actions, done)]
+    left = [(a.kind, a.config.config_id, ids(a)) for a in pending(plan.actions, done)]
     assert left == [
         ("configure", "m256-t10-x86_64", []),
         ("refresh", "m256-t10-x86_64", []),

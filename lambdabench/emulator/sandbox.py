@@ -85,8 +85,13 @@ _BOOTSTRAP_SOURCE = Path(__file__).with_name("bootstrap.py")
 # function. The launcher restores what `site` gives every program (exit/quit/help/copyright builtins)
 # and runs the runtime client as `python -m awslambdaric <handler>` or `python bootstrap.py <handler>`
 # would. The packages folder comes in through PYTHONPATH instead.
+# It also gives the runtime the signal dispositions Lambda's does (all default, so Python's SIGINT
+# handler), whatever the emulator inherited: a background job of a non-interactive shell ignores SIGINT
+# and SIGQUIT, nohup SIGHUP, and exec passes an ignored signal on. (`_signal`: `signal` imports enum.)
 _LAUNCHER = (
-    "import runpy, site, sys\n"
+    "import _signal, runpy, site, sys\n"
+    "for _n in ('SIGHUP', 'SIGQUIT', 'SIGTERM'): _signal.signal(getattr(_signal, _n), _signal.SIG_DFL)\n"
+    "_signal.signal(_signal.SIGINT, _signal.default_int_handler)\n"
     "site.setquit(); site.setcopyright(); site.sethelper()\n"
     "target = sys.argv[1]; sys.argv = [target] + sys.argv[2:]\n"
     "if target.endswith('.py'):\n"

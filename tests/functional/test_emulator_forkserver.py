@@ -90,6 +90,22 @@ def test_a_forked_sandbox_sees_what_a_spawned_one_sees(emulator_helpers, runtime
     assert forked["signals"]["SIGCHLD"] in ("0", "Handlers.SIG_DFL")  # the server's own handler is gone
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_sandbox_has_lambdas_signal_dispositions_whatever_the_emulator_ignores(emulator_helpers, start):
+    # A background job of a non-interactive shell ignores SIGINT and SIGQUIT, nohup SIGHUP; exec passes
+    # an ignored signal on, to the fork server and to every spawned sandbox. Lambda's runtime has none.
+    ignored = (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in ignored}
+    try:
+        seen, _ = _probe(start, emulator_helpers, runtime_client="builtin")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    default, ignore = str(signal.SIG_DFL), str(signal.SIG_IGN)  # the probe's spelling: str() of each
+    assert seen["signals"] == {"SIGINT": str(signal.default_int_handler), "SIGCHLD": default,
+                               "SIGPIPE": ignore, "SIGTERM": default, "SIGHUP": default}
+
+
 def test_interpreter_startup_variables_get_a_freshly_started_interpreter(emulator_helpers):
     # PYTHONHASHSEED works only when Python starts: a fork could not honour it, so such a function
     # is spawned even when the emulator forks.

@@ -31,10 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ class Emulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, keep_alive_s: float = 300,
                  account_concurrency: int | None = None, cpu_limit: str = "auto", allow_remote: bool = False,
                  *, runtime_client: str = "auto", settle_s: float = 0.0, memory_limit: str = "auto",
-                 sandbox_start: str = "auto"):
+                 sandbox_start: str = "auto", host_environment: Mapping[str, str] | None = None):
         if not is_loopback(host) and not allow_remote:
             raise UsageError(f"Refusing to serve the emulator on non-loopback host {host!r}: it runs any code "
                              "it is sent, without authentication.",
@@ -76,7 +77,7 @@ class Emulator:
         if runtime_client not in ("auto", "awslambdaric", "builtin"):
             raise UsageError(f"Unknown runtime client {runtime_client!r}.", "Use auto, awslambdaric or builtin.")
         from lambdabench.emulator.forkserver import supported as forking_supported
-        from lambdabench.emulator.sandbox import SANDBOX_START_CHOICES
+        from lambdabench.emulator.sandbox_process import SANDBOX_START_CHOICES
 
         if sandbox_start not in SANDBOX_START_CHOICES:
             raise UsageError(f"Unknown sandbox start {sandbox_start!r}.", "Use auto, fork or spawn.")
@@ -93,6 +94,10 @@ class Emulator:
         self.memory_limit = memory_limit
         self.runtime_client = runtime_client
         self.sandbox_start = sandbox_start
+        # The host variables sandboxes may take their allowlisted tuning knobs from
+        # (sandbox_process.HOST_ENV_ALLOWLIST). This entry point decides: what it is given, else the
+        # environment of the process that runs the emulator, as of now.
+        self.host_environment = dict(os.environ if host_environment is None else host_environment)
         self.settle_s = settle_s
         self.endpoint: str | None = None
         self._lock = threading.Lock()
@@ -109,7 +114,7 @@ class Emulator:
     def start(self) -> str:
         from lambdabench.emulator.backend import CodeStore
         from lambdabench.emulator.resources import ResourceManager
-        from lambdabench.emulator.sandbox import SandboxPool
+        from lambdabench.emulator.sandbox_pool import SandboxPool
         from lambdabench.emulator.server import Server
 
         self._tmp = Path(tempfile.mkdtemp(prefix="lambdabench-emulator-"))
@@ -117,7 +122,8 @@ class Emulator:
             self.resources = ResourceManager(cpu_limit=self.cpu_limit, memory_limit=self.memory_limit)
             self.pool = SandboxPool(root_dir=self._tmp / "sandboxes", resources=self.resources,
                                     log_store_for=self.log_store, keep_alive_s=self.keep_alive_s,
-                                    runtime_client=self.runtime_client, sandbox_start=self.sandbox_start)
+                                    runtime_client=self.runtime_client, sandbox_start=self.sandbox_start,
+                                    host_environment=self.host_environment)
             self.code_store = CodeStore(self._tmp / "code")
             try:
                 self._server = Server(self.host, self.port, self)

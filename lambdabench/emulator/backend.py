@@ -45,7 +45,8 @@ from typing import Any, Callable
 
 from lambdabench import limits
 from lambdabench.emulator import errors as E
-from lambdabench.emulator.sandbox import InvocationOutcome, SandboxPool, SandboxSpec
+from lambdabench.emulator.sandbox import InvocationOutcome, SandboxSpec
+from lambdabench.emulator.sandbox_pool import SandboxPool
 
 ACCOUNT_ID = "123456789012"
 ZIP_MAX_BYTES = limits.CODE_ZIP_MAX_BYTES
@@ -922,7 +923,7 @@ class Backend:
 
 
 def _tail(outcome: InvocationOutcome) -> str:
-    from lambdabench.emulator.sandbox import log_tail
+    from lambdabench.emulator.sandbox_log import log_tail
     return log_tail(outcome.log_text)
 
 

@@ -74,7 +74,7 @@ def _probe(start: str, emulator_helpers, *, runtime_client: str = "awslambdaric"
 
 @pytest.mark.parametrize("runtime_client", ["awslambdaric", "builtin"])
 def test_a_forked_sandbox_sees_what_a_spawned_one_sees(emulator_helpers, runtime_client):
-    from lambdabench.emulator.sandbox import awslambdaric_available
+    from lambdabench.emulator.sandbox_process import awslambdaric_available
 
     if runtime_client == "awslambdaric" and not awslambdaric_available():
         pytest.skip("awslambdaric cannot be imported here")
@@ -169,7 +169,7 @@ def test_a_dead_fork_server_ends_its_sandboxes_and_later_ones_are_spawned(emulat
         client, _ = emulator_helpers.clients(emu.endpoint)
         emulator_helpers.create(client, "f", "import os\ndef handler(e, c):\n    return os.getpid()\n")
         first = json.loads(client.invoke(FunctionName="f", Payload=b"{}")["Payload"].read())
-        server = emu.pool._forkserver._server
+        server = emu.pool._launcher._forkserver._server
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
         deadline = time.monotonic() + 10
@@ -193,7 +193,7 @@ def test_stopping_ends_the_fork_server_and_every_forked_sandbox(emulator_helpers
         client, _ = emulator_helpers.clients(emu.endpoint)
         emulator_helpers.create(client, "f", "import os\ndef handler(e, c):\n    return os.getpid()\n")
         sandbox = json.loads(client.invoke(FunctionName="f", Payload=b"{}")["Payload"].read())
-        server = emu.pool._forkserver._server.pid
+        server = emu.pool._launcher._forkserver._server.pid
         assert emulator_helpers.process_alive(server) and emulator_helpers.process_alive(sandbox)
     finally:
         emu.stop()

@@ -70,6 +70,10 @@ class SandboxPool:
         (name, version, revision). Called without the pool's lock held (the backend takes its own)."""
         self._key_checks[region] = is_current
 
+    def _launcher_for(self, spec: SandboxSpec) -> Launcher:
+        """The launcher of `spec`'s runtime kind: every runtime the emulator runs today is Python's."""
+        return self._launcher
+
     def _stale(self, sandbox: Sandbox) -> bool:
         check = self._key_checks.get(sandbox.spec.region)
         return check is not None and not check(sandbox.spec.key)
@@ -92,7 +96,7 @@ class SandboxPool:
         process, resources = spare if spare is not None else (
             None, self._resources.sandbox(uuid.uuid4().hex[:12], spec.memory_mb))
         sandbox = Sandbox(spec, root_dir=self._root, resources=resources, log_store=self._log_store_for(spec.region),
-                          launcher=self._launcher, clock=self._clock, prepared=process)
+                          launcher=self._launcher_for(spec), clock=self._clock, prepared=process)
         with self._lock:
             if self._closed:
                 sandbox.kill()
@@ -129,7 +133,7 @@ class SandboxPool:
     def _take_spare(self, spec: SandboxSpec) -> tuple[Process, Any] | None:
         """The prepared process and its resources, resized for `spec`; None when there is none or it
         cannot serve `spec` (a function that needs a freshly started interpreter)."""
-        if not self._launcher.takes_prepared(spec):
+        if not self._launcher_for(spec).takes_prepared(spec):
             return None
         with self._lock:
             spare, self._spare = self._spare, None

@@ -106,6 +106,20 @@ def test_a_sandbox_has_lambdas_signal_dispositions_whatever_the_emulator_ignores
                                "SIGPIPE": ignore, "SIGTERM": default, "SIGHUP": default}
 
 
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_sandbox_takes_only_the_allowlisted_tuning_knobs_from_the_host_environment_it_is_given(
+        emulator_helpers, start):
+    host = {"OPENBLAS_CORETYPE": "Haswell", "AWS_SECRET_ACCESS_KEY": "not-for-handlers", "HOME": "/root",
+            "PATH": "/opt/host/bin"}
+    with Emulator(keep_alive_s=60, sandbox_start=start, runtime_client="builtin", host_environment=host) as emu:
+        client, _ = emulator_helpers.clients(emu.endpoint)
+        emulator_helpers.create(client, "knobs", "import os\ndef handler(e, c):\n    return dict(os.environ)\n")
+        env = json.loads(client.invoke(FunctionName="knobs", Payload=b"{}")["Payload"].read())
+    assert env["OPENBLAS_CORETYPE"] == "Haswell"
+    assert "AWS_SECRET_ACCESS_KEY" not in env and "OPENBLAS_L2_SIZE" not in env
+    assert env["HOME"] != "/root" and "/opt/host/bin" not in env["PATH"]
+
+
 def test_interpreter_startup_variables_get_a_freshly_started_interpreter(emulator_helpers):
     # PYTHONHASHSEED works only when Python starts: a fork could not honour it, so such a function
     # is spawned even when the emulator forks.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,20 @@ def _load(filename: str):
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+@pytest.fixture
+def default_sigint():
+    """SIGINT as a program started from a terminal has it (Python's KeyboardInterrupt handler), for the
+    test and for every child it starts (exec turns a caught signal into SIG_DFL, and the child's Python
+    installs its handler again). A parent that ignores SIGINT (a background job of a non-interactive
+    shell, some CI runners) passes SIG_IGN on to pytest and to each child, and a test of interrupts
+    would see nothing arrive."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(scope="session")

@@ -40,11 +40,12 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import os
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,8 @@ class Emulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, keep_alive_s: float = 300,
                  account_concurrency: int | None = None, cpu_limit: str = "auto", allow_remote: bool = False,
                  *, runtime_client: str = "auto", settle_s: float = 0.0, memory_limit: str = "auto",
-                 sandbox_start: str = "auto", pending_s: float = 0.0, clock: Callable[[], float] = time.time):
+                 sandbox_start: str = "auto", host_environment: Mapping[str, str] | None = None,
+                 pending_s: float = 0.0, clock: Callable[[], float] = time.time):
         if not is_loopback(host) and not allow_remote:
             raise UsageError(f"Refusing to serve the emulator on non-loopback host {host!r}: it runs any code "
                              "it is sent, without authentication.",
@@ -89,7 +91,7 @@ class Emulator:
         if runtime_client not in ("auto", "awslambdaric", "builtin"):
             raise UsageError(f"Unknown runtime client {runtime_client!r}.", "Use auto, awslambdaric or builtin.")
         from lambdabench.emulator.forkserver import supported as forking_supported
-        from lambdabench.emulator.sandbox import SANDBOX_START_CHOICES
+        from lambdabench.emulator.sandbox_process import SANDBOX_START_CHOICES
 
         if sandbox_start not in SANDBOX_START_CHOICES:
             raise UsageError(f"Unknown sandbox start {sandbox_start!r}.", "Use auto, fork or spawn.")
@@ -106,6 +108,10 @@ class Emulator:
         self.memory_limit = memory_limit
         self.runtime_client = runtime_client
         self.sandbox_start = sandbox_start
+        # The host variables sandboxes may take their allowlisted tuning knobs from
+        # (sandbox_process.HOST_ENV_ALLOWLIST). This entry point decides: what it is given, else the
+        # environment of the process that runs the emulator, as of now.
+        self.host_environment = dict(os.environ if host_environment is None else host_environment)
         self.settle_s = settle_s
         from lambdabench.emulator.stores import Lifecycle
 
@@ -128,7 +134,7 @@ class Emulator:
         from lambdabench.emulator.backend import CodeStore
         from lambdabench.emulator.code_url import CodeLinks
         from lambdabench.emulator.resources import ResourceManager
-        from lambdabench.emulator.sandbox import SandboxPool
+        from lambdabench.emulator.sandbox_pool import SandboxPool
         from lambdabench.emulator.server import Server
 
         self._tmp = Path(tempfile.mkdtemp(prefix="lambdabench-emulator-"))
@@ -136,7 +142,8 @@ class Emulator:
             self.resources = ResourceManager(cpu_limit=self.cpu_limit, memory_limit=self.memory_limit)
             self.pool = SandboxPool(root_dir=self._tmp / "sandboxes", resources=self.resources,
                                     log_store_for=self.log_store, keep_alive_s=self.keep_alive_s,
-                                    runtime_client=self.runtime_client, sandbox_start=self.sandbox_start)
+                                    runtime_client=self.runtime_client, sandbox_start=self.sandbox_start,
+                                    host_environment=self.host_environment)
             self.code_store = CodeStore(self._tmp / "code")
             self.code_links = CodeLinks(self.code_store.zip_path, clock=self.clock)
             try:

@@ -45,7 +45,8 @@ from typing import Any, Callable
 
 from lambdabench import limits
 from lambdabench.emulator import errors as E
-from lambdabench.emulator.sandbox import InvocationOutcome, SandboxPool, SandboxSpec
+from lambdabench.emulator.sandbox import InvocationOutcome, SandboxSpec
+from lambdabench.emulator.sandbox_pool import SandboxPool
 from lambdabench.emulator.stores import Stores
 
 ACCOUNT_ID = "123456789012"
@@ -963,7 +964,7 @@ class Backend:
 
 
 def _tail(outcome: InvocationOutcome) -> str:
-    from lambdabench.emulator.sandbox import log_tail
+    from lambdabench.emulator.sandbox_log import log_tail
     return log_tail(outcome.log_text)
 
 

@@ -75,6 +75,10 @@ def _become_sandbox(control, wake_fds, fds, base_path):
     os.setsid()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # Lambda's dispositions (all default), not what the server inherited: a spawned sandbox's launcher
+    # sets the same. (SIGINT's handler was put back right after the fork.)
+    for name in ("SIGHUP", "SIGQUIT", "SIGTERM"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
     control.close()
     for fd in wake_fds:
         os.close(fd)

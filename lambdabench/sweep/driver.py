@@ -44,9 +44,8 @@ from lambdabench.sweep.clients import Clients, call, error_code, translate
 from lambdabench.sweep.release import (
     GREENLETS_AVAILABLE,
     Released,
-    client_end,
+    call_through_gate,
     endpoint_reachable,
-    released_at,
     run_released,
 )
 from lambdabench.sweep.plan import Action, ConfigPoint, Plan, PlannedInvocation, pending
@@ -474,18 +473,16 @@ class Driver:
         throttled = False
         invoked = False
         response_body = b""
+        sent = call_through_gate(lambda: self.clients.invoke.invoke(
+            FunctionName=self.function, InvocationType="RequestResponse", LogType="Tail", Payload=body,
+        ))
+        if sent.wire is not None:  # a burst: the clock starts at the release, not at signing
+            t0, started = sent.wire.sent_perf, sent.wire.sent_at
         try:
-            try:
-                response = self.clients.invoke.invoke(
-                    FunctionName=self.function, InvocationType="RequestResponse", LogType="Tail", Payload=body,
-                )
-                response_body = response["Payload"].read()
-                invoked = True
-            finally:
-                release = released_at()
-                if release is not None:  # a burst: the clock starts at the release, not at signing
-                    t0, started = release
-            client_ms = (client_end() - t0) * 1000.0
+            response = sent.result()
+            response_body = response["Payload"].read()
+            invoked = True
+            client_ms = (sent.reply_perf() - t0) * 1000.0
             request_id = response.get("ResponseMetadata", {}).get("RequestId")
             function_error = response.get("FunctionError")
             if response.get("LogResult"):
@@ -494,7 +491,7 @@ class Driver:
                 except ValueError:
                     log_text = ""
         except botocore.exceptions.ClientError as exc:
-            client_ms = (client_end() - t0) * 1000.0
+            client_ms = (sent.reply_perf() - t0) * 1000.0
             code = error_code(exc) or "Unknown"
             if code in FATAL_INVOKE_CODES:
                 raise translate(exc, function=self.function, action="invoking") from exc
@@ -507,7 +504,7 @@ class Driver:
         except (botocore.exceptions.HTTPClientError, botocore.exceptions.ConnectionError) as exc:
             # The client gave up (read timeout above the function timeout) or the connection broke:
             # the invocation's outcome is unknown to us; record it as an error, the sweep goes on.
-            client_ms = (client_end() - t0) * 1000.0
+            client_ms = (sent.reply_perf() - t0) * 1000.0
             error_type = f"Client.{type(exc).__name__}"
         if function_error and error_type is None:
             error_type = _error_type_from_body(response_body)

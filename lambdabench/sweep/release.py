@@ -3,7 +3,10 @@
 The driver's `burst` runs each planned invocation's boto3 call up to botocore's `before-send`
 event (`hold_at_gate`, registered on the invoke client by `clients.py`), where the request is
 built and signed; the release then writes every request at once and hands each reply back to
-botocore to parse. See the comment below for why, and for the CPU budget.
+botocore to parse. See the comment below for why, and for the CPU budget. The driver makes each
+call through `call_through_gate`, which returns the call's outcome with the instant its request went
+on the wire and the instant its reply was complete (`GatedCall`): Duration's client-side counterpart
+starts at the release, not when the request was signed.
 """
 
 from __future__ import annotations
@@ -399,6 +402,8 @@ def hold_at_gate(request: Any = None, **kwargs: Any) -> AWSResponse | None:
     if gate is None:
         return None
     _gate.gate = None
+    # Taken now: in greenlet mode another invoke sets its own slot while this one is parked.
+    slot: _Slot | None = getattr(_gate, "slot", None)
     prepared: _Preconnected | None = None
     if gate.timeout_s is not None and request is not None and not via_proxy(request.url):
         try:
@@ -413,7 +418,8 @@ def hold_at_gate(request: Any = None, **kwargs: Any) -> AWSResponse | None:
     if prepared is None:
         gate.arrive(None)
         gate.sent.wait()
-        _gate.released = gate.started(None)
+        if slot is not None:
+            slot.wire = WireTimes(*gate.started(None), received_perf=None)
         return None
     gate.arrive(prepared)
     if gate.hub is not None:
@@ -424,23 +430,65 @@ def hold_at_gate(request: Any = None, **kwargs: Any) -> AWSResponse | None:
     try:
         return prepared.receive()
     finally:
-        _gate.released = gate.started(prepared)
-        _gate.received = prepared.received_perf or None
+        if slot is not None:
+            slot.wire = WireTimes(*gate.started(prepared), received_perf=prepared.received_perf or None)
 
 
-def released_at() -> tuple[float, datetime] | None:
-    """(perf_counter, UTC) when this thread's request was sent, once, if it went through the gate."""
-    value = getattr(_gate, "released", None)
-    _gate.released = None
-    return value
+@dataclass(frozen=True)
+class WireTimes:
+    """When a burst's request went on the wire (perf_counter s, UTC) and when its reply was complete:
+    taken by the burst's reading thread when it read the reply, not when the request's own thread or
+    greenlet got to run (None: botocore's transport read it, after a failed pre-connect)."""
+
+    sent_perf: float
+    sent_at: datetime
+    received_perf: float | None
 
 
-def client_end() -> float:
-    """perf_counter when this thread's reply was complete: taken by the burst's reading thread when it
-    read the reply (not when this thread got to run), else now."""
-    value = getattr(_gate, "received", None)
-    _gate.received = None
-    return value if value is not None else time.perf_counter()
+@dataclass(frozen=True)
+class GatedCall:
+    """What `call_through_gate` returns: the call's value or the exception it raised, and its wire
+    times when it went through a burst's gate (None: not in a burst)."""
+
+    value: Any
+    error: Exception | None
+    wire: WireTimes | None
+
+    def result(self) -> Any:
+        """The call's value; raises what the call raised."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    def reply_perf(self) -> float:
+        """perf_counter when the reply was complete: the burst's reading thread's reading, else now."""
+        if self.wire is not None and self.wire.received_perf is not None:
+            return self.wire.received_perf
+        return time.perf_counter()
+
+
+class _Slot:
+    """Where `hold_at_gate` leaves the wire times of the call `call_through_gate` is making."""
+
+    __slots__ = ("wire",)
+
+    def __init__(self) -> None:
+        self.wire: WireTimes | None = None
+
+
+def call_through_gate(call: Callable[[], Any]) -> GatedCall:
+    """Make one boto3 call (an Invoke on a client with `hold_at_gate` registered) and return its
+    outcome with the times of the burst it went out in, if any. Never raises what the call raised
+    (an Exception): `GatedCall.result()` does; interrupts (KeyboardInterrupt, SystemExit) propagate."""
+    slot = _Slot()
+    _gate.slot = slot
+    try:
+        value, error = call(), None
+    except Exception as exc:  # handed back as data: the caller records it with the burst's times
+        value, error = None, exc
+    finally:
+        _gate.slot = None
+    return GatedCall(value, error, slot.wire)
 
 
 @dataclass

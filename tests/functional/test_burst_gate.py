@@ -22,7 +22,7 @@ except ImportError:  # the driver falls back to threads; the greenlet cases are 
 
 from lambdabench.sweep.clients import make_clients
 from lambdabench.sweep.driver import Driver, PayloadSet, Prepared
-from lambdabench.sweep.release import run_released
+from lambdabench.sweep.release import call_through_gate, run_released
 from lambdabench.sweep.plan import ConfigPoint, PlannedInvocation
 from lambdabench.sweep.snapshot import FunctionConfig, Snapshot
 
@@ -185,6 +185,39 @@ def test_burst_without_reply_times_out_as_a_read_timeout(raw_server, green):
     assert server.requests == 3
     assert all(isinstance(o, botocore.exceptions.ReadTimeoutError) for o in outcomes)
     assert time.perf_counter() - start < 4  # the gate's deadline, not the server's 5 s silence
+
+
+@pytest.mark.parametrize("green", MODES)
+@pytest.mark.parametrize("kind", ["length", "throttle"])
+def test_a_call_through_the_gate_returns_its_own_wire_times_and_later_calls_none(raw_server, kind, green):
+    server = raw_server(kind)
+    clients = make_clients("local", region="us-east-1", endpoint_url=f"http://127.0.0.1:{server.port}",
+                           pool_size=4, max_timeout_s=1)
+    calls: list[Any] = [None] * 4
+
+    def task(i: int) -> Callable[[], None]:
+        def run() -> None:
+            calls[i] = call_through_gate(lambda: clients.invoke.invoke(FunctionName="f", Payload=b"{}"))
+        return run
+
+    released = run_released([task(i) for i in range(4)], gated=True, preconnect_timeout_s=10, green=green)
+    assert released.errors == []
+    for sent in calls:
+        assert sent.wire is not None and sent.wire.sent_at.tzinfo is not None
+        assert sent.wire.sent_perf >= released.release_at
+        # the server answers REPLY_DELAY_S after reading the request
+        assert sent.wire.received_perf - sent.wire.sent_perf >= REPLY_DELAY_S
+        assert sent.reply_perf() == sent.wire.received_perf
+        if kind == "throttle":
+            assert isinstance(sent.error, botocore.exceptions.ClientError) and sent.value is None
+            with pytest.raises(botocore.exceptions.ClientError) as raised:
+                sent.result()
+            assert raised.value.response["Error"]["Code"] == "TooManyRequestsException"
+        else:
+            assert sent.error is None and sent.result()["StatusCode"] == 200
+    # After the burst nothing is left over for the next call of this thread (the greenlets' thread too).
+    after = call_through_gate(lambda: clients.invoke.invoke(FunctionName="f", Payload=b"{}"))
+    assert after.wire is None
 
 
 def driver_for(port: int, out: Any, n: int) -> tuple[Driver, list[PlannedInvocation]]:

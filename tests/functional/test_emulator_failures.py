@@ -28,7 +28,7 @@ FAILING = """
 
 @pytest.fixture(scope="module", params=["awslambdaric", "builtin"])
 def api(request, emulator_helpers):
-    from lambdabench.emulator.sandbox import awslambdaric_available
+    from lambdabench.emulator.sandbox_process import awslambdaric_available
 
     if request.param == "awslambdaric" and not awslambdaric_available():
         pytest.skip("awslambdaric cannot be imported on this platform; the built-in client is tested instead")

@@ -74,7 +74,7 @@ def _probe(start: str, emulator_helpers, *, runtime_client: str = "awslambdaric"
 
 @pytest.mark.parametrize("runtime_client", ["awslambdaric", "builtin"])
 def test_a_forked_sandbox_sees_what_a_spawned_one_sees(emulator_helpers, runtime_client):
-    from lambdabench.emulator.sandbox import awslambdaric_available
+    from lambdabench.emulator.sandbox_process import awslambdaric_available
 
     if runtime_client == "awslambdaric" and not awslambdaric_available():
         pytest.skip("awslambdaric cannot be imported here")
@@ -88,6 +88,36 @@ def test_a_forked_sandbox_sees_what_a_spawned_one_sees(emulator_helpers, runtime
     assert forked["env"]["AWS_LAMBDA_FUNCTION_NAME"] == "probe" and forked["cwd"] == "<task>"
     assert forked["path"][:2] == ["", forked["env"]["LAMBDA_TASK_ROOT"]]
     assert forked["signals"]["SIGCHLD"] in ("0", "Handlers.SIG_DFL")  # the server's own handler is gone
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_sandbox_has_lambdas_signal_dispositions_whatever_the_emulator_ignores(emulator_helpers, start):
+    # A background job of a non-interactive shell ignores SIGINT and SIGQUIT, nohup SIGHUP; exec passes
+    # an ignored signal on, to the fork server and to every spawned sandbox. Lambda's runtime has none.
+    ignored = (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in ignored}
+    try:
+        seen, _ = _probe(start, emulator_helpers, runtime_client="builtin")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    default, ignore = str(signal.SIG_DFL), str(signal.SIG_IGN)  # the probe's spelling: str() of each
+    assert seen["signals"] == {"SIGINT": str(signal.default_int_handler), "SIGCHLD": default,
+                               "SIGPIPE": ignore, "SIGTERM": default, "SIGHUP": default}
+
+
+@pytest.mark.parametrize("start", ["fork", "spawn"])
+def test_a_sandbox_takes_only_the_allowlisted_tuning_knobs_from_the_host_environment_it_is_given(
+        emulator_helpers, start):
+    host = {"OPENBLAS_CORETYPE": "Haswell", "AWS_SECRET_ACCESS_KEY": "not-for-handlers", "HOME": "/root",
+            "PATH": "/opt/host/bin"}
+    with Emulator(keep_alive_s=60, sandbox_start=start, runtime_client="builtin", host_environment=host) as emu:
+        client, _ = emulator_helpers.clients(emu.endpoint)
+        emulator_helpers.create(client, "knobs", "import os\ndef handler(e, c):\n    return dict(os.environ)\n")
+        env = json.loads(client.invoke(FunctionName="knobs", Payload=b"{}")["Payload"].read())
+    assert env["OPENBLAS_CORETYPE"] == "Haswell"
+    assert "AWS_SECRET_ACCESS_KEY" not in env and "OPENBLAS_L2_SIZE" not in env
+    assert env["HOME"] != "/root" and "/opt/host/bin" not in env["PATH"]
 
 
 def test_interpreter_startup_variables_get_a_freshly_started_interpreter(emulator_helpers):
@@ -153,7 +183,7 @@ def test_a_dead_fork_server_ends_its_sandboxes_and_later_ones_are_spawned(emulat
         client, _ = emulator_helpers.clients(emu.endpoint)
         emulator_helpers.create(client, "f", "import os\ndef handler(e, c):\n    return os.getpid()\n")
         first = json.loads(client.invoke(FunctionName="f", Payload=b"{}")["Payload"].read())
-        server = emu.pool._forkserver._server
+        server = emu.pool._launcher._forkserver._server
         os.kill(server.pid, signal.SIGKILL)
         server.wait(timeout=10)
         deadline = time.monotonic() + 10
@@ -177,7 +207,7 @@ def test_stopping_ends_the_fork_server_and_every_forked_sandbox(emulator_helpers
         client, _ = emulator_helpers.clients(emu.endpoint)
         emulator_helpers.create(client, "f", "import os\ndef handler(e, c):\n    return os.getpid()\n")
         sandbox = json.loads(client.invoke(FunctionName="f", Payload=b"{}")["Payload"].read())
-        server = emu.pool._forkserver._server.pid
+        server = emu.pool._launcher._forkserver._server.pid
         assert emulator_helpers.process_alive(server) and emulator_helpers.process_alive(sandbox)
     finally:
         emu.stop()

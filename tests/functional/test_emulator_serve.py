@@ -17,7 +17,7 @@ def _serve(*args):
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT])
-def test_serve_prints_endpoint_serves_and_stops_cleanly(emulator_helpers, stop_signal):
+def test_serve_prints_endpoint_serves_and_stops_cleanly(emulator_helpers, stop_signal, default_sigint):
     proc = _serve("--port", "0", "--keep-alive-s", "60", "--account-concurrency", "3")
     try:
         endpoint = proc.stdout.readline().strip()

@@ -57,7 +57,7 @@ def plan_of(*points: ConfigPoint) -> Plan:
     return Plan(configs=points, actions=(), scenarios=(), order="grouped", seed=0)
 
 
-def test_signal_deferred_during_restore_still_ends_the_run_interrupted(moto_url, creds, tmp_path):
+def test_signal_deferred_during_restore_still_ends_the_run_interrupted(moto_url, creds, tmp_path, default_sigint):
     create_function(moto_url, "shielded", "x86_64")
     clients = make_clients("aws", region="us-east-1", endpoint_url=moto_url)
     plan = plan_of(ConfigPoint(128, 3, "x86_64"))

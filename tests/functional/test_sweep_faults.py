@@ -111,7 +111,7 @@ def check_records(out: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
-def test_interrupt_mid_sweep_restores_and_keeps_valid_results(moto_url, tmp_path, sig):
+def test_interrupt_mid_sweep_restores_and_keeps_valid_results(moto_url, tmp_path, sig, default_sigint):
     name = f"lb-fault-{sig.name.lower()}"
     create_function(moto_url, name)
     out = tmp_path / "out"

@@ -13,7 +13,7 @@ from lambdabench.emulator import errors as E
 from lambdabench.emulator import lambda_api
 from lambdabench.emulator.backend import _safe_unzip, default_account_concurrency, unreserved_minimum
 from lambdabench.emulator.runtime_api import RuntimeApiServer, answer, http_response
-from lambdabench.emulator.sandbox import billed_duration_ms, log_tail
+from lambdabench.emulator.sandbox_log import billed_duration_ms, log_tail
 from lambdabench.emulator.server import region_of
 
 

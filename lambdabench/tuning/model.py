@@ -50,6 +50,7 @@ PARALLEL_GRID = tuple(i / 5 for i in range(6))
 DEFAULT_CV = 0.10
 MIN_CV = 0.01
 BOOTSTRAP_REPLICATES = 100
+NEAR_POINTS = 200
 
 
 def share(memory_mb: np.ndarray | int) -> np.ndarray:
@@ -80,7 +81,8 @@ def staircase_ms(cpu_ms: np.ndarray | float, memory_mb: np.ndarray | int,
     first = period - phase
     got0 = np.minimum(q, first)
     rest = w - got0
-    periods = np.maximum(np.ceil(rest / q) - 1.0, 0.0)
+    # The epsilon keeps an exact multiple of q (up to rounding) from costing one extra period.
+    periods = np.maximum(np.ceil(rest / q - 1e-9) - 1.0, 0.0)
     throttled = first + periods * period + (rest - periods * q)
     out = np.where(rest <= 0, w, throttled)
     return np.where(s >= 1.0, w, out)
@@ -276,7 +278,7 @@ def fit_curve(grid: ModelGrid, stats: Sequence[SizeStats], rng: np.random.Genera
     f = grid.wall_all_points(cols)  # (G, k)
     sw = w.sum()
 
-    def sse(ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def sse(ys: np.ndarray, f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """SSE (G, B) and optimal io (G, B) for responses ys (B, k); io clipped at 0."""
         a = (w * ys ** 2).sum(axis=1)                       # (B,)
         b = (f * w) @ ys.T                                  # (G, B)
@@ -289,7 +291,7 @@ def fit_curve(grid: ModelGrid, stats: Sequence[SizeStats], rng: np.random.Genera
         neg = io < 0
         return np.where(neg, zero, full), np.where(neg, 0.0, io)
 
-    point_sse, point_io = sse(y[None, :])
+    point_sse, point_io = sse(y[None, :], f)
     g0 = int(np.argmin(point_sse[:, 0]))
     iw0, ip0 = grid.split(g0)
     params = CurveParams(float(point_io[g0, 0]), float(grid.cpu[iw0]), float(grid.parallel[ip0]))
@@ -305,15 +307,19 @@ def fit_curve(grid: ModelGrid, stats: Sequence[SizeStats], rng: np.random.Genera
 
     ys = y[None, :] + rng.standard_normal((replicates, len(y))) * se[None, :] * inflate
     ys = np.maximum(ys, 0.0)
-    rep_sse, rep_io = sse(ys)
+    # Replicates refit among the grid points the data leaves plausible (lowest point SSE): a
+    # replicate's optimum is never among the rest, and this keeps each round cheap.
+    near = np.argsort(point_sse[:, 0])[:NEAR_POINTS]
+    rep_sse, rep_io = sse(ys, f[near])
     # Points the data cannot tell apart (e.g. the parallel fraction with no size above one vCPU)
     # must be drawn at random, not always the first: a tiny random tie-break does that.
     scale = float(np.abs(rep_sse).max()) + 1.0
     rep_sse = rep_sse + rng.random(rep_sse.shape) * scale * 1e-9
-    gb = np.argmin(rep_sse, axis=0)
+    local = np.argmin(rep_sse, axis=0)
+    gb = near[local]
     iw, ip = grid.split(gb)
     reps = tuple(CurveParams(float(rep_io[g, b]), float(grid.cpu[i]), float(grid.parallel[j]))
-                 for b, (g, i, j) in enumerate(zip(gb, iw, ip)))
+                 for b, (g, i, j) in enumerate(zip(local, iw, ip)))
     ratios = [st.p95_ms / st.mean_ms for st in stats if st.n >= 5 and st.mean_ms > 0]
     p95_ratio = float(np.median(ratios)) if ratios else 1.0 + 1.645 * cv
     return CurveFit(params, reps, cv, chi2, dof, poor, misfit, billing_offset_ms, p95_ratio,

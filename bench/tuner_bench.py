@@ -119,8 +119,14 @@ def regret(t, strategy: str, pick: int | None) -> float:
 
 
 def pt_sizes(pools) -> list[int]:
-    have = np.array(sorted(pools))
-    return sorted({int(have[np.argmin(np.abs(have - s))]) for s in PT_SIZES})
+    # Each default size maps to the nearest size the curve has that no other default took, so
+    # Power Tuning always gets its six sizes and 300 invocations.
+    have = [int(m) for m in sorted(pools)]
+    taken: list[int] = []
+    for s in PT_SIZES:
+        free = [m for m in have if m not in taken]
+        taken.append(min(free, key=lambda m: (abs(m - s), m)))
+    return sorted(taken)
 
 
 def run_fixed(pools, src: ReplaySource, sizes, strategy: str, flavour: str) -> tuple[int | None, int]:

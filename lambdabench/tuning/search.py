@@ -73,6 +73,8 @@ class SearchConfig:
     confidence: float = DEFAULT_CONFIDENCE
     seed: int = 0
     min_samples: int = 3          # at a size before it can be the pick
+    initial_sizes: int = 5        # spread evenly in log memory over the range, ends included
+    initial_samples: int = 2      # at each of them (the pick gets min_samples later)
     step_samples: int = 2         # added to a size already measured
     replicates: int = mdl.BOOTSTRAP_REPLICATES
 
@@ -191,8 +193,7 @@ def _assess(state: _State, grid: mdl.ModelGrid, stats: list[mdl.SizeStats], obje
     cols = np.flatnonzero(state.feasible())
     mem = state.cands[cols]
     dur = fit.replicates_ms(mem)                                    # (B, M)
-    if fit.misfit > 0:
-        dur = dur * np.exp(fit.misfit * rng.standard_normal(dur.shape))
+    dur = dur * np.exp(_discrepancy(fit, stats, mem, rng, dur.shape))
     # At measured sizes, blend each replicate with the measured mean by precision.
     by_mem = {st.memory_mb: st for st in stats}
     for j, m in enumerate(mem):
@@ -211,6 +212,35 @@ def _assess(state: _State, grid: mdl.ModelGrid, stats: list[mdl.SizeStats], obje
     best = scores.min(axis=1)
     confidence = float(np.mean(scores[:, leader] <= (1 + config.tolerance) * best + 1e-15))
     return _Assessment(fit, cols, scores, leader, confidence)
+
+
+# The model is a model: between measured sizes the truth can depart from it by about as much as
+# it departs at the measured ones. The relative residuals are interpolated (in log memory) from the
+# measured neighbours, and sizes far from any measured one carry that residual scale as noise,
+# growing to the full scale DISCREPANCY_LENGTH (in ln memory, ~20%) away. Before three sizes are
+# measured the scale cannot be estimated and DEFAULT_DISCREPANCY stands in.
+DISCREPANCY_LENGTH = 0.2
+DEFAULT_DISCREPANCY = 0.05
+MIN_DISCREPANCY = 0.02
+
+
+def _discrepancy(fit: mdl.CurveFit, stats: list[mdl.SizeStats], mem: np.ndarray,
+                 rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    meas = np.array([st.memory_mb for st in stats], dtype=float)
+    y = np.array([st.mean_ms for st in stats])
+    pred = np.maximum(fit.predict_ms(meas.astype(int)), 1e-6)
+    r = np.log(np.maximum(y, 1e-6) / pred)
+    noise = np.array([_sample_sd(st, fit.cv) / math.sqrt(st.n) / max(st.mean_ms, 1e-6) for st in stats])
+    if fit.dof >= 1:
+        # Residuals of a fit understate the discrepancy by the parameters they absorbed.
+        scale = math.sqrt(max(MIN_DISCREPANCY ** 2, float(np.sum(r ** 2) / fit.dof - np.mean(noise ** 2))))
+    else:
+        scale = DEFAULT_DISCREPANCY
+    lm, lmm = np.log(mem.astype(float)), np.log(meas)
+    r_at = np.interp(lm, lmm, r)
+    dist = np.min(np.abs(lm[:, None] - lmm[None, :]), axis=1)
+    spread = scale * np.minimum(1.0, dist / DISCREPANCY_LENGTH)
+    return r_at[None, :] + spread[None, :] * rng.standard_normal(shape)
 
 
 # Pseudo-samples of the pooled noise a size's own spread is shrunk towards: three samples at a
@@ -268,13 +298,9 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
     grid: mdl.ModelGrid | None = None
     assessment: _Assessment | None = None
     decided = False
-    initial = [int(cands[0]), _nearest(cands, np.ones(len(cands), bool), math.sqrt(cands[0] * cands[-1])),
-               int(cands[-1])]
-    initial = list(dict.fromkeys(initial))
-    initial_reasons = {initial[0]: "initial design: smallest candidate",
-                       initial[-1]: "initial design: largest candidate"}
-    if len(initial) == 3:
-        initial_reasons[initial[1]] = "initial design: geometric middle of the range"
+    initial = _initial_design(cands, config.initial_sizes)
+    initial_reasons = {m: f"initial design: {i + 1} of {len(initial)} sizes spread evenly in log memory"
+                       for i, m in enumerate(initial)}
 
     while used < config.budget_invocations:
         feasible = state.feasible()
@@ -308,6 +334,8 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
             prediction = (point, float(lo[0]), float(hi[0]))
         have = state.count(memory_mb)
         want = max(config.min_samples - have, config.step_samples) if have else config.min_samples
+        if reason.startswith("initial design"):
+            want = config.initial_samples
         want = min(want, config.budget_invocations - used)
         got: list[Sample] = []
         if have == 0:
@@ -355,6 +383,14 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
             pick = min(scores, key=scores.get)
     return SearchResult(pick, decided, confidence, used, tuple(steps), fit, state.floor,
                         tuple(sorted(state.bad)), tuple(state.samples))
+
+
+def _initial_design(cands: np.ndarray, k: int) -> list[int]:
+    """k sizes spread evenly in log memory, both ends included (a CPU-share curve is smooth in
+    log memory; a size the model cannot explain shows up between them)."""
+    everything = np.ones(len(cands), dtype=bool)
+    targets = np.geomspace(cands[0], cands[-1], max(k, 1)) if k > 1 else np.array([float(cands[0])])
+    return list(dict.fromkeys(_nearest(cands, everything, t) for t in targets))
 
 
 def _explore_for_second_size(state: _State, stats: list[mdl.SizeStats]) -> tuple[int, str] | None:

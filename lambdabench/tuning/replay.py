@@ -148,15 +148,19 @@ class ReplaySource:
     rng: np.random.Generator
 
     @classmethod
-    def from_samples(cls, samples: Iterable[Sample], seed: int = 0) -> "ReplaySource":
+    def from_samples(cls, samples: Iterable[Sample], seed: int = 0, *, warm_only: bool = True) -> "ReplaySource":
+        """`warm_only` drops samples known to be cold starts: the search measures warm invokes,
+        and cold and warm are never mixed."""
         by: dict[int, list[Sample]] = {}
         for s in samples:
+            if warm_only and s.cold is True:
+                continue
             by.setdefault(s.memory_mb, []).append(s)
         return cls(by, np.random.default_rng(seed))
 
     @classmethod
-    def from_file(cls, path: Path | str, seed: int = 0) -> "ReplaySource":
-        return cls.from_samples(load_samples(path), seed)
+    def from_file(cls, path: Path | str, seed: int = 0, *, warm_only: bool = True) -> "ReplaySource":
+        return cls.from_samples(load_samples(path), seed, warm_only=warm_only)
 
     @property
     def sizes_mb(self) -> tuple[int, ...]:

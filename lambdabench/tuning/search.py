@@ -5,16 +5,19 @@ record of why each size was measured. Measurements come from a `measure(memory_m
 returning `Sample`s (a live sweep, or `replay.ReplaySource.measure`), so the loop has no I/O and is
 deterministic given its seed and its source.
 
-Each round: fit the model (`model.fit_curve`) to the ok samples of feasible sizes; draw replicate
-curves (bootstrap parameters, times the model's misfit at sizes not measured; at measured sizes the
-replicate is blended with the measured mean by precision); score every feasible candidate under the
-strategy; the leader is the lowest mean score. The choice is decided when the leader has been
-measured (`min_samples`), at least three sizes have (so a misfit can show), and in at least
-`confidence` of the replicates the leader's score is within `tolerance` of the best score. Until
-then the next measurement goes to the leader if it is unmeasured or under-sampled, else to the
-challenger most likely to beat it (the leader itself when its own uncertainty dominates). When the
-model does not fit, its predictions carry the misfit, so unmeasured sizes stay plausible and get
-measured: the fallback is to measure more sizes, never to trust the curve.
+It starts with `initial_sizes` sizes spread evenly in log memory (ends included). Each round then
+fits the model (`model.fit_curve`) to the ok samples of feasible sizes and draws replicate curves:
+bootstrap parameters, times a discrepancy term (the relative residuals at measured sizes
+interpolated in log memory, plus their dof-corrected scale as noise growing with the distance to
+the nearest measured size), and at measured sizes blended with the measured mean by precision.
+Every feasible candidate is scored under the strategy; the leader is the lowest mean score. The
+choice is decided when the leader has been measured (`min_samples`), at least three sizes have (so
+a misfit can show), and in at least `confidence` of the replicates the leader's score is within
+`tolerance` of the best score. Until then the next measurement goes to the leader if it is
+unmeasured or under-sampled, else to the challenger most likely to beat it (or the leader itself
+when its own uncertainty dominates). When the model does not fit (residuals beyond their noise),
+the residual scale keeps unmeasured sizes plausible, so they get measured: the fallback is to
+measure more sizes, never to trust the curve, and the pick is always a measured size.
 
 OOM and timeouts make a size and every smaller size infeasible (less memory has less CPU and less
 room); an error makes that size infeasible. The search never stops undecided before the budget.

@@ -98,3 +98,41 @@ def test_replaying_a_sweep_recommends_the_cheapest_size_it_measured(tmp_path):
     res = search(src.measure, SearchConfig(src.sizes_mb, 40, seed=1))
     assert res.pick_mb == 128
     assert res.decided
+
+
+def _synthetic():
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parent.parent / "synthetic_results.py"
+    spec = importlib.util.spec_from_file_location("synthetic_results_tuning", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cold_samples_are_left_out_of_a_warm_replay():
+    src = ReplaySource.from_samples([Sample(128, 900.0, 900, cold=True), Sample(128, 10.0, 10, cold=False)], seed=0)
+    assert src.measure(128, 5) == [Sample(128, 10.0, 10, cold=False)] * 5
+
+
+@pytest.mark.parametrize("strategy", ["cost", "speed"])
+def test_replay_of_a_finished_sweep_recommends_what_that_sweep_recommended(tmp_path, strategy):
+    from lambdabench.analysis.analyze import analyze
+    from lambdabench.results import read_results
+    from lambdabench.tuning.search import Objective
+
+    path = _synthetic().write_sweep(tmp_path, memory_mb=(128, 256, 512, 1024, 2048), warm=30, seed=4)
+    rec = analyze(read_results(path), recommend={"strategy": strategy}).recommendation
+    allowed = {rec.config.memory_mb} | {k.memory_mb for k in rec.indistinguishable_from}
+    src = ReplaySource.from_file(path, seed=4)
+    res = search(src.measure, SearchConfig(src.sizes_mb, 100, seed=4), Objective(strategy))
+    # The sweep's pick, or one the sweep itself cannot tell from it, and within the tolerance of it
+    # on the sweep's own warm samples.
+    assert res.pick_mb in allowed
+    warm = [x for x in load_samples(path) if x.cold is False]
+
+    def mean_score(m):
+        rows = [x for x in warm if x.memory_mb == m]
+        key = (lambda x: m * x.billed_duration_ms) if strategy == "cost" else (lambda x: x.duration_ms)
+        return sum(map(key, rows)) / len(rows)
+    assert mean_score(res.pick_mb) <= mean_score(rec.config.memory_mb) * 1.02

@@ -225,6 +225,7 @@ def _assess(state: _State, grid: mdl.ModelGrid, stats: list[mdl.SizeStats], obje
 DISCREPANCY_LENGTH = 0.2
 DEFAULT_DISCREPANCY = 0.05
 MIN_DISCREPANCY = 0.02
+ROUGH_MISFIT = 0.2
 
 
 def _discrepancy(fit: mdl.CurveFit, stats: list[mdl.SizeStats], mem: np.ndarray,
@@ -242,7 +243,10 @@ def _discrepancy(fit: mdl.CurveFit, stats: list[mdl.SizeStats], mem: np.ndarray,
     lm, lmm = np.log(mem.astype(float)), np.log(meas)
     r_at = np.interp(lm, lmm, r)
     dist = np.min(np.abs(lm[:, None] - lmm[None, :]), axis=1)
-    spread = scale * np.minimum(1.0, dist / DISCREPANCY_LENGTH)
+    # A curve the model does not describe at all (relative misfit beyond ROUGH_MISFIT) gives no
+    # reason to believe neighbours of a measured size resemble it: full spread everywhere unmeasured.
+    near = 1.0 if fit.poor_fit and fit.misfit > ROUGH_MISFIT else 0.0
+    spread = scale * np.where(dist > 0, np.maximum(near, np.minimum(1.0, dist / DISCREPANCY_LENGTH)), 0.0)
     return r_at[None, :] + spread[None, :] * rng.standard_normal(shape)
 
 

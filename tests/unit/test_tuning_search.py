@@ -179,3 +179,20 @@ def test_poor_fit_falls_back_to_measuring_more_sizes():
     # the pick is the cheapest of what was measured (by its own samples), never a model guess
     cheapest = min(measured, key=lambda m: m * table[m])
     assert res.pick_mb == cheapest
+
+
+def test_a_curve_the_model_cannot_describe_is_not_decided_on_interpolation():
+    # every odd size three times slower than its even neighbours: nothing about a measured size
+    # says anything about the next one, so the search must not claim a decision it cannot have
+    rng = np.random.default_rng(11)
+
+    def measure(m, n):
+        base = 100.0 if m % 2 == 0 else 300.0
+        d = base * np.exp(0.01 * rng.standard_normal(n))
+        return [Sample(m, float(x), int(math.ceil(x))) for x in d]
+
+    res = search(measure, SearchConfig(tuple(range(128, 400)), 40, seed=11))
+    assert not res.decided
+    assert res.invocations == 40
+    assert res.fit.poor_fit
+    assert res.pick_mb % 2 == 0

@@ -26,6 +26,10 @@ from lambdabench.tuning.samples import STATUSES, Sample
 
 REQUIRED = ("memory_mb", "duration_ms")
 OPTIONAL = ("billed_duration_ms", "init_duration_ms", "max_memory_used_mb", "status", "cold")
+# Records the analysis never counts: warm-ups, samples whose cold/warm state differs from what
+# the scenario wanted, samples the host could not run at the asked CPU share. (The same rule as
+# the results' own; when lambdabench.records lands on this branch, use its rule directly.)
+_NOT_COUNTED = ("warmup", "state_mismatch", "host_limited")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
@@ -130,7 +134,7 @@ def _load_jsonl(path: Path, text: str) -> list[Sample]:
         if not isinstance(record, dict):
             raise _bad(path, i, "not a JSON object", "give a results.jsonl written by lambdabench sweep")
         kind = record.get("type", "invocation")
-        if kind == "header" or kind != "invocation" or record.get("warmup"):
+        if kind == "header" or kind != "invocation" or any(record.get(f) for f in _NOT_COUNTED):
             continue
         if record.get("status") == "throttled":
             continue  # no REPORT, no duration: a throttle says nothing about the size

@@ -28,7 +28,7 @@ def test_csv_optional_columns_are_read(tmp_path):
                                Sample(512, 3000.0, 3000, "timeout", None, None, False)]
 
 
-def test_results_jsonl_skips_header_events_warmups_and_throttles(tmp_path):
+def test_results_jsonl_skips_header_events_and_samples_the_analysis_never_counts(tmp_path):
     lines = [
         {"type": "header", "format_version": 1},
         {"type": "event", "event": "configured"},
@@ -38,6 +38,10 @@ def test_results_jsonl_skips_header_events_warmups_and_throttles(tmp_path):
          "cold": False, "warmup": True},
         {"type": "invocation", "memory_mb": 128, "duration_ms": None, "billed_duration_ms": None,
          "status": "throttled", "cold": None},
+        {"type": "invocation", "memory_mb": 128, "duration_ms": 300.0, "billed_duration_ms": 451.0, "status": "ok",
+         "cold": True, "warmup": False, "state_mismatch": True},
+        {"type": "invocation", "memory_mb": 128, "duration_ms": 9.0, "billed_duration_ms": 9.0, "status": "ok",
+         "cold": False, "warmup": False, "host_limited": True},
     ]
     p = _write(tmp_path, "results.jsonl", "\n".join(json.dumps(x) for x in lines) + '\n{"type": "invo')
     assert load_samples(p) == [Sample(128, 20.5, 21, "ok", None, 60, False)]

@@ -1,0 +1,221 @@
+"""Tuner benchmark (issue 13): Power Tuning's procedure vs lambdabench's grid vs the adaptive search.
+
+For every curve in ../shared/data/curves/ and four synthetic shapes, over 20 seeds each:
+- power-tuning: sizes 128,256,512,1024,1536,3008 (each mapped to the nearest size the curve has),
+  num=50, mean after trimming 20% each end, cost = ceil(trimmed mean) x rate (no request fee),
+  balanced = w*cost/maxCost + (1-w)*duration/maxDuration over its sizes, w=0.5.
+- grid: the same sizes and num, mean cost from each sample's billed duration plus the request fee.
+- adaptive: lambdabench.tuning.search over every size the curve has, budget 60 (20% of 300).
+Regret = true score of the pick / true score of the best size in the data - 1, where true = the
+mean over that size's whole pool of samples (cost with request fee; balanced normalised by the
+maxima over every size). Sample pools: dsc summary, a two-piece lognormal matching each size's
+median, p5 and p95; Power Tuning runs, a lognormal with 5% CV around each run's average (their
+spread is not published); synthetic shapes, the CFS staircase at a random arrival phase times
+3% lognormal noise. Replay draws rows from those pools (lambdabench.tuning.replay).
+
+Run: .venv/bin/python bench/tuner_bench.py [--seeds 20] [--curves dsc,floor]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from lambdabench import pricing
+from lambdabench.tuning import model as mdl
+from lambdabench.tuning.replay import ReplaySource
+from lambdabench.tuning.samples import OK, OOM, Sample
+from lambdabench.tuning.search import Objective, SearchConfig, search
+
+CURVES = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "curves"
+PT_SIZES = (128, 256, 512, 1024, 1536, 3008)
+PT_NUM = 50
+BUDGET = 60
+POOL = 2000
+PRICE = pricing.duration_price_gb_s()
+W = 0.5
+
+
+def _samples(memory_mb: int, durations: np.ndarray, status: str = OK) -> list[Sample]:
+    return [Sample(memory_mb, float(d), int(math.ceil(d)), status) for d in durations]
+
+
+def dsc_curve(rng: np.random.Generator) -> dict[int, list[Sample]]:
+    pools = {}
+    with open(CURVES / "dsc_cpu_overallocation_aws_summary.csv") as fh:
+        for r in csv.DictReader(fh):
+            m, med = int(r["memory_mb"]), float(r["median_ms"])
+            lo = math.log(med / float(r["p5_ms"])) / 1.645
+            hi = math.log(float(r["p95_ms"]) / med) / 1.645
+            z = rng.standard_normal(POOL)
+            pools[m] = _samples(m, med * np.exp(np.where(z < 0, lo, hi) * z))
+    return pools
+
+
+def powertuning_curves(rng: np.random.Generator) -> dict[str, dict[int, list[Sample]]]:
+    runs: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    with open(CURVES / "unfaasener_powertuning.csv") as fh:
+        for r in csv.DictReader(fh):
+            runs[r["path"]][int(r["memory_mb"])].append(float(r["avg_duration_ms"]))
+    out = {}
+    sigma = math.sqrt(math.log(1 + 0.05 ** 2))
+    for i, (path, sizes) in enumerate(runs.items(), start=1):
+        parts = Path(path).parts
+        name = f"pt{i:02d}:{parts[-2].replace('ImageProcessing', 'Img').replace('RegressionTuning', 'Reg')}/{parts[-3]}"
+
+        pools = {}
+        for m, avgs in sizes.items():
+            each = POOL // len(avgs)
+            d = np.concatenate([a * np.exp(sigma * rng.standard_normal(each) - sigma ** 2 / 2) for a in avgs])
+            pools[m] = _samples(m, d)
+        out[name] = pools
+    return out
+
+
+def synthetic(rng: np.random.Generator, io_ms: float, cpu_ms: float, parallel: float = 0.0,
+              floor_mb: int | None = None, sizes=None) -> dict[int, list[Sample]]:
+    sizes = sizes or sorted(set(range(128, 3009, 16)) | set(PT_SIZES))
+    pools = {}
+    for m in sizes:
+        if floor_mb is not None and m < floor_mb:
+            pools[m] = [Sample(m, 50.0, 50, OOM)]
+            continue
+        phase = rng.random(POOL) * 20.0
+        if m < 1769:
+            cpu = mdl.staircase_ms(np.full(POOL, cpu_ms), m, phase)
+        else:
+            cpu = np.full(POOL, mdl.CurveParams(0.0, cpu_ms, parallel).duration_ms([m])[0])
+        d = (io_ms + cpu) * np.exp(0.03 * rng.standard_normal(POOL))
+        pools[m] = _samples(m, d)
+    return pools
+
+
+def truth(pools: dict[int, list[Sample]]):
+    mem, cost, dur = [], [], []
+    for m in sorted(pools):
+        ok = [s for s in pools[m] if s.ok]
+        if not ok:
+            continue
+        mem.append(m)
+        cost.append(float(np.mean(mdl.cost_usd(m, np.array([s.billed_duration_ms for s in ok]), PRICE))))
+        dur.append(float(np.mean([s.duration_ms for s in ok])))
+    mem, cost, dur = np.array(mem), np.array(cost), np.array(dur)
+    balanced = W * cost / cost.max() + (1 - W) * dur / dur.max()
+    return {"mem": mem, "cost": cost, "balanced": balanced}
+
+
+def regret(t, strategy: str, pick: int | None) -> float:
+    scores = t[strategy]
+    if pick is None or pick not in set(t["mem"].tolist()):
+        return float("inf")
+    return float(scores[list(t["mem"]).index(pick)] / scores.min() - 1)
+
+
+def pt_sizes(pools) -> list[int]:
+    # Each default size maps to the nearest size the curve has that no other default took, so
+    # Power Tuning always gets its six sizes and 300 invocations.
+    have = [int(m) for m in sorted(pools)]
+    taken: list[int] = []
+    for s in PT_SIZES:
+        free = [m for m in have if m not in taken]
+        taken.append(min(free, key=lambda m: (abs(m - s), m)))
+    return sorted(taken)
+
+
+def run_fixed(pools, src: ReplaySource, sizes, strategy: str, flavour: str) -> tuple[int | None, int]:
+    rows = []
+    used = 0
+    for m in sizes:
+        got = src.measure(m, PT_NUM)
+        used += len(got)
+        ok = [s for s in got if s.ok]
+        if len(ok) < len(got):
+            continue  # Power Tuning and the grid both drop a size that failed
+        d = np.sort([s.duration_ms for s in ok])
+        if flavour == "pt":
+            k = int(len(d) * 0.2)
+            mean = float(d[k:len(d) - k].mean())
+            cost = math.ceil(mean) * PRICE * (m / 1024) / 1000
+        else:
+            mean = float(d.mean())
+            cost = float(np.mean(mdl.cost_usd(m, np.array([s.billed_duration_ms for s in ok]), PRICE)))
+        rows.append((m, cost, mean))
+    if not rows:
+        return None, used
+    if strategy == "cost":
+        return min(rows, key=lambda r: (r[1], r[2]))[0], used
+    mc, md = max(r[1] for r in rows), max(r[2] for r in rows)
+    return min(rows, key=lambda r: W * r[1] / mc + (1 - W) * r[2] / md)[0], used
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seeds", type=int, default=20)
+    ap.add_argument("--curves", default="")
+    args = ap.parse_args(argv)
+    rng = np.random.default_rng(20261202)
+    curves = {"dsc": dsc_curve(rng)}
+    curves.update(powertuning_curves(rng))
+    curves["syn:memory-floor-512"] = synthetic(rng, 20.0, 400.0, floor_mb=512)
+    curves["syn:flat-sleep"] = synthetic(rng, 200.0, 2.0)
+    curves["syn:multithread-p0.9"] = synthetic(rng, 10.0, 3000.0, parallel=0.9)
+    curves["syn:short-staircase"] = synthetic(rng, 0.3, 3.0, sizes=sorted(set(range(128, 3009, 8)) | set(PT_SIZES)))
+    if args.curves:
+        keep = args.curves.split(",")
+        curves = {k: v for k, v in curves.items() if any(x in k for x in keep)}
+
+    started = time.time()
+    results = defaultdict(list)  # (strategy, method) -> [(curve, regret, invocations)]
+    print(f"{'curve':44s} {'strategy':8s} {'PT med/max':>14s} {'grid med/max':>14s} "
+          f"{'adaptive med/max':>17s} {'adapt inv med/max':>17s} {'decided':>7s}")
+    for name, pools in curves.items():
+        t = truth(pools)
+        sizes = pt_sizes(pools)
+        for strategy in ("cost", "balanced"):
+            per = defaultdict(list)
+            decided = 0
+            for seed in range(args.seeds):
+                for flavour in ("pt", "grid"):
+                    src = ReplaySource(pools, np.random.default_rng([seed, 1]))
+                    pick, used = run_fixed(pools, src, sizes, strategy, flavour)
+                    per[flavour].append((regret(t, strategy, pick), used))
+                src = ReplaySource(pools, np.random.default_rng([seed, 2]))
+                res = search(src.measure, SearchConfig(tuple(sorted(pools)), BUDGET, seed=seed),
+                             Objective(strategy, W, price_gb_s=PRICE))
+                per["adaptive"].append((regret(t, strategy, res.pick_mb), res.invocations))
+                decided += res.decided
+            for method, rows in per.items():
+                results[(strategy, method)] += [(name, r, u) for r, u in rows]
+
+            def mm(rows):
+                r = np.array([x[0] for x in rows])
+                return f"{np.median(r) * 100:5.1f}%/{r.max() * 100:5.1f}%"
+            inv = np.array([u for _, u in per["adaptive"]])
+            print(f"{name[:44]:44s} {strategy:8s} {mm(per['pt']):>14s} {mm(per['grid']):>14s} "
+                  f"{mm(per['adaptive']):>17s} {int(np.median(inv)):>8d}/{inv.max():<8d} {decided:>4d}/{args.seeds}")
+        if name == "dsc":
+            t_pt = min(t["cost"][list(t["mem"]).index(m)] for m in sizes) / t["cost"].min() - 1
+            print(f"{'':44s} dsc: best Power Tuning can reach with its sizes {sizes}: "
+                  f"+{t_pt * 100:.1f}% cost; best size in the data {int(t['mem'][np.argmin(t['cost'])])} MB")
+
+    print("\nTotals over every curve and seed (regret: median / p90 / worst; invocations median)")
+    for strategy in ("cost", "balanced"):
+        for method in ("pt", "grid", "adaptive"):
+            rows = results[(strategy, method)]
+            r = np.array([x[1] for x in rows])
+            u = np.array([x[2] for x in rows])
+            print(f"  {strategy:8s} {method:9s} regret {np.median(r) * 100:5.2f}% / {np.percentile(r, 90) * 100:5.2f}% / "
+                  f"{r.max() * 100:6.2f}%   invocations {int(np.median(u))} (n={len(rows)})")
+    print(f"\n{len(curves)} curves x {args.seeds} seeds in {time.time() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,452 @@
+"""The adaptive memory search: measure where it best resolves which size wins, stop when decided.
+
+Owns the search loop, the strategies' scores over model predictions, the stopping rule and the
+record of why each size was measured. Measurements come from a `measure(memory_mb, n)` callable
+returning `Sample`s (a live sweep, or `replay.ReplaySource.measure`), so the loop has no I/O and is
+deterministic given its seed and its source.
+
+It starts with `initial_sizes` sizes spread evenly in log memory (ends included). Each round then
+fits the model (`model.fit_curve`) to the ok samples of feasible sizes and draws replicate curves:
+bootstrap parameters, times a discrepancy term (the relative residuals at measured sizes
+interpolated in log memory, plus their dof-corrected scale as noise growing with the distance to
+the nearest measured size), and at measured sizes blended with the measured mean by precision.
+Every feasible candidate is scored under the strategy; the leader is the lowest mean score. The
+choice is decided when the leader has been measured (`min_samples`), at least three sizes have (so
+a misfit can show), and in at least `confidence` of the replicates the leader's score is within
+`tolerance` of the best score. Until then the next measurement goes to the leader if it is
+unmeasured or under-sampled, else to the challenger most likely to beat it (or the leader itself
+when its own uncertainty dominates). When the model does not fit (residuals beyond their noise),
+the residual scale keeps unmeasured sizes plausible, so they get measured: the fallback is to
+measure more sizes, never to trust the curve, and the pick is always a measured size.
+
+OOM and timeouts make a size and every smaller size infeasible (less memory has less CPU and less
+room); an error makes that size infeasible. The search never stops undecided before the budget.
+
+Strategies (as `analysis.recommend`): cost (mean cost per invocation, request fee included),
+speed (mean duration), balanced (Power Tuning's w*cost/maxCost + (1-w)*duration/maxDuration over
+the feasible candidates), slo (cheapest with predicted p95 <= p95_slo_ms).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from lambdabench import limits, pricing
+from lambdabench.errors import UsageError
+from lambdabench.tuning import model as mdl
+from lambdabench.tuning.samples import ERROR, OOM, TIMEOUT, Sample
+
+Measure = Callable[[int, int], Sequence[Sample]]
+
+STRATEGIES = ("cost", "speed", "balanced", "slo")
+DEFAULT_TOLERANCE = 0.02
+DEFAULT_CONFIDENCE = 0.95
+# Sizes needing a fit with a degree of freedom left over, so a misfit can show: (io, cpu) + 1.
+MIN_SIZES_TO_DECIDE = 3
+SLO_MISS_PENALTY = 1e6  # a score no size meeting the SLO can reach
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What the search optimises (the scenario's [recommend] section)."""
+
+    strategy: str = "cost"
+    balanced_weight: float = 0.5
+    p95_slo_ms: float | None = None
+    price_gb_s: float = pricing.duration_price_gb_s()
+
+    def __post_init__(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise UsageError(f"unknown strategy {self.strategy!r}", f"use one of: {', '.join(STRATEGIES)}")
+        if self.strategy == "slo" and (self.p95_slo_ms is None or self.p95_slo_ms <= 0):
+            raise UsageError("strategy slo needs p95_slo_ms", "set [recommend] p95_slo_ms to a positive number of ms")
+        if not 0 <= self.balanced_weight <= 1:
+            raise UsageError(f"balanced_weight {self.balanced_weight!r} is outside 0..1", "use a weight from 0 to 1")
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    candidates_mb: tuple[int, ...]
+    budget_invocations: int
+    tolerance: float = DEFAULT_TOLERANCE
+    confidence: float = DEFAULT_CONFIDENCE
+    seed: int = 0
+    min_samples: int = 3          # at a size before it can be the pick
+    initial_sizes: int = 5        # spread evenly in log memory over the range, ends included
+    initial_samples: int = 2      # at each of them (the pick gets min_samples later)
+    step_samples: int = 2         # added to a size already measured
+    replicates: int = mdl.BOOTSTRAP_REPLICATES
+
+    def __post_init__(self) -> None:
+        if not self.candidates_mb:
+            raise UsageError("no candidate memory sizes", "give memory_mb as a list or as { min = 128, max = 3008 }")
+        if self.budget_invocations < 1:
+            raise UsageError(f"budget_invocations {self.budget_invocations!r} must be >= 1",
+                             "set budget_invocations to the most invocations the search may spend")
+        if not 0 <= self.tolerance < 1:
+            raise UsageError(f"tolerance {self.tolerance!r} is outside 0..1", "use a fraction such as 0.02 (2%)")
+
+
+def candidates_from(spec: Sequence[int] | Mapping[str, int]) -> tuple[int, ...]:
+    """Candidates from a list of sizes or a range {min, max} in Lambda's 1 MB steps."""
+    if isinstance(spec, Mapping):
+        unknown = set(spec) - {"min", "max"}
+        if unknown or "min" not in spec or "max" not in spec:
+            raise UsageError(f"memory range {dict(spec)!r} needs exactly the keys min and max",
+                             "write memory_mb = { min = 128, max = 3008 }")
+        lo, hi = spec["min"], spec["max"]
+        for v in (lo, hi):
+            if not limits.is_valid_memory_mb(v):
+                raise UsageError(f"memory {v!r} MB is outside Lambda's range",
+                                 f"use whole MB from {limits.MEMORY_MIN_MB} to {limits.MEMORY_MAX_MB}")
+        if lo > hi:
+            raise UsageError(f"memory range min {lo} is above max {hi}", "swap min and max")
+        return tuple(range(lo, hi + 1, limits.MEMORY_STEP_MB))
+    sizes = list(spec)
+    for v in sizes:
+        if not limits.is_valid_memory_mb(v):
+            raise UsageError(f"memory {v!r} MB is outside Lambda's range",
+                             f"use whole MB from {limits.MEMORY_MIN_MB} to {limits.MEMORY_MAX_MB}")
+    return tuple(sorted(set(sizes)))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One measurement the search took and why."""
+
+    memory_mb: int
+    invocations: int
+    reason: str
+    predicted_ms: float | None        # model's mean duration before measuring (None: no model yet)
+    predicted_low_ms: float | None    # its 95% band
+    predicted_high_ms: float | None
+    measured_ms: float | None         # mean of this size's ok samples so far (None: none ok)
+    statuses: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    pick_mb: int | None               # None: no feasible size was found
+    decided: bool                     # the stopping rule was met (else the budget ran out)
+    confidence: float                 # P(pick within tolerance of the best) at the end
+    invocations: int
+    steps: tuple[Step, ...]
+    fit: mdl.CurveFit | None
+    infeasible_at_or_below_mb: int | None   # highest size with an OOM or timeout
+    infeasible_mb: tuple[int, ...]           # sizes with errors
+    samples: tuple[Sample, ...] = field(repr=False)
+
+    @property
+    def poor_fit(self) -> bool:
+        return bool(self.fit and self.fit.poor_fit)
+
+
+class _State:
+    def __init__(self, config: SearchConfig):
+        self.cands = np.array(config.candidates_mb)
+        self.samples: list[Sample] = []
+        self.floor: int | None = None
+        self.bad: set[int] = set()
+
+    def feasible(self) -> np.ndarray:
+        ok = np.ones(len(self.cands), dtype=bool)
+        if self.floor is not None:
+            ok &= self.cands > self.floor
+        if self.bad:
+            ok &= ~np.isin(self.cands, list(self.bad))
+        return ok
+
+    def count(self, memory_mb: int) -> int:
+        return sum(1 for s in self.samples if s.memory_mb == memory_mb)
+
+    def add(self, memory_mb: int, got: Sequence[Sample]) -> None:
+        for s in got:
+            self.samples.append(s)
+            if s.status in (OOM, TIMEOUT):
+                self.floor = max(self.floor or 0, memory_mb)
+            elif s.status == ERROR:
+                self.bad.add(memory_mb)
+
+
+def _nearest(cands: np.ndarray, mask: np.ndarray, target: float) -> int | None:
+    idx = np.flatnonzero(mask)
+    if len(idx) == 0:
+        return None
+    return int(cands[idx[np.argmin(np.abs(cands[idx] - target))]])
+
+
+@dataclass(frozen=True)
+class _Assessment:
+    fit: mdl.CurveFit
+    cols: np.ndarray          # feasible candidate indices
+    scores: np.ndarray        # (B, len(cols))
+    leader: int               # index into cols
+    confidence: float
+
+
+def _assess(state: _State, grid: mdl.ModelGrid, stats: list[mdl.SizeStats], objective: Objective,
+            config: SearchConfig, rng: np.random.Generator) -> _Assessment:
+    oks = [s for s in state.samples if s.ok]
+    offset = float(np.mean([s.billed_duration_ms - s.duration_ms for s in oks])) if oks else 0.5
+    fit = mdl.fit_curve(grid, stats, rng, billing_offset_ms=offset, replicates=config.replicates)
+    cols = np.flatnonzero(state.feasible())
+    mem = state.cands[cols]
+    dur = fit.replicates_ms(mem)                                    # (B, M)
+    dur = dur * np.exp(_discrepancy(fit, stats, mem, rng, dur.shape))
+    # At measured sizes, blend each replicate with the measured mean by precision.
+    by_mem = {st.memory_mb: st for st in stats}
+    for j, m in enumerate(mem):
+        st = by_mem.get(int(m))
+        if st is None:
+            continue
+        se = _sample_sd(st, fit.cv) / math.sqrt(st.n)
+        emp = st.mean_ms + se * rng.standard_normal(dur.shape[0])
+        v_mod = float(np.var(dur[:, j])) + (fit.misfit * st.mean_ms) ** 2 + 1e-12
+        v_emp = se ** 2
+        dur[:, j] = (dur[:, j] / v_mod + emp / v_emp) / (1 / v_mod + 1 / v_emp)
+    dur = np.maximum(dur, 0.0)
+    scores = _scores(objective, mem, dur, fit)
+    mean_score = scores.mean(axis=0)
+    leader = int(np.argmin(mean_score))
+    best = scores.min(axis=1)
+    confidence = float(np.mean(scores[:, leader] <= (1 + config.tolerance) * best + 1e-15))
+    return _Assessment(fit, cols, scores, leader, confidence)
+
+
+# The model is a model: between measured sizes the truth can depart from it by about as much as
+# it departs at the measured ones. The relative residuals are interpolated (in log memory) from the
+# measured neighbours, and sizes far from any measured one carry that residual scale as noise,
+# growing to the full scale DISCREPANCY_LENGTH (in ln memory, ~20%) away. Before three sizes are
+# measured the scale cannot be estimated and DEFAULT_DISCREPANCY stands in.
+DISCREPANCY_LENGTH = 0.2
+DEFAULT_DISCREPANCY = 0.05
+MIN_DISCREPANCY = 0.02
+ROUGH_MISFIT = 0.2
+
+
+def _discrepancy(fit: mdl.CurveFit, stats: list[mdl.SizeStats], mem: np.ndarray,
+                 rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
+    meas = np.array([st.memory_mb for st in stats], dtype=float)
+    y = np.array([st.mean_ms for st in stats])
+    pred = np.maximum(fit.predict_ms(meas.astype(int)), 1e-6)
+    r = np.log(np.maximum(y, 1e-6) / pred)
+    noise = np.array([_sample_sd(st, fit.cv) / math.sqrt(st.n) / max(st.mean_ms, 1e-6) for st in stats])
+    if fit.dof >= 1:
+        # Residuals of a fit understate the discrepancy by the parameters they absorbed.
+        scale = math.sqrt(max(MIN_DISCREPANCY ** 2, float(np.sum(r ** 2) / fit.dof - np.mean(noise ** 2))))
+    else:
+        scale = DEFAULT_DISCREPANCY
+    lm, lmm = np.log(mem.astype(float)), np.log(meas)
+    r_at = np.interp(lm, lmm, r)
+    dist = np.min(np.abs(lm[:, None] - lmm[None, :]), axis=1)
+    # A curve the model does not describe at all (relative misfit beyond ROUGH_MISFIT) gives no
+    # reason to believe neighbours of a measured size resemble it: full spread everywhere unmeasured.
+    near = 1.0 if fit.poor_fit and fit.misfit > ROUGH_MISFIT else 0.0
+    spread = scale * np.where(dist > 0, np.maximum(near, np.minimum(1.0, dist / DISCREPANCY_LENGTH)), 0.0)
+    return r_at[None, :] + spread[None, :] * rng.standard_normal(shape)
+
+
+# Pseudo-samples of the pooled noise a size's own spread is shrunk towards: three samples at a
+# size on a stair edge (bimodal durations) must not look as tight as the pooled noise says.
+PRIOR_SAMPLES = 3
+
+
+def _sample_sd(st: mdl.SizeStats, cv: float) -> float:
+    pooled = cv * st.mean_ms
+    own = (st.n - 1) * st.sd_ms ** 2
+    return max(math.sqrt((own + PRIOR_SAMPLES * pooled ** 2) / (st.n - 1 + PRIOR_SAMPLES)), pooled, 1e-6)
+
+
+def _scores(objective: Objective, mem: np.ndarray, dur: np.ndarray, fit: mdl.CurveFit) -> np.ndarray:
+    cost = mdl.cost_usd(mem[None, :], dur + fit.billing_offset_ms, objective.price_gb_s)
+    if objective.strategy == "cost":
+        return cost
+    if objective.strategy == "speed":
+        return dur
+    if objective.strategy == "balanced":
+        w = objective.balanced_weight
+        return w * cost / cost.max(axis=1, keepdims=True) + (1 - w) * dur / dur.max(axis=1, keepdims=True)
+    miss = dur * fit.p95_ratio > objective.p95_slo_ms
+    return cost + miss * SLO_MISS_PENALTY
+
+
+def score_measured(objective: Objective, stats: Sequence[mdl.SizeStats], price_gb_s: float | None = None) -> dict[int, float]:
+    """The strategy's score of each measured size from its own samples (lower is better)."""
+    if not stats:
+        return {}
+    mem = np.array([st.memory_mb for st in stats])
+    dur = np.array([st.mean_ms for st in stats])
+    billed = np.array([st.mean_billed_ms for st in stats])
+    cost = mdl.cost_usd(mem, billed, objective.price_gb_s if price_gb_s is None else price_gb_s)
+    if objective.strategy == "cost":
+        s = cost
+    elif objective.strategy == "speed":
+        s = dur
+    elif objective.strategy == "balanced":
+        w = objective.balanced_weight
+        s = w * cost / cost.max() + (1 - w) * dur / dur.max()
+    else:
+        p95 = np.array([st.p95_ms for st in stats])
+        s = cost + (p95 > objective.p95_slo_ms) * SLO_MISS_PENALTY
+    return {int(m): float(v) for m, v in zip(mem, s)}
+
+
+def search(measure: Measure, config: SearchConfig, objective: Objective = Objective()) -> SearchResult:
+    """Run the adaptive search to a decided choice or the end of the budget."""
+    rng = np.random.default_rng(config.seed)
+    state = _State(config)
+    cands = state.cands
+    steps: list[Step] = []
+    used = 0
+    grid: mdl.ModelGrid | None = None
+    assessment: _Assessment | None = None
+    decided = False
+    initial = _initial_design(cands, config.initial_sizes)
+    initial_reasons = {m: f"initial design: {i + 1} of {len(initial)} sizes spread evenly in log memory"
+                       for i, m in enumerate(initial)}
+
+    while used < config.budget_invocations:
+        feasible = state.feasible()
+        if not feasible.any():
+            break
+        stats = [st for st in mdl.size_stats(state.samples) if feasible[np.searchsorted(cands, st.memory_mb)]]
+        choice: tuple[int, str] | None = None
+        prediction: tuple[float, float, float] | None = None
+        pending = [m for m in initial if feasible[np.searchsorted(cands, m)] and state.count(m) == 0]
+        if pending:
+            choice = (pending[0], initial_reasons[pending[0]])
+        elif len(stats) < 2:
+            choice = _explore_for_second_size(state, stats)
+        else:
+            if grid is None or mdl.cpu_upper_bound_ms(stats) > grid.cpu[-1]:
+                grid = mdl.ModelGrid(cands, mdl.cpu_upper_bound_ms(stats))
+            assessment = _assess(state, grid, stats, objective, config, rng)
+            leader_mb = int(cands[assessment.cols[assessment.leader]])
+            if (assessment.confidence >= config.confidence and len(stats) >= MIN_SIZES_TO_DECIDE
+                    and state.count(leader_mb) >= config.min_samples
+                    and leader_mb in {st.memory_mb for st in stats}):
+                decided = True
+                break
+            choice = _next_size(state, assessment, stats, config)
+        if choice is None:
+            break
+        memory_mb, reason = choice
+        if assessment is not None and grid is not None:
+            point = float(assessment.fit.predict_ms([memory_mb])[0])
+            lo, hi = assessment.fit.band_ms([memory_mb])
+            prediction = (point, float(lo[0]), float(hi[0]))
+        have = state.count(memory_mb)
+        want = max(config.min_samples - have, config.step_samples) if have else config.min_samples
+        if reason.startswith("initial design"):
+            want = config.initial_samples
+        want = min(want, config.budget_invocations - used)
+        got: list[Sample] = []
+        if have == 0:
+            # One invocation first: an OOM or timeout there ends the size without wasting more.
+            got += list(measure(memory_mb, 1))
+            if got and all(s.ok for s in got) and want > 1:
+                got += list(measure(memory_mb, want - 1))
+        else:
+            got += list(measure(memory_mb, want))
+        if not got:
+            raise RuntimeError(f"measure({memory_mb}, n) returned no samples")
+        used += len(got)
+        state.add(memory_mb, got)
+        oks = [s.duration_ms for s in state.samples if s.memory_mb == memory_mb and s.ok]
+        counts: dict[str, int] = {}
+        for s in got:
+            counts[s.status] = counts.get(s.status, 0) + 1
+        steps.append(Step(memory_mb, len(got), reason,
+                          *(prediction if prediction else (None, None, None)),
+                          float(np.mean(oks)) if oks else None, tuple(sorted(counts.items()))))
+
+    feasible = state.feasible()
+    stats = [st for st in mdl.size_stats(state.samples) if feasible[np.searchsorted(cands, st.memory_mb)]]
+    pick, confidence, fit = None, 0.0, None
+    if stats:
+        if len(stats) >= 2 and grid is not None and not decided:
+            assessment = _assess(state, grid, stats, objective, config, rng)
+        if assessment is not None:
+            fit = assessment.fit
+            leader_mb = int(cands[assessment.cols[assessment.leader]])
+            measured = {st.memory_mb for st in stats}
+            if leader_mb in measured:
+                pick, confidence = leader_mb, assessment.confidence
+            else:
+                # Never pick a size nobody measured: the best measured one by the same scores.
+                mean_score = assessment.scores.mean(axis=0)
+                mems = cands[assessment.cols]
+                order = [j for j in np.argsort(mean_score) if int(mems[j]) in measured]
+                j = order[0]
+                pick = int(mems[j])
+                best = assessment.scores.min(axis=1)
+                confidence = float(np.mean(assessment.scores[:, j] <= (1 + config.tolerance) * best + 1e-15))
+        else:
+            scores = score_measured(objective, stats)
+            pick = min(scores, key=scores.get)
+    return SearchResult(pick, decided, confidence, used, tuple(steps), fit, state.floor,
+                        tuple(sorted(state.bad)), tuple(state.samples))
+
+
+def _initial_design(cands: np.ndarray, k: int) -> list[int]:
+    """k sizes spread evenly in log memory, both ends included (a CPU-share curve is smooth in
+    log memory; a size the model cannot explain shows up between them)."""
+    everything = np.ones(len(cands), dtype=bool)
+    targets = np.geomspace(cands[0], cands[-1], max(k, 1)) if k > 1 else np.array([float(cands[0])])
+    return list(dict.fromkeys(_nearest(cands, everything, t) for t in targets))
+
+
+def _explore_for_second_size(state: _State, stats: list[mdl.SizeStats]) -> tuple[int, str] | None:
+    """Fewer than two feasible sizes measured after the initial design: go between the highest
+    infeasible size and the nearest measured one (or the top of the range)."""
+    cands = state.cands
+    feasible = state.feasible()
+    unmeasured = feasible & ~np.isin(cands, [s.memory_mb for s in state.samples])
+    if not unmeasured.any():
+        return None
+    lo = state.floor if state.floor is not None else int(cands[0])
+    hi = stats[0].memory_mb if stats else int(cands[-1])
+    target = math.sqrt(max(lo, 1) * hi)
+    m = _nearest(cands, unmeasured, target)
+    where = f"above the OOM/timeout at {state.floor} MB" if state.floor is not None else "to fit a curve"
+    return m, f"second feasible size {where}"
+
+
+def _next_size(state: _State, a: _Assessment, stats: list[mdl.SizeStats],
+               config: SearchConfig) -> tuple[int, str] | None:
+    cands = state.cands
+    mems = cands[a.cols]
+    leader_mb = int(mems[a.leader])
+    measured = {st.memory_mb for st in stats}
+    poor = a.fit.poor_fit
+    fit_note = (f" (model misfit {a.fit.misfit:.0%}: chi2 {a.fit.chi2:.1f} on {a.fit.dof} dof, measuring more sizes)"
+                if poor else "")
+    if leader_mb not in measured:
+        lowest_ok = min(measured)
+        if state.floor is not None and state.floor < leader_mb < lowest_ok and lowest_ok - state.floor > 0.1 * lowest_ok:
+            # The leader sits just above a known OOM: bisect towards it instead of walking up 1 MB at a time.
+            mid = _nearest(cands, state.feasible() & (cands > state.floor) & (cands < lowest_ok),
+                           (state.floor + lowest_ok) / 2)
+            if mid is not None and state.count(mid) == 0:
+                return mid, f"bisecting the memory floor between {state.floor} MB (OOM/timeout) and {lowest_ok} MB"
+        return leader_mb, f"predicted best ({a.confidence:.0%} sure within tolerance), not measured yet{fit_note}"
+    if state.count(leader_mb) < config.min_samples:
+        return leader_mb, f"predicted best, needs {config.min_samples} samples{fit_note}"
+    lead = a.scores[:, a.leader][:, None]
+    beats = np.mean(a.scores * (1 + config.tolerance) < lead, axis=0)
+    beats_any = np.mean(a.scores < lead, axis=0)
+    beats[a.leader] = -1
+    beats_any[a.leader] = -1
+    j = int(np.lexsort((-beats_any, -beats))[0])
+    challenger = int(mems[j])
+    if challenger not in measured:
+        return challenger, (f"could beat {leader_mb} MB by more than the tolerance "
+                            f"(P={beats[j]:.2f}){fit_note}")
+    var_l = float(np.var(a.scores[:, a.leader]))
+    var_c = float(np.var(a.scores[:, j]))
+    target = leader_mb if var_l >= var_c else challenger
+    return target, f"separating {leader_mb} MB from {challenger} MB (P challenger wins={beats_any[j]:.2f}){fit_note}"

@@ -1,0 +1,198 @@
+"""The adaptive search: known optimum found, stopping rule, OOM and timeout regions, determinism."""
+
+import math
+
+import numpy as np
+import pytest
+
+from lambdabench.errors import UsageError
+from lambdabench.tuning import model as mdl
+from lambdabench.tuning.samples import Sample
+from lambdabench.tuning.search import Objective, SearchConfig, candidates_from, search
+
+
+class Curve:
+    """A synthetic function: the model's own curve with lognormal noise, OOM below a floor,
+    timeouts above a duration. Counts invocations per size."""
+
+    def __init__(self, params, *, cv=0.02, oom_below_mb=None, timeout_ms=None, seed=0):
+        self.params, self.cv, self.oom, self.timeout = params, cv, oom_below_mb, timeout_ms
+        self.rng = np.random.default_rng(seed)
+        self.calls: list[tuple[int, int]] = []
+
+    def measure(self, memory_mb, n):
+        self.calls.append((memory_mb, n))
+        if self.oom is not None and memory_mb < self.oom:
+            return [Sample(memory_mb, 30.0, 30, "oom")] * n
+        d = self.params.duration_ms([memory_mb])[0] * np.exp(self.cv * self.rng.standard_normal(n))
+        return [Sample(memory_mb, self.timeout, int(self.timeout), "timeout")
+                if self.timeout is not None and x > self.timeout else Sample(memory_mb, float(x), int(math.ceil(x)))
+                for x in d]
+
+    def true_cost(self, sizes):
+        sizes = np.asarray(sizes)
+        return mdl.cost_usd(sizes, self.params.duration_ms(sizes) + 0.5, Objective().price_gb_s)
+
+
+def test_candidates_from_a_range_are_every_megabyte():
+    assert candidates_from({"min": 128, "max": 131}) == (128, 129, 130, 131)
+    assert candidates_from([512, 128, 512]) == (128, 512)
+
+
+@pytest.mark.parametrize("spec, fragment", [
+    ({"min": 64, "max": 512}, "outside Lambda's range"),
+    ({"min": 512, "max": 256}, "above max"),
+    ({"low": 128, "max": 256}, "exactly the keys min and max"),
+    ([128, 20000], "outside Lambda's range"),
+])
+def test_bad_candidate_specs_name_the_problem(spec, fragment):
+    with pytest.raises(UsageError, match=fragment):
+        candidates_from(spec)
+
+
+def test_sleep_bound_function_picks_the_smallest_size_cheaply():
+    curve = Curve(mdl.CurveParams(io_ms=200.0, cpu_ms=1.0))
+    res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 60, seed=1))
+    assert res.decided
+    assert res.pick_mb == 128
+    assert res.invocations < 60
+    assert res.steps[0].reason == "initial design: 1 of 5 sizes spread evenly in log memory"
+    assert res.steps[0].memory_mb == 128
+
+
+def test_staircase_function_lands_within_tolerance_of_the_known_optimum():
+    curve = Curve(mdl.CurveParams(io_ms=0.5, cpu_ms=14.0), cv=0.01, seed=2)
+    cands = candidates_from({"min": 128, "max": 3008})
+    res = search(curve.measure, SearchConfig(cands, 80, seed=2))
+    cost = curve.true_cost(cands)
+    assert cost[cands.index(res.pick_mb)] / cost.min() - 1 <= 0.03
+    for step in res.steps[5:]:
+        assert step.predicted_ms is not None and step.predicted_low_ms <= step.predicted_ms <= step.predicted_high_ms
+
+
+def test_never_stops_undecided_before_the_budget():
+    # noise so large nothing can be decided in 30 invocations
+    for seed in range(3):
+        curve = Curve(mdl.CurveParams(io_ms=100.0, cpu_ms=100.0), cv=0.8, seed=seed)
+        res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 30, seed=seed))
+        assert res.decided or res.invocations == 30
+        assert res.invocations <= 30
+        assert sum(n for _, n in curve.calls) == res.invocations
+
+
+def test_undecided_search_spends_exactly_its_budget():
+    curve = Curve(mdl.CurveParams(io_ms=100.0, cpu_ms=100.0), cv=0.8, seed=7)
+    res = search(curve.measure, SearchConfig((128, 256, 512, 1024, 2048), 12, seed=7))
+    assert not res.decided
+    assert res.invocations == 12
+
+
+def test_oom_makes_every_smaller_size_infeasible():
+    curve = Curve(mdl.CurveParams(io_ms=20.0, cpu_ms=400.0), oom_below_mb=700, seed=3)
+    res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 60, seed=3))
+    assert res.pick_mb is not None and res.pick_mb >= 700
+    assert res.infeasible_at_or_below_mb is not None and 128 <= res.infeasible_at_or_below_mb < 700
+    # an OOM size is probed with one invocation, not a full batch
+    assert all(n == 1 for m, n in curve.calls if m < 700)
+    cost = curve.true_cost(range(700, 3009))
+    assert cost[res.pick_mb - 700] / cost.min() - 1 <= 0.05
+
+
+def test_timeouts_make_slow_small_sizes_infeasible():
+    curve = Curve(mdl.CurveParams(io_ms=10.0, cpu_ms=1000.0), timeout_ms=3000.0, seed=4)
+    res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 60, seed=4))
+    assert res.infeasible_at_or_below_mb is not None
+    assert res.pick_mb > res.infeasible_at_or_below_mb
+    assert curve.params.duration_ms([res.pick_mb])[0] < 3000
+
+
+def test_errors_make_only_that_size_infeasible():
+    params = mdl.CurveParams(io_ms=200.0, cpu_ms=1.0)
+    inner = Curve(params, seed=5)
+
+    def measure(m, n):
+        if m == 128:
+            return [Sample(128, 5.0, 5, "error")] * n
+        return inner.measure(m, n)
+
+    res = search(measure, SearchConfig((128, 256, 512, 1024), 40, seed=5))
+    assert res.infeasible_mb == (128,)
+    assert res.infeasible_at_or_below_mb is None
+    assert res.pick_mb == 256
+
+
+def test_nothing_feasible_gives_no_pick():
+    curve = Curve(mdl.CurveParams(io_ms=1.0, cpu_ms=1.0), oom_below_mb=10_000)
+    res = search(curve.measure, SearchConfig((128, 256, 512), 20, seed=0))
+    assert res.pick_mb is None
+    assert res.invocations == 3
+
+
+def test_same_seed_same_search():
+    runs = []
+    for _ in range(2):
+        curve = Curve(mdl.CurveParams(io_ms=5.0, cpu_ms=50.0), cv=0.05, seed=9)
+        res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 2048}), 40, seed=9))
+        runs.append([(s.memory_mb, s.invocations, s.reason) for s in res.steps])
+    assert runs[0] == runs[1]
+
+
+def test_speed_strategy_prefers_more_vcpus_for_parallel_work():
+    curve = Curve(mdl.CurveParams(io_ms=10.0, cpu_ms=3000.0, parallel_fraction=1.0), seed=6)
+    res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 60, seed=6),
+                 Objective("speed"))
+    d = curve.params.duration_ms([res.pick_mb])[0]
+    assert d <= curve.params.duration_ms([3008])[0] * 1.05
+
+
+def test_slo_strategy_picks_a_size_meeting_the_objective():
+    curve = Curve(mdl.CurveParams(io_ms=10.0, cpu_ms=200.0), seed=8)
+    res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 60, seed=8),
+                 Objective("slo", p95_slo_ms=300.0))
+    assert curve.params.duration_ms([res.pick_mb])[0] <= 300.0
+    # and not much more memory than the SLO needs (200 ms of CPU at ~1/1.45 of a vCPU is about 1200 MB)
+    assert res.pick_mb <= 1600
+
+
+def test_objective_rejects_an_slo_strategy_without_its_number():
+    with pytest.raises(UsageError, match="p95_slo_ms"):
+        Objective("slo")
+    with pytest.raises(UsageError, match="unknown strategy"):
+        Objective("cheapest")
+
+
+def test_poor_fit_falls_back_to_measuring_more_sizes():
+    # cost that zig-zags between neighbours: no model curve explains it
+    table = {128: 400.0, 256: 150.0, 384: 160.0, 512: 60.0, 640: 90.0, 768: 20.0, 896: 60.0, 1024: 40.0}
+    rng = np.random.default_rng(10)
+
+    def measure(m, n):
+        d = table[m] * np.exp(0.01 * rng.standard_normal(n))
+        return [Sample(m, float(x), int(math.ceil(x))) for x in d]
+
+    res = search(measure, SearchConfig(tuple(table), 60, seed=10))
+    misfit_steps = [s for s in res.steps if "misfit" in s.reason]
+    assert misfit_steps and misfit_steps[0].reason.endswith("measuring more sizes)")
+    measured = {s.memory_mb for s in res.steps}
+    initial = {s.memory_mb for s in res.steps if s.reason.startswith("initial design")}
+    assert len(measured - initial) >= 2
+    # the pick is the cheapest of what was measured (by its own samples), never a model guess
+    cheapest = min(measured, key=lambda m: m * table[m])
+    assert res.pick_mb == cheapest
+
+
+def test_a_curve_the_model_cannot_describe_is_not_decided_on_interpolation():
+    # every odd size three times slower than its even neighbours: nothing about a measured size
+    # says anything about the next one, so the search must not claim a decision it cannot have
+    rng = np.random.default_rng(11)
+
+    def measure(m, n):
+        base = 100.0 if m % 2 == 0 else 300.0
+        d = base * np.exp(0.01 * rng.standard_normal(n))
+        return [Sample(m, float(x), int(math.ceil(x))) for x in d]
+
+    res = search(measure, SearchConfig(tuple(range(128, 400)), 40, seed=11))
+    assert not res.decided
+    assert res.invocations == 40
+    assert res.fit.poor_fit
+    assert res.pick_mb % 2 == 0

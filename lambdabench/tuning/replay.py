@@ -22,14 +22,11 @@ import numpy as np
 
 from lambdabench import limits
 from lambdabench.errors import UsageError
+from lambdabench.records import InvocationRecord, in_statistics
 from lambdabench.tuning.samples import STATUSES, Sample
 
 REQUIRED = ("memory_mb", "duration_ms")
 OPTIONAL = ("billed_duration_ms", "init_duration_ms", "max_memory_used_mb", "status", "cold")
-# Records the analysis never counts: warm-ups, samples whose cold/warm state differs from what
-# the scenario wanted, samples the host could not run at the asked CPU share. (The same rule as
-# the results' own; when lambdabench.records lands on this branch, use its rule directly.)
-_NOT_COUNTED = ("warmup", "state_mismatch", "host_limited")
 _TRUE = {"true", "1", "yes"}
 _FALSE = {"false", "0", "no"}
 
@@ -134,7 +131,14 @@ def _load_jsonl(path: Path, text: str) -> list[Sample]:
         if not isinstance(record, dict):
             raise _bad(path, i, "not a JSON object", "give a results.jsonl written by lambdabench sweep")
         kind = record.get("type", "invocation")
-        if kind == "header" or kind != "invocation" or any(record.get(f) for f in _NOT_COUNTED):
+        if kind != "invocation":
+            continue
+        try:
+            counted = in_statistics(InvocationRecord.from_json(record))
+        except (KeyError, TypeError, ValueError):
+            raise _bad(path, i, "not an invocation record (no memory_mb/timeout_s)",
+                       "give a results.jsonl written by lambdabench sweep") from None
+        if not counted:  # the analysis's own rule: warm-ups, state mismatches, host-limited samples
             continue
         if record.get("status") == "throttled":
             continue  # no REPORT, no duration: a throttle says nothing about the size

@@ -32,15 +32,15 @@ def test_results_jsonl_skips_header_events_and_samples_the_analysis_never_counts
     lines = [
         {"type": "header", "format_version": 1},
         {"type": "event", "event": "configured"},
-        {"type": "invocation", "memory_mb": 128, "duration_ms": 20.5, "billed_duration_ms": 21, "status": "ok",
+        {"type": "invocation", "memory_mb": 128, "timeout_s": 10, "duration_ms": 20.5, "billed_duration_ms": 21, "status": "ok",
          "cold": False, "warmup": False, "init_duration_ms": None, "max_memory_used_mb": 60},
-        {"type": "invocation", "memory_mb": 128, "duration_ms": 99.0, "billed_duration_ms": 99, "status": "ok",
+        {"type": "invocation", "memory_mb": 128, "timeout_s": 10, "duration_ms": 99.0, "billed_duration_ms": 99, "status": "ok",
          "cold": False, "warmup": True},
-        {"type": "invocation", "memory_mb": 128, "duration_ms": None, "billed_duration_ms": None,
+        {"type": "invocation", "memory_mb": 128, "timeout_s": 10, "duration_ms": None, "billed_duration_ms": None,
          "status": "throttled", "cold": None},
-        {"type": "invocation", "memory_mb": 128, "duration_ms": 300.0, "billed_duration_ms": 451.0, "status": "ok",
+        {"type": "invocation", "memory_mb": 128, "timeout_s": 10, "duration_ms": 300.0, "billed_duration_ms": 451.0, "status": "ok",
          "cold": True, "warmup": False, "state_mismatch": True},
-        {"type": "invocation", "memory_mb": 128, "duration_ms": 9.0, "billed_duration_ms": 9.0, "status": "ok",
+        {"type": "invocation", "memory_mb": 128, "timeout_s": 10, "duration_ms": 9.0, "billed_duration_ms": 9.0, "status": "ok",
          "cold": False, "warmup": False, "host_limited": True},
     ]
     p = _write(tmp_path, "results.jsonl", "\n".join(json.dumps(x) for x in lines) + '\n{"type": "invo')

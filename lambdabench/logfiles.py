@@ -37,9 +37,7 @@ from lambdabench.logs import (
     Report,
     format_time,
     parse_report,
-    scan_prefixed_report_line,
-    scan_report_line,
-    split_prefix,
+    scan_report_block,
 )
 
 STDIN = "-"
@@ -204,9 +202,6 @@ def _sniff(head: bytes) -> str:
 # Readers per kind
 # --------------------------------------------------------------------------------------------
 
-_JSON_TIME = re.compile(r'"time"\s*:\s*"([^"]+)"')
-
-
 def _event_time(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
@@ -216,29 +211,28 @@ def _event_time(value: Any) -> str | None:
         return None
 
 
-def _text_reports(lines: Iterable[str], stats: ReadStats) -> Iterator[FoundReport]:
-    scan_text = scan_prefixed_report_line
-    scan = scan_report_line
+# Characters of decoded text scanned at once: big enough that per-block costs vanish, small
+# enough that a read error still names a line near the damage.
+_BLOCK_CHARS = 1 << 16
+
+
+def _text_reports(text: IO[str], stats: ReadStats) -> Iterator[FoundReport]:
+    """The text path, block by block: each block is whole lines (topped up to the next newline)
+    so `scan_report_block` sees every line entire, and line numbers are counted per block."""
     source = stats.source
-    number = 0
+    number = 0  # lines before the current block
     found = 0
     try:
-        for number, line in enumerate(lines, 1):
-            # Most lines are START/END/application output: one or two C-speed tests each.
-            if "REPORT" in line:
-                hit = scan_text(line)
-                if hit is not None:
-                    found += 1
-                    yield FoundReport(hit[0], source, number, hit[1], hit[2])
-            elif "platform.report" in line:
-                report = scan(line)
-                if report is not None:
-                    found += 1
-                    ts, stream, _ = split_prefix(line)
-                    if ts is None:
-                        m = _JSON_TIME.search(line)
-                        ts = m.group(1) if m else None
-                    yield FoundReport(report, source, number, ts, stream)
+        while True:
+            block = text.read(_BLOCK_CHARS)
+            if not block:
+                break
+            if block[-1] != "\n":
+                block += text.readline()
+            for index, report, ts, stream in scan_report_block(block):
+                found += 1
+                yield FoundReport(report, source, number + index + 1, ts, stream)
+            number += block.count("\n") + (block[-1] != "\n")
     finally:
         stats.records = number
         stats.reports = found
@@ -569,6 +563,26 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+# One encoder for every row: json.dumps(..., separators=...) builds a new JSONEncoder per
+# call, which costs more than encoding the row. Same settings, so the same bytes.
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+_WRITE_BATCH = 4096
+
+
+def _csv_cells(found: FoundReport) -> tuple[Any, ...]:
+    """`row(found)` in ROW_FIELDS order as CSV cells (`_csv_value` of each), without the dict."""
+    r = found.report
+    return (found.source, found.line, "" if found.timestamp is None else found.timestamp,
+            "" if found.log_stream is None else found.log_stream, r.request_id, r.duration_ms,
+            "" if r.billed_duration_ms is None else r.billed_duration_ms,
+            "" if r.memory_size_mb is None else r.memory_size_mb,
+            "" if r.max_memory_used_mb is None else r.max_memory_used_mb,
+            "" if r.init_duration_ms is None else r.init_duration_ms,
+            "" if r.restore_duration_ms is None else r.restore_duration_ms,
+            "" if r.billed_restore_duration_ms is None else r.billed_restore_duration_ms,
+            r.status, "" if r.error_type is None else r.error_type, "true" if r.cold else "false")
+
+
 class TableWriter:
     """Writes FoundReports as CSV (header first, empty cells for absent values) or JSON lines
     to a text stream the caller owns, row by row so a big log never sits in memory."""
@@ -588,13 +602,29 @@ class TableWriter:
         self._header_written = True
 
     def write(self, found: FoundReport) -> None:
+        self._write_rows([found])
+
+    def write_all(self, founds: Iterable[FoundReport]) -> None:
+        """Write every row of `founds` as it is read, a few thousand at a time (one call per row
+        costs more than formatting it); rows read before the reader raises are still written."""
+        batch: list[FoundReport] = []
+        try:
+            for found in founds:
+                batch.append(found)
+                if len(batch) == _WRITE_BATCH:
+                    self._write_rows(batch)
+                    batch = []
+        finally:
+            if batch:
+                self._write_rows(batch)
+
+    def _write_rows(self, founds: list[FoundReport]) -> None:
         if not self._header_written:
             self._header()
-        values = row(found)
         if self._csv is not None:
-            self._csv.writerow([_csv_value(values[k]) for k in ROW_FIELDS])
+            self._csv.writerows(map(_csv_cells, founds))
         else:
-            self._out.write(json.dumps(values, separators=(",", ":")) + "\n")
+            self._out.write("".join([_encode_json(row(found)) + "\n" for found in founds]))
 
     def close(self) -> None:
         self._header()

@@ -332,25 +332,99 @@ def scan_report_line(line: str) -> Report | None:
     return None
 
 
+def _canonical_hit(m: re.Match) -> tuple[Report, str | None, str | None] | None:
+    """(Report, timestamp, log stream) from a `_PREFIXED_CANONICAL` match, or None when a
+    whole-number field is too long for int() (the field scan then reads the line)."""
+    ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, status, etype = m.groups()
+    if len(billed) > _MAX_INT_DIGITS or len(mem) > _MAX_INT_DIGITS or len(used) > _MAX_INT_DIGITS:
+        return None
+    report = Report(rid, float(dur), int(billed), int(mem), int(used),
+                    float(init) if init is not None else None, None, None,
+                    status if status is not None else "success", etype)
+    return report, ts1 or ts2 or ts3, stream1 or stream2
+
+
 def scan_prefixed_report_line(line: str) -> tuple[Report, str | None, str | None] | None:
-    """(Report, timestamp, log stream) of one tool-printed line, or None: the bulk reader's path.
+    """(Report, timestamp, log stream) of one tool-printed line, or None.
 
     Gives exactly `scan_report_line(line)` and `split_prefix(line)[:2]`; a canonical REPORT line
     behind a known prefix is read by one regex match, anything else by those two functions.
     """
     m = _PREFIXED_CANONICAL.match(line)
     if m is not None:
-        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, status, etype = m.groups()
-        if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
-            report = Report(rid, float(dur), int(billed), int(mem), int(used),
-                            float(init) if init is not None else None, None, None,
-                            status if status is not None else "success", etype)
-            return report, ts1 or ts2 or ts3, stream1 or stream2
+        hit = _canonical_hit(m)
+        if hit is not None:
+            return hit
     report = scan_report_line(line)
     if report is None:
         return None
     ts, stream, _ = split_prefix(line)
     return report, ts, stream
+
+
+def scan_found_line(line: str) -> tuple[Report, str | None, str | None] | None:
+    """(Report, timestamp, log stream) of one line of a text log, or None: the per-line rule
+    that `scan_report_block` applies to a whole block at once.
+
+    The timestamp is the tool prefix's; a JSON record without one gives its own `time`.
+    """
+    if "REPORT" in line:
+        return scan_prefixed_report_line(line)
+    if "platform.report" not in line:
+        return None
+    report = scan_report_line(line)
+    if report is None:
+        return None
+    ts, stream, _ = split_prefix(line)
+    if ts is None:
+        m = _JSON_TIME.search(line)
+        ts = m.group(1) if m else None
+    return report, ts, stream
+
+
+_JSON_TIME = re.compile(r'"time"\s*:\s*"([^"]+)"')
+# What makes a line worth a closer look; every REPORT record holds one of them.
+_MARKS = ("platform.report", "REPORT")
+
+
+def scan_report_block(block: str) -> list[tuple[int, Report, str | None, str | None]]:
+    """Every REPORT in `block`, a run of text-log lines split at "\\n", as (0-based line index,
+    Report, timestamp, log stream), in order: `scan_found_line` of each line, found faster.
+
+    The bulk path of `lambdabench parse`. Instead of visiting a million lines one by one it
+    searches the whole block for the two marks at C speed, so only candidate lines cost Python
+    work, and a canonical REPORT line is matched in place without being cut out.
+    """
+    find, rfind = block.find, block.rfind
+    kinds: dict[int, str] = {}  # line start -> the mark found in it ("REPORT" wins)
+    for mark in _MARKS:
+        i = find(mark)
+        while i >= 0:
+            start = rfind("\n", 0, i) + 1
+            kinds[start] = mark
+            end = find("\n", i)
+            if end < 0:
+                break
+            i = find(mark, end)
+    found: list[tuple[int, Report, str | None, str | None]] = []
+    index = previous = 0
+    size = len(block)
+    canonical = _PREFIXED_CANONICAL.match
+    for start in sorted(kinds):
+        index += block.count("\n", previous, start)
+        previous = start
+        end = find("\n", start)
+        end = size if end < 0 else end + 1
+        if kinds[start] == "REPORT":
+            m = canonical(block, start, end)
+            hit = _canonical_hit(m) if m is not None else None
+            if hit is None:
+                hit = scan_prefixed_report_line(block[start:end])
+        else:
+            hit = scan_found_line(block[start:end])
+        if hit is not None:
+            found.append((index, *hit))
+    return found
 
 
 def iter_reports(lines: Iterable[str]) -> Iterator[Report]:

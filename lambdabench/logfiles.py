@@ -28,6 +28,7 @@ import math
 import re
 import zlib
 from dataclasses import dataclass, field
+from itertools import repeat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, NamedTuple
@@ -229,9 +230,10 @@ def _text_reports(text: IO[str], stats: ReadStats) -> Iterator[FoundReport]:
                 break
             if block[-1] != "\n":
                 block += text.readline()
-            for index, report, ts, stream in scan_report_block(block):
-                found += 1
-                yield FoundReport(report, source, number + index + 1, ts, stream)
+            hits = scan_report_block(block)
+            lines = [number + index + 1 for index in hits.line_index]
+            yield from map(FoundReport._make, zip(hits.report, repeat(source), lines, hits.timestamp, hits.log_stream))
+            found += len(lines)
             number += block.count("\n") + (block[-1] != "\n")
     finally:
         stats.records = number

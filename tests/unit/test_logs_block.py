@@ -31,7 +31,7 @@ def per_line(lines: list[str]) -> list[tuple]:
 
 def assert_agrees(lines: list[str], final_newline: bool = True) -> None:
     block = "\n".join(lines) + ("\n" if final_newline else "")
-    got = scan_report_block(block)
+    got = list(zip(*scan_report_block(block)))
     assert got == per_line([line + "\n" for line in lines[:-1]] + [lines[-1] + ("\n" if final_newline else "")])
     if not any(c in OTHER_BREAKS for c in block):
         assert [(i, r) for i, r, _, _ in got] == [
@@ -54,7 +54,7 @@ def test_block_scanner_agrees_with_parse_report_on_every_corpus_line(shared_data
     # Every REPORT entry is found, in order (but the base64 LogResult ones, which are not log lines).
     expected = [e["expected"]["request_id"] for e in corpus_entries(shared_data)
                 if e["expected"]["record_type"] == "REPORT" and not e["variant"].startswith("invoke-logresult")]
-    assert [r.request_id for _, r, _, _ in scan_report_block("\n".join(lines))] == expected
+    assert [r.request_id for r in scan_report_block("\n".join(lines)).report] == expected
     assert len(expected) == 88
 
 
@@ -68,8 +68,9 @@ def test_block_scanner_agrees_behind_every_tool_prefix(shared_data):
 def test_block_scanner_numbers_lines_from_zero_and_reads_a_last_line_without_newline():
     report_line = REAL_LINES[0]
     got = scan_report_block(f"START RequestId: a\n\n{report_line}\nEND RequestId: a\n{report_line}")
-    assert [i for i, *_ in got] == [2, 4]
-    assert scan_report_block("") == []
+    assert got.line_index == [2, 4]
+    assert got.report == [parse_report(report_line)] * 2
+    assert scan_report_block("") == ([], [], [], [])
 
 
 @SETTINGS

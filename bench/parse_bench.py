@@ -205,7 +205,8 @@ def run_process(argv: list[str], out_path: Path) -> tuple[float, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter()
     with open(out_path, "wb") as out:
-        subprocess.run(argv, stdout=out, stderr=subprocess.DEVNULL, check=True, cwd=REPO)
+        # Run from the output folder, so `-m lambdabench` imports the installed (or PYTHONPATH) copy.
+        subprocess.run(argv, stdout=out, stderr=subprocess.DEVNULL, check=True, cwd=out_path.parent)
     wall = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)

@@ -28,7 +28,6 @@ import math
 import re
 import zlib
 from dataclasses import dataclass, field
-from itertools import repeat
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, NamedTuple
@@ -38,7 +37,9 @@ from lambdabench.logs import (
     Report,
     format_time,
     parse_report,
-    scan_report_block,
+    scan_prefixed_report_line,
+    scan_report_line,
+    split_prefix,
 )
 
 STDIN = "-"
@@ -203,6 +204,9 @@ def _sniff(head: bytes) -> str:
 # Readers per kind
 # --------------------------------------------------------------------------------------------
 
+_JSON_TIME = re.compile(r'"time"\s*:\s*"([^"]+)"')
+
+
 def _event_time(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
@@ -212,29 +216,29 @@ def _event_time(value: Any) -> str | None:
         return None
 
 
-# Characters of decoded text scanned at once: big enough that per-block costs vanish, small
-# enough that a read error still names a line near the damage.
-_BLOCK_CHARS = 1 << 16
-
-
-def _text_reports(text: IO[str], stats: ReadStats) -> Iterator[FoundReport]:
-    """The text path, block by block: each block is whole lines (topped up to the next newline)
-    so `scan_report_block` sees every line entire, and line numbers are counted per block."""
+def _text_reports(lines: Iterable[str], stats: ReadStats) -> Iterator[FoundReport]:
+    scan_text = scan_prefixed_report_line
+    scan = scan_report_line
     source = stats.source
-    number = 0  # lines before the current block
+    number = 0
     found = 0
     try:
-        while True:
-            block = text.read(_BLOCK_CHARS)
-            if not block:
-                break
-            if block[-1] != "\n":
-                block += text.readline()
-            hits = scan_report_block(block)
-            lines = [number + index + 1 for index in hits.line_index]
-            yield from map(FoundReport._make, zip(hits.report, repeat(source), lines, hits.timestamp, hits.log_stream))
-            found += len(lines)
-            number += block.count("\n") + (block[-1] != "\n")
+        for number, line in enumerate(lines, 1):
+            # Most lines are START/END/application output: one or two C-speed tests each.
+            if "REPORT" in line:
+                hit = scan_text(line)
+                if hit is not None:
+                    found += 1
+                    yield FoundReport(hit[0], source, number, hit[1], hit[2])
+            elif "platform.report" in line:
+                report = scan(line)
+                if report is not None:
+                    found += 1
+                    ts, stream, _ = split_prefix(line)
+                    if ts is None:
+                        m = _JSON_TIME.search(line)
+                        ts = m.group(1) if m else None
+                    yield FoundReport(report, source, number, ts, stream)
     finally:
         stats.records = number
         stats.reports = found

@@ -31,9 +31,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import MappingProxyType
-from itertools import repeat
-from operator import itemgetter
-from typing import Any, Iterable, Iterator, Mapping, NamedTuple
+from typing import Any, Iterable, Iterator, Mapping
 
 # --------------------------------------------------------------------------------------------
 # Records
@@ -127,19 +125,17 @@ _REPORT_FIELD = re.compile(
     r"|(Status|Error Type):[ \t]*(\S+)"
 )
 # A whole canonical line (Lambda's own order) in one match: the bulk fast path. Anything it
-# does not match exactly falls back to the field scan, so both give the same Report. `INT` is
-# where a whole number goes (the block scanner takes only those int() reads, up to 18 digits).
-_CANONICAL_BODY = (
+# does not match exactly falls back to the field scan, so both give the same Report.
+_REPORT_CANONICAL = re.compile(
     r"REPORT RequestId:[ \t]*(\S+)[ \t]+"
     r"Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms[ \t]+"
-    r"Billed Duration:[ \t]*(INT)[ \t]*ms[ \t]+"
-    r"Memory Size:[ \t]*(INT)[ \t]*MB[ \t]+"
-    r"Max Memory Used:[ \t]*(INT)[ \t]*MB"
+    r"Billed Duration:[ \t]*(\d+)[ \t]*ms[ \t]+"
+    r"Memory Size:[ \t]*(\d+)[ \t]*MB[ \t]+"
+    r"Max Memory Used:[ \t]*(\d+)[ \t]*MB"
     r"(?:[ \t]+Init Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms)?"
     r"(?:[ \t]+Status:[ \t]*(\w+)(?:[ \t]+Error Type:[ \t]*([\w.]+))?)?"
     r"[ \t]*(?:\r?\n|$)"
 )
-_REPORT_CANONICAL = re.compile(_CANONICAL_BODY.replace("INT", r"\d+"))
 
 _FLOAT_FIELDS = {
     "Duration": "duration_ms",
@@ -271,7 +267,7 @@ def _report_from_platform(record: Any) -> Report | None:
 _JSON_INT = r"(0|[1-9]\d*)"  # JSON forbids leading zeros; json.loads would reject them
 _JSON_NUM = r"((?:0|[1-9]\d*)(?:\.\d+)?)"
 _JSON_CANONICAL = re.compile(
-    r'\{"time":"([^"\\\x00-\x1f]*)","type":"platform\.report","record":\{"requestId":"([^"\\\x00-\x1f]*)",'
+    r'\{"time":"[^"\\\x00-\x1f]*","type":"platform\.report","record":\{"requestId":"([^"\\\x00-\x1f]*)",'
     r'"metrics":\{'
     rf'"durationMs":{_JSON_NUM},"billedDurationMs":{_JSON_INT},"memorySizeMB":{_JSON_INT},'
     rf'"maxMemoryUsedMB":{_JSON_INT}'
@@ -284,7 +280,7 @@ def _parse_json_report(text: str) -> Report | None:
     if text.startswith('{"time":"', start):
         m = _JSON_CANONICAL.match(text, start)
         if m is not None:
-            _, rid, dur, billed, mem, used, init, status, etype = m.groups()
+            rid, dur, billed, mem, used, init, status, etype = m.groups()
             if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
                 return Report(rid, float(dur), int(billed), int(mem), int(used),
                               float(init) if init is not None else None, None, None, status, etype)
@@ -336,148 +332,24 @@ def scan_report_line(line: str) -> Report | None:
     return None
 
 
-def _canonical_hit(m: re.Match) -> tuple[Report, str | None, str | None] | None:
-    """(Report, timestamp, log stream) from a `_PREFIXED_CANONICAL` match, or None when a
-    whole-number field is too long for int() (the field scan then reads the line)."""
-    ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, status, etype = m.groups()
-    if len(billed) > _MAX_INT_DIGITS or len(mem) > _MAX_INT_DIGITS or len(used) > _MAX_INT_DIGITS:
-        return None
-    report = Report(rid, float(dur), int(billed), int(mem), int(used),
-                    float(init) if init is not None else None, None, None,
-                    status if status is not None else "success", etype)
-    return report, ts1 or ts2 or ts3, stream1 or stream2
-
-
 def scan_prefixed_report_line(line: str) -> tuple[Report, str | None, str | None] | None:
-    """(Report, timestamp, log stream) of one tool-printed line, or None.
+    """(Report, timestamp, log stream) of one tool-printed line, or None: the bulk reader's path.
 
     Gives exactly `scan_report_line(line)` and `split_prefix(line)[:2]`; a canonical REPORT line
     behind a known prefix is read by one regex match, anything else by those two functions.
     """
     m = _PREFIXED_CANONICAL.match(line)
     if m is not None:
-        hit = _canonical_hit(m)
-        if hit is not None:
-            return hit
+        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, status, etype = m.groups()
+        if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
+            report = Report(rid, float(dur), int(billed), int(mem), int(used),
+                            float(init) if init is not None else None, None, None,
+                            status if status is not None else "success", etype)
+            return report, ts1 or ts2 or ts3, stream1 or stream2
     report = scan_report_line(line)
     if report is None:
         return None
     ts, stream, _ = split_prefix(line)
-    return report, ts, stream
-
-
-def scan_found_line(line: str) -> tuple[Report, str | None, str | None] | None:
-    """(Report, timestamp, log stream) of one line of a text log, or None: the per-line rule
-    that `scan_report_block` applies to a whole block at once.
-
-    The timestamp is the tool prefix's; a JSON record without one gives its own `time`.
-    """
-    if "REPORT" in line:
-        return scan_prefixed_report_line(line)
-    if "platform.report" not in line:
-        return None
-    report = scan_report_line(line)
-    if report is None:
-        return None
-    ts, stream, _ = split_prefix(line)
-    if ts is None:
-        m = _JSON_TIME.search(line)
-        ts = m.group(1) if m else None
-    return report, ts, stream
-
-
-_JSON_TIME = re.compile(r'"time"\s*:\s*"([^"]+)"')
-# What makes a line worth a closer look; every REPORT record holds one of them.
-_MARKS = ("platform.report", "REPORT")
-class BlockReports(NamedTuple):
-    """The REPORTs of one block of lines, column by column, in line order."""
-
-    line_index: list[int]  # 0-based, within the block
-    report: list[Report]
-    timestamp: list[str | None]
-    log_stream: list[str | None]
-
-
-def scan_report_block(block: str) -> BlockReports:
-    """Every REPORT in `block`, a run of text-log lines split at "\\n": exactly `scan_found_line`
-    of each line, found faster. The bulk path of `lambdabench parse`.
-
-    Instead of visiting a million lines one by one it searches the whole block for the two
-    marks at C speed, so only candidate lines cost Python work; a line as Lambda and the tools
-    write it is matched in place by one regex, and its values are converted column by column.
-    Every other candidate line takes the per-line path.
-    """
-    find, rfind, count = block.find, block.rfind, block.count
-    size = len(block)
-    text_index: list[int] = []
-    text_matches: list[re.Match] = []
-    json_rows: list[tuple[int, Report, str | None, str | None]] = []
-    other_rows: list[tuple[int, Report, str | None, str | None]] = []
-    for mark in _MARKS:
-        index = previous = 0
-        i = find(mark)
-        while i >= 0:
-            start = rfind("\n", 0, i) + 1
-            end = find("\n", i)
-            end = size if end < 0 else end + 1
-            if mark == "REPORT" or find("REPORT", start, end) < 0:  # a line with both is text
-                index += count("\n", previous, start)
-                previous = start
-                if mark == "REPORT":
-                    m = _BLOCK_TEXT.fullmatch(block, start, end)
-                    if m is not None:
-                        text_index.append(index)
-                        text_matches.append(m)
-                    else:
-                        hit = scan_prefixed_report_line(block[start:end])
-                        if hit is not None:
-                            other_rows.append((index, *hit))
-                else:
-                    hit = _block_json_line(block, start, end) or scan_found_line(block[start:end])
-                    if hit is not None:
-                        json_rows.append((index, *hit))
-            i = find(mark, end)
-    columns = _text_columns(text_index, text_matches)
-    if json_rows or other_rows:
-        rows = sorted([*zip(*columns), *json_rows, *other_rows], key=itemgetter(0))
-        columns = BlockReports(*map(list, zip(*rows)))
-    return columns
-
-
-def _text_columns(index: list[int], matches: list[re.Match]) -> BlockReports:
-    """BlockReports of `_BLOCK_TEXT` matches, converting each field for all records at once."""
-    if not matches:
-        return BlockReports([], [], [], [])
-    ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, status, etype = zip(
-        *map(re.Match.groups, matches))
-    reports = list(map(Report, rid, map(float, dur), map(int, billed), map(int, mem), map(int, used),
-                       [None if v is None else float(v) for v in init], repeat(None), repeat(None),
-                       [v or "success" for v in status], etype))
-    return BlockReports(index, reports, [a or b or c for a, b, c in zip(ts1, ts2, ts3)],
-                        [a or b for a, b in zip(stream1, stream2)])
-
-
-def _block_json_line(block: str, start: int, end: int) -> tuple[Report, str | None, str | None] | None:
-    """`scan_found_line` of a compact platform.report line (behind a known prefix or none)
-    read in place, or None to leave it to the per-line path."""
-    at = block.find("{", start, end)
-    m = _JSON_CANONICAL.match(block, at, end) if at >= 0 else None
-    if m is None:
-        return None
-    time, rid, dur, billed, mem, used, init, status, etype = m.groups()
-    if len(billed) > _MAX_INT_DIGITS or len(mem) > _MAX_INT_DIGITS or len(used) > _MAX_INT_DIGITS:
-        return None
-    if at == start:
-        if not time:
-            return None  # no prefix: the timestamp is the record's time, which must not be empty
-        ts, stream = time, None
-    else:
-        p = _BLOCK_PREFIX.fullmatch(block, start, at)
-        if p is None:
-            return None
-        ts, stream = p[1] or p[4] or p[5], p[2] or p[3]
-    report = Report(rid, float(dur), int(billed), int(mem), int(used),
-                    float(init) if init is not None else None, None, None, status, etype)
     return report, ts, stream
 
 
@@ -521,16 +393,13 @@ def decode_log_result(value: str) -> str:
 # Tool prefixes in front of a CloudWatch message. Each group: (timestamp, stream).
 _ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _STREAM = r"\d{4}/\d\d/\d\d/[^\s\[]*\[[^\]\s]*\][0-9A-Za-z]+"
+_CANONICAL_BODY = _REPORT_CANONICAL.pattern
 # A tool prefix (same alternatives and order as _PREFIXES below) and a canonical REPORT line in
 # one match. Groups: 1 ts, 2 stream (aws logs tail); 3 stream, 4 ts (sam logs); 5 ts (console);
 # 6.. the canonical body's groups.
-_TOOL_PREFIX = rf"({_ISO_TIME})[ \t]+({_STREAM})[ \t]+|({_STREAM})[ \t]+({_ISO_TIME})[ \t]+|({_ISO_TIME})[ \t]+"
-_PREFIXED_CANONICAL = re.compile(rf"(?:{_TOOL_PREFIX})?" + _REPORT_CANONICAL.pattern)
-# The block scanner's fast path: a line that _PREFIXED_CANONICAL reads whole (fullmatch) with
-# numbers int() takes, so the same groups and no length checks; any other candidate line takes
-# the per-line path, so both paths give the same records.
-_BLOCK_PREFIX = re.compile(_TOOL_PREFIX)
-_BLOCK_TEXT = re.compile(rf"(?:{_TOOL_PREFIX})?" + _CANONICAL_BODY.replace("INT", r"\d{1,18}"))
+_PREFIXED_CANONICAL = re.compile(
+    rf"(?:({_ISO_TIME})[ \t]+({_STREAM})[ \t]+|({_STREAM})[ \t]+({_ISO_TIME})[ \t]+|({_ISO_TIME})[ \t]+)?"
+    + _CANONICAL_BODY)
 _PREFIXES = (
     # aws logs tail: "<ISO time> <stream> <message>"
     re.compile(rf"(?P<ts>{_ISO_TIME})[ \t]+(?P<stream>{_STREAM})[ \t]+"),

@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import resource
-import subprocess
 import re
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time

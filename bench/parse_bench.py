@@ -1,22 +1,33 @@
-"""Bulk REPORT parsing speed: `lambdabench parse`'s reader against a naive baseline, same file, same run.
+"""Bulk REPORT parsing speed: `lambdabench parse` against two baselines, same files, same run.
 
-Generates a seeded 1M-line CloudWatch log as `aws logs tail` prints it (about a quarter REPORT
+In memory, on a seeded 1M-line CloudWatch log as `aws logs tail` prints it (about a quarter REPORT
 lines, some cold starts with INIT_START, timeouts and errors, one function in five using the JSON
-log format with application JSON lines), then times, median of N runs each:
+log format with application JSON lines), median of N interleaved runs each:
 
-- reader:   lambdabench.logfiles.iter_file_reports (what `lambdabench parse` runs), and
-- baseline: per line, one regex search per field (text fields, else JSON fields), no prefilter.
+- lambdabench: lambdabench.logfiles.iter_file_reports (what `lambdabench parse` runs);
+- simple:      bench/simple_reader.py, what a careful user writes (substring prefilter, one regex
+               per REPORT line, `json` for platform.report), building the same Reports;
+- naive:       per line, one regex search per field (text fields, else JSON fields), no prefilter.
 
-Both must give identical Reports at identical line numbers, or the benchmark fails.
+All three must give identical Reports at identical line numbers, or the benchmark fails.
+
+End to end, on a log of the same size built from the real corpus lines
+(../shared/data/report_corpus.jsonl, every request id fresh): `lambdabench parse FILE --format
+jsonl` and `--format csv` against `python bench/simple_reader.py FILE --format ...`, each a
+process of its own writing to a file; rows that differ between the two are counted and shown.
+
 Run: .venv/bin/python bench/parse_bench.py [--lines 1000000] [--runs 3] [--seed 42]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
+import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +47,12 @@ from lambdabench.logs import (
     format_start,
 )
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import simple_reader  # noqa: E402  (the baseline lives beside this file, importable and runnable)
+
 MEMORY_SIZES = (128, 256, 512, 1024, 1769, 3008)
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "data" / "report_corpus.jsonl"
 
 
 def generate(path: Path, lines: int, seed: int) -> int:
@@ -142,6 +158,10 @@ def naive(path: Path) -> list[tuple[int, Report]]:
     return out
 
 
+def simple(path: Path) -> list[tuple[int, Report]]:
+    return [(r[0], Report(*r[3:])) for r in simple_reader.records(str(path))]
+
+
 def reader(path: Path) -> list[tuple[int, Report]]:
     stats = ReadStats(str(path))
     return [(found.line, found.report) for found in iter_file_reports(path, stats)]
@@ -153,6 +173,63 @@ def timed(fn, path: Path) -> tuple[float, float, list]:
     wall, cpu = time.perf_counter(), time.process_time()
     result = fn(path)
     return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def corpus_log(path: Path, lines: int, seed: int) -> int:
+    """Write `lines` lines cycling through the corpus's real lines (each physical line of each
+    entry), every request id replaced by a fresh one; return the lines written."""
+    rnd = random.Random(seed)
+    entries = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    templates = []
+    for entry in entries:
+        rid = (entry.get("expected") or {}).get("request_id")
+        for physical in entry["line"].split("\n"):
+            if physical.strip():
+                templates.append((physical, rid if rid and rid in physical else None))
+    written = 0
+    with open(path, "w", encoding="utf-8") as f:
+        while written < lines:
+            for physical, rid in templates:
+                if rid is not None:
+                    physical = physical.replace(rid, str(uuid.UUID(int=rnd.getrandbits(128), version=4)))
+                f.write(physical + "\n")
+                written += 1
+                if written == lines:
+                    break
+    return written
+
+
+def run_process(argv: list[str], out_path: Path) -> tuple[float, float]:
+    """(wall s, CPU s of the child) of one command writing its stdout to `out_path`."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall = time.perf_counter()
+    with open(out_path, "wb") as out:
+        # Run from the output folder, so `-m lambdabench` imports the installed (or PYTHONPATH) copy.
+        subprocess.run(argv, stdout=out, stderr=subprocess.DEVNULL, check=True, cwd=out_path.parent)
+    wall = time.perf_counter() - wall
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def rows_by_line(path: Path, fmt: str) -> dict[int, str]:
+    """Output rows keyed by the input line they came from (the `line` column)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if fmt == "jsonl":
+        return {json.loads(text)["line"]: text for text in lines}
+    return {int(text.split(",", 2)[1]): text for text in lines[1:]}
+
+
+def print_table(title: str, unit_count: int, unit: str, times: dict[str, dict[str, list[float]]],
+                baseline: str) -> None:
+    print(title)
+    print(f"{'':24}{'clock':>6}{'median':>10}{'min':>10}{'max':>10}{unit + '/s (median)':>22}{'vs ' + baseline:>14}")
+    for name, clocks in times.items():
+        for clock in ("wall", "cpu"):
+            values = clocks[clock]
+            med = statistics.median(values)
+            ratio = statistics.median(times[baseline][clock]) / med
+            print(f"{name:24}{clock:>6}{med:>9.2f}s{min(values):>9.2f}s{max(values):>9.2f}s"
+                  f"{unit_count / med:>22,.0f}{ratio:>13.2f}x")
 
 
 def main() -> int:
@@ -169,38 +246,60 @@ def main() -> int:
         print(f"generated {total_lines:,} lines ({path.stat().st_size / 1e6:.1f} MB), {expected_reports:,} REPORT "
               f"({expected_reports / total_lines:.1%}) in {time.perf_counter() - t0:.1f} s; seed {args.seed}",
               file=sys.stderr)
-        # Interleave so drift on a shared machine hits both sides alike.
-        times: dict[str, dict[str, list[float]]] = {"reader": {"wall": [], "cpu": []},
-                                                    "baseline": {"wall": [], "cpu": []}}
-        fast = base = None
+        readers = {"lambdabench": reader, "simple": simple, "naive": naive}
+        times = {name: {"wall": [], "cpu": []} for name in readers}
+        results = {}
+        # Interleave so drift on a shared machine hits every reader alike.
         for _ in range(args.runs):
-            wall, cpu, fast = timed(reader, path)
-            times["reader"]["wall"].append(wall)
-            times["reader"]["cpu"].append(cpu)
-            wall, cpu, base = timed(naive, path)
-            times["baseline"]["wall"].append(wall)
-            times["baseline"]["cpu"].append(cpu)
-        if fast != base:
-            if len(fast) == len(base):
-                diff = next((a, b) for a, b in zip(fast, base) if a != b)
-            else:
-                diff = (len(fast), len(base))
-            print(f"MISMATCH between reader and baseline: {diff}", file=sys.stderr)
+            for name, fn in readers.items():
+                wall, cpu, results[name] = timed(fn, path)
+                times[name]["wall"].append(wall)
+                times[name]["cpu"].append(cpu)
+        for name in ("simple", "naive"):
+            fast, base = results["lambdabench"], results[name]
+            if fast != base:
+                diff = next(((a, b) for a, b in zip(fast, base) if a != b), (len(fast), len(base)))
+                print(f"MISMATCH between lambdabench and {name}: {diff}", file=sys.stderr)
+                return 1
+        if len(results["lambdabench"]) != expected_reports:
+            print(f"MISMATCH: {len(results['lambdabench']):,} reports read, {expected_reports:,} written",
+                  file=sys.stderr)
             return 1
-        if len(fast) != expected_reports:
-            print(f"MISMATCH: {len(fast)} reports read, {expected_reports} written", file=sys.stderr)
-            return 1
-    print(f"identical results: {len(fast):,} REPORT records from {total_lines:,} lines; median of {args.runs} runs")
-    print(f"{'':10}{'clock':>6}{'median':>10}{'min':>10}{'max':>10}{'lines/s (median)':>20}")
-    for name in ("reader", "baseline"):
-        for clock in ("wall", "cpu"):
-            values = times[name][clock]
-            med = statistics.median(values)
-            print(f"{name:10}{clock:>6}{med:>9.2f}s{min(values):>9.2f}s{max(values):>9.2f}s{total_lines / med:>20,.0f}")
-    for clock in ("wall", "cpu"):
-        f, b = times["reader"][clock], times["baseline"][clock]
-        print(f"{clock:>4}: reader is {statistics.median(b) / statistics.median(f):.2f}x the baseline's speed "
-              f"(worst pairing {min(b) / max(f):.2f}x, best {max(b) / min(f):.2f}x; goal >= 5x)")
+        print(f"in memory: identical results from all three readers, {expected_reports:,} REPORT records "
+              f"from {total_lines:,} lines; median of {args.runs} interleaved runs")
+        print_table("", total_lines, "lines", times, "simple")
+
+        corpus = Path(tmp) / "corpus.log"
+        corpus_lines = corpus_log(corpus, args.lines, args.seed)
+        commands = {}
+        for fmt in ("jsonl", "csv"):
+            commands[f"lambdabench parse {fmt}"] = (
+                [sys.executable, "-m", "lambdabench", "parse", str(corpus), "--format", fmt], fmt)
+            commands[f"simple script {fmt}"] = (
+                [sys.executable, str(Path(__file__).resolve().parent / "simple_reader.py"), str(corpus),
+                 "--format", fmt], fmt)
+        e2e = {name: {"wall": [], "cpu": []} for name in commands}
+        outputs = {name: Path(tmp) / f"{name.replace(' ', '_')}.out" for name in commands}
+        for _ in range(args.runs):
+            for name, (argv, _fmt) in commands.items():
+                wall, cpu = run_process(argv, outputs[name])
+                e2e[name]["wall"].append(wall)
+                e2e[name]["cpu"].append(cpu)
+        print()
+        print(f"end to end: {corpus_lines:,} lines built from {CORPUS.name} (fresh request ids), "
+              f"{corpus.stat().st_size / 1e6:.1f} MB; one process per run, median of {args.runs} interleaved runs")
+        for fmt in ("jsonl", "csv"):
+            ours = rows_by_line(outputs[f"lambdabench parse {fmt}"], fmt)
+            theirs = rows_by_line(outputs[f"simple script {fmt}"], fmt)
+            same = sum(1 for n, text in ours.items() if theirs.get(n) == text)
+            differ = [n for n in ours if n in theirs and theirs[n] != ours[n]]
+            print(f"  {fmt}: {len(ours):,} rows from lambdabench, {len(theirs):,} from the simple script; "
+                  f"{same:,} identical, {len(differ):,} differ, {len(ours.keys() - theirs.keys()):,} only lambdabench's, "
+                  f"{len(theirs.keys() - ours.keys()):,} only the script's")
+            if differ:
+                print(f"    e.g. lambdabench: {ours[differ[0]][:240]}\n         simple:      {theirs[differ[0]][:240]}")
+            pair = {k: e2e[k] for k in (f"lambdabench parse {fmt}", f"simple script {fmt}")}
+            print_table("", corpus_lines, "lines", pair, f"simple script {fmt}")
     return 0
 
 

@@ -68,11 +68,11 @@ def parse_command(files: tuple[str, ...], fmt: str | None, summary: bool, archit
     table = None if summary else logfiles.TableWriter(out, fmt or "csv")
     for path in files:
         stats = logfiles.ReadStats(path)
-        for found in logfiles.iter_file_reports(path, stats, stdin=stdin):
-            if table is not None:
-                table.write(found)
-            else:
-                reports.append(found.report)
+        found = logfiles.iter_file_reports(path, stats, stdin=stdin)
+        if table is not None:
+            table.write_all(found)
+        else:
+            reports.extend(f.report for f in found)
         all_stats.append(stats)
         click.echo(f"{stats.source}: {stats.describe()}", err=True)
     if table is not None:

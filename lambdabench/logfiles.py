@@ -569,6 +569,26 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+# One encoder for every row: json.dumps(..., separators=...) builds a new JSONEncoder per
+# call, which costs more than encoding the row. Same settings, so the same bytes.
+_encode_json = json.JSONEncoder(separators=(",", ":")).encode
+_WRITE_BATCH = 4096
+
+
+def _csv_cells(found: FoundReport) -> tuple[Any, ...]:
+    """`row(found)` in ROW_FIELDS order as CSV cells (`_csv_value` of each), without the dict."""
+    r = found.report
+    return (found.source, found.line, "" if found.timestamp is None else found.timestamp,
+            "" if found.log_stream is None else found.log_stream, r.request_id, r.duration_ms,
+            "" if r.billed_duration_ms is None else r.billed_duration_ms,
+            "" if r.memory_size_mb is None else r.memory_size_mb,
+            "" if r.max_memory_used_mb is None else r.max_memory_used_mb,
+            "" if r.init_duration_ms is None else r.init_duration_ms,
+            "" if r.restore_duration_ms is None else r.restore_duration_ms,
+            "" if r.billed_restore_duration_ms is None else r.billed_restore_duration_ms,
+            r.status, "" if r.error_type is None else r.error_type, "true" if r.cold else "false")
+
+
 class TableWriter:
     """Writes FoundReports as CSV (header first, empty cells for absent values) or JSON lines
     to a text stream the caller owns, row by row so a big log never sits in memory."""
@@ -588,13 +608,29 @@ class TableWriter:
         self._header_written = True
 
     def write(self, found: FoundReport) -> None:
+        self._write_rows([found])
+
+    def write_all(self, founds: Iterable[FoundReport]) -> None:
+        """Write every row of `founds` as it is read, a few thousand at a time (one call per row
+        costs more than formatting it); rows read before the reader raises are still written."""
+        batch: list[FoundReport] = []
+        try:
+            for found in founds:
+                batch.append(found)
+                if len(batch) == _WRITE_BATCH:
+                    self._write_rows(batch)
+                    batch = []
+        finally:
+            if batch:
+                self._write_rows(batch)
+
+    def _write_rows(self, founds: list[FoundReport]) -> None:
         if not self._header_written:
             self._header()
-        values = row(found)
         if self._csv is not None:
-            self._csv.writerow([_csv_value(values[k]) for k in ROW_FIELDS])
+            self._csv.writerows(map(_csv_cells, founds))
         else:
-            self._out.write(json.dumps(values, separators=(",", ":")) + "\n")
+            self._out.write("".join([_encode_json(row(found)) + "\n" for found in founds]))
 
     def close(self) -> None:
         self._header()

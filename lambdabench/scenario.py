@@ -377,13 +377,22 @@ class _Loader:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, f"must be a path string, got {_describe(value)}",
                             f"write the {what} as a quoted path relative to this file")
-        resolved = (self.base / Path(value).expanduser()).resolve()
-        if not resolved.exists():
+        if "\0" in value:
+            raise self.fail(key, f"{json.dumps(value)} contains a null character, which no path can hold",
+                            f"write the {what} as a quoted path relative to this file")
+        try:
+            resolved = (self.base / Path(value).expanduser()).resolve()
+            exists, is_dir, is_file = resolved.exists(), resolved.is_dir(), resolved.is_file()
+        except (OSError, RuntimeError) as exc:  # a name too long for the file system, a loop, no home folder
+            shown = value if len(value) <= 80 else value[:77] + "..."
+            raise self.fail(key, f"{what} {json.dumps(shown)} cannot be used: {_os_reason(exc)}",
+                            f"fix the path; relative paths start at the scenario's folder {self.base}") from None
+        if not exists:
             raise self.fail(key, f"{what} {resolved} does not exist",
                             f"fix the path; relative paths start at the scenario's folder {self.base}")
-        if directory and not resolved.is_dir():
+        if directory and not is_dir:
             raise self.fail(key, f"{resolved} is not a folder", f"point {key} at the folder holding the {what}")
-        if not directory and not resolved.is_file():
+        if not directory and not is_file:
             raise self.fail(key, f"{resolved} is not a file", f"point {key} at a JSON file")
         return resolved
 
@@ -466,7 +475,7 @@ class _Loader:
                             "in app.py")
         if code is not None:
             module = handler.rsplit(".", 1)[0].replace(".", "/")
-            if not ((code / f"{module}.py").is_file() or (code / module / "__init__.py").is_file()):
+            if not (_is_file(code / f"{module}.py") or _is_file(code / module / "__init__.py")):
                 raise self.fail(p + "handler", f"module {module}.py not found in the code folder {code}",
                                 f"create {code / (module + '.py')} or change handler to name a module in {code}")
 
@@ -590,7 +599,11 @@ class _Loader:
         return body
 
     def file_body(self, path: Path, key: str) -> bytes:
-        body = path.read_bytes()
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            raise self.fail(key, f"{path} cannot be read: {_os_reason(exc)}",
+                            "point it at a readable JSON file") from None
         self.check_size(body, key)
         try:
             json.loads(body)
@@ -666,6 +679,18 @@ class _Loader:
         return ScenarioSpec(kind="burst", concurrency=concurrency, waves=waves, pause_s=pause)
 
 
+def _os_reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, false for a name the file system cannot hold (too long) instead of raising."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _first_non_json(value: Any, key: str) -> tuple[str, Any] | None:
     """The dotted key and value of the first TOML value with no JSON form (dates and times)."""
     if isinstance(value, (_dt.date, _dt.time, _dt.datetime)):
@@ -700,4 +725,9 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(path, None, f"invalid TOML: {exc}",
                             "fix the syntax at that position (strings need quotes, lists brackets, tables "
                             "[section] headers)") from None
+    except ValueError as exc:
+        # Python's int() refuses an integer literal of more than 4,300 digits (sys.int_info), and
+        # tomllib lets that ValueError out; no Lambda setting needs a number that long.
+        raise ScenarioError(path, None, f"cannot be read: {exc}",
+                            "shorten the long number; Lambda's limits all have a few digits") from None
     return _Loader(path).load(data)

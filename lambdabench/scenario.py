@@ -25,10 +25,10 @@ from typing import Any, Callable, TypeVar
 
 from lambdabench import limits
 from lambdabench.errors import UsageError
+from lambdabench.strategies import STRATEGIES
 
 TARGET_KINDS = ("local", "aws")
 SCENARIO_KINDS = ("cold", "warm", "burst")
-STRATEGIES = ("cost", "speed", "balanced", "slo")
 ORDERS = ("sequential", "shuffled")
 LOG_FORMATS = ("Text", "JSON")
 DEFAULT_WARMUP = 2  # warm-up invokes before a warm scenario: the first is cold, the second settles caches
@@ -39,7 +39,6 @@ _FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FUNCTION_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
 _QUALIFIED_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:.+$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _LOCAL_RUNTIME_RE = re.compile(r"^python3\.\d+$")
 _HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 # Scenario names become folder names (reports/<name>-<timestamp>/).
@@ -504,9 +503,13 @@ class _Loader:
                             "write it as environment = { NAME = \"value\" } or a [function.environment] section")
         for key, value in env.items():
             dotted = f"function.environment.{key}"
-            if not _ENV_NAME_RE.match(key):
+            if not limits.is_valid_environment_variable_name(key):
                 raise self.fail(dotted, "is not a valid environment variable name",
-                                "start with a letter and use only letters, digits and '_'")
+                                "start with a letter and follow it with at least one letter, digit or '_' "
+                                f"(Lambda's pattern {limits.environment_variable_name_pattern()})")
+            if key in limits.RESERVED_ENVIRONMENT_KEYS:
+                raise self.fail(dotted, "is an environment variable Lambda reserves",
+                                "rename it; Lambda refuses to set its own variables (AWS_REGION, _HANDLER, ...)")
             if not isinstance(value, str):
                 raise self.fail(dotted, f"must be a string, got {_describe(value)}",
                                 f"Lambda environment values are strings: quote it, {key} = \"{value}\"")

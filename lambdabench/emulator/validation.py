@@ -56,14 +56,6 @@ def _pattern(pattern: str) -> re.Pattern[str] | None:
         return None
 
 
-def pattern_of(service: str, shape_name: str) -> str | None:
-    """The model's regular expression for a named shape, e.g. Lambda's EnvironmentVariableName."""
-    model = service_model(service)
-    if shape_name not in model.shape_names:
-        return None
-    return model.shape_for(shape_name).metadata.get("pattern")
-
-
 def matches(pattern: str, value: str, *, full: bool = True) -> bool:
     """True when `value` matches the model pattern, as a whole or (`full=False`, Smithy's rule) anywhere
     in it; a pattern Python cannot compile matches anything."""
@@ -235,45 +227,55 @@ def _check_structure(shape: Shape, value: Mapping[str, Any], prefix: str, errors
 
 def _check_value(shape: Shape, value: Any, path: str, errors: list[str], full: bool) -> None:
     kind = shape.type_name
-    meta = shape.metadata
-    sensitive = bool(meta.get("sensitive"))
-
-    def fail(constraint: str) -> None:
-        errors.append(_violation(path, value, constraint, sensitive=sensitive))
-
     if kind == "structure" and isinstance(value, Mapping):
         _check_structure(shape, value, path + ".", errors, full)
         return
-    if kind in ("string", "list", "map", "blob") and isinstance(value, (str, bytes, list, dict)):
-        low, high = meta.get("min"), meta.get("max")
-        size = len(value)
-        if low is not None and high is not None and not low <= size <= high:
-            fail(f"Member must have length between {low} and {high}")
-        elif low is not None and size < low:
-            fail(f"Member must have length greater than or equal to {low}")
-        elif high is not None and size > high:
-            fail(f"Member must have length less than or equal to {high}")
-    if kind == "string" and isinstance(value, str):
-        enum = meta.get("enum")
-        if enum and value not in enum:
-            fail(f"Member must satisfy enum value set: [{', '.join(enum)}]")
-        pattern = meta.get("pattern")
-        if pattern and not matches(pattern, value, full=full):
-            fail(f"Member must satisfy regular expression pattern: {pattern}")
-    if kind in ("integer", "long", "float", "double") and isinstance(value, (int, float)) \
-            and not isinstance(value, bool):
-        low, high = meta.get("min"), meta.get("max")
-        if low is not None and value < low:
-            fail(f"Member must have value greater than or equal to {low}")
-        elif high is not None and value > high:
-            fail(f"Member must have value less than or equal to {high}")
+    sensitive = bool(shape.metadata.get("sensitive"))
+    errors.extend(_violation(path, value, c, sensitive=sensitive) for c in _constraints(shape, value, full))
     if kind == "list" and isinstance(value, list):
         for i, item in enumerate(value):
             _check_value(shape.member, item, f"{path}.{i + 1}.member", errors, full)
     if kind == "map" and isinstance(value, dict):
+        # Lambda words bad keys once for the map: "Map keys must satisfy constraint: [<constraint>]".
+        bad_keys: dict[str, list[str]] = {}
+        for key in value:
+            for constraint in _constraints(shape.key, key, full):
+                bad_keys.setdefault(constraint, []).append(key)
+        for constraint, keys in bad_keys.items():
+            errors.append(_violation(path, "[" + ", ".join(keys) + "]",
+                                     f"Map keys must satisfy constraint: [{constraint}]",
+                                     sensitive=sensitive or bool(shape.key.metadata.get("sensitive"))))
         for key, item in value.items():
-            _check_value(shape.key, key, f"{path}.key", errors, full)
             _check_value(shape.value, item, f"{path}.{key}" if len(key) <= 64 else f"{path}.value", errors, full)
+
+
+def _constraints(shape: Shape, value: Any, full: bool) -> list[str]:
+    """The constraints of the shape itself (length, enum, pattern, range) that `value` fails."""
+    kind, meta, failed = shape.type_name, shape.metadata, []
+    if kind in ("string", "list", "map", "blob") and isinstance(value, (str, bytes, list, dict)):
+        low, high = meta.get("min"), meta.get("max")
+        size = len(value)
+        if low is not None and high is not None and not low <= size <= high:
+            failed.append(f"Member must have length between {low} and {high}")
+        elif low is not None and size < low:
+            failed.append(f"Member must have length greater than or equal to {low}")
+        elif high is not None and size > high:
+            failed.append(f"Member must have length less than or equal to {high}")
+    if kind == "string" and isinstance(value, str):
+        enum = meta.get("enum")
+        if enum and value not in enum:
+            failed.append(f"Member must satisfy enum value set: [{', '.join(enum)}]")
+        pattern = meta.get("pattern")
+        if pattern and not matches(pattern, value, full=full):
+            failed.append(f"Member must satisfy regular expression pattern: {pattern}")
+    if kind in ("integer", "long", "float", "double") and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        low, high = meta.get("min"), meta.get("max")
+        if low is not None and value < low:
+            failed.append(f"Member must have value greater than or equal to {low}")
+        elif high is not None and value > high:
+            failed.append(f"Member must have value less than or equal to {high}")
+    return failed
 
 
 def _violation(path: str, value: Any, constraint: str, *, sensitive: bool) -> str:

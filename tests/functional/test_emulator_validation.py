@@ -70,9 +70,9 @@ def test_a_one_letter_environment_variable_name_fails_the_models_pattern_without
     error = excinfo.value.response["Error"]
     assert error["Code"] == "ValidationException"
     # The variable names are `sensitive` in the model, so AWS leaves the value out of the message.
-    assert error["Message"] == ("1 validation error detected: Value at 'environment.variables.key' failed to "
-                                "satisfy constraint: Member must satisfy regular expression pattern: "
-                                "[a-zA-Z]([a-zA-Z0-9_])+")
+    assert error["Message"] == ("1 validation error detected: Value at 'environment.variables' failed to "
+                                "satisfy constraint: Map keys must satisfy constraint: [Member must satisfy "
+                                "regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
 
 
 def test_every_violation_of_one_request_is_listed(emulator):

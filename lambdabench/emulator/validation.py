@@ -86,9 +86,7 @@ def rest_json_params(operation: OperationModel, uri_params: Mapping[str, str], q
                                      f"got {_json_type(doc)}")
         body_doc = doc
     lower_headers = {k.lower(): v for k, v in headers.items()}
-    for name, member in shape.members.items():
-        location = member.serialization.get("location")
-        wire = member.serialization.get("name", name)
+    for name, member, location, wire in _members(shape):
         if location == "uri":
             if wire in uri_params:
                 params[name] = uri_params[wire]
@@ -96,14 +94,26 @@ def rest_json_params(operation: OperationModel, uri_params: Mapping[str, str], q
             if wire in query:
                 params[name] = _from_text(query[wire], member, name)
         elif location == "header":
-            if wire.lower() in lower_headers:
-                params[name] = _from_text(lower_headers[wire.lower()], member, name)
+            if wire in lower_headers:
+                params[name] = _from_text(lower_headers[wire], member, name)
         elif location is None and name != payload_member and body_doc.get(name) is not None:
             # An explicit null reads as absent, as AWS's JSON deserializer reads it.
             params[name] = from_json(body_doc[name], member, name)
     if payload_member is not None and body:
         params[payload_member] = body
     return params
+
+
+@functools.cache
+def _members(shape: Shape) -> tuple[tuple[str, Shape, str | None, str], ...]:
+    """(name, shape, location, name on the wire (lower case for headers)) of each member, once per shape:
+    an invoke's validation runs on every request, so nothing is looked up twice."""
+    out = []
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        out.append((name, member, location, wire.lower() if location == "header" else wire))
+    return tuple(out)
 
 
 def _from_text(value: str, shape: Shape, name: str) -> Any:
@@ -215,14 +225,14 @@ def message(errors: list[str]) -> str:
 
 
 def _check_structure(shape: Shape, value: Mapping[str, Any], prefix: str, errors: list[str], full: bool) -> None:
-    required = shape.metadata.get("required", [])
-    for name, member in shape.members.items():
-        path = f"{prefix}{_camel(name)}"
-        if name not in value or value[name] is None:
-            if name in required:
-                errors.append(f"Value null at '{path}' failed to satisfy constraint: Member must not be null")
-            continue
-        _check_value(member, value[name], path, errors, full)
+    for name in shape.metadata.get("required", ()):
+        if value.get(name) is None:
+            errors.append(f"Value null at '{prefix}{_camel(name)}' failed to satisfy constraint: Member must not "
+                          "be null")
+    members = shape.members
+    for name, item in value.items():
+        if item is not None and name in members:
+            _check_value(members[name], item, f"{prefix}{_camel(name)}", errors, full)
 
 
 def _check_value(shape: Shape, value: Any, path: str, errors: list[str], full: bool) -> None:
@@ -289,6 +299,7 @@ def _shown(value: Any) -> str:
     return text if len(text) <= _SHOWN_VALUE_CHARS else text[:_SHOWN_VALUE_CHARS] + "..."
 
 
+@functools.cache
 def _camel(name: str) -> str:
     """Smithy names members in messages lowerCamelCase ('memorySize', 'functionName')."""
     return name[:1].lower() + name[1:]

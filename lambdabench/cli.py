@@ -13,6 +13,7 @@ import sys
 import click
 
 from lambdabench import __version__
+from lambdabench.emulator.resources import CPU_LIMIT_CHOICES
 from lambdabench.errors import LambdabenchError
 
 
@@ -170,7 +171,7 @@ def price_command(memory_mb: int, billed_duration_ms: int, architecture: str, re
 @click.option("--account-concurrency", default=None, type=int,
               help="Concurrent invocations allowed (default: max(4, 4 x host cores)).")
 @click.option("--cpu-limit", default="auto", show_default=True,
-              type=click.Choice(["auto", "cgroup", "duty-cycle", "none"]),
+              type=click.Choice(CPU_LIMIT_CHOICES),
               help="How a sandbox's CPU share is limited to memory/1769 vCPU.")
 @click.option("--sandbox-start", default="auto", show_default=True, type=click.Choice(["auto", "fork", "spawn"]),
               help="Fork sandboxes from a prepared interpreter (Init Duration = runtime client + handler "

@@ -6,7 +6,13 @@ region's `Backend` and returns `(status, headers, body)`. Shapes follow botocore
 ZipFile), Invoke's raw payload with `X-Amz-Invocation-Type`, `X-Amz-Log-Type`, `X-Amz-Client-Context`
 headers and the `Qualifier` query, and its response headers `X-Amz-Function-Error`, `X-Amz-Log-Result`,
 `X-Amz-Executed-Version`. A request that matches a Lambda operation this emulator does not implement
-answers an error naming that operation (looked up in botocore's model).
+answers 501 NotImplementedException naming that operation (looked up in botocore's model); one that
+matches no operation at all answers 404 UnknownOperationException, as AWS does.
+
+Before an operation runs, the server calls `validate`, which checks the request against the operation's
+input shape in botocore's model (see `validation`), so an operation only ever sees members of the
+right type within the model's constraints. Operations added to the route table get the check for free:
+the operation is found by the function's name (`tag_resource` → TagResource) or its `operation` attribute.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from lambdabench import limits  # noqa: E402
 from lambdabench.emulator import resources as rs  # noqa: E402
 
 HANDLER = r'''
@@ -282,7 +283,7 @@ def two_threads(via: str, mechanism: str, repeat: int) -> None:
                 duration_ms, result = target.invoke(memory_mb, {"kind": "threads", "threads": 2, "n": 200})
                 durations.append(duration_ms)
                 ratios.append(result["cpu_ms"] / result["wall_ms"])
-            model = min(rs.cpu_share(memory_mb), 2.0)
+            model = min(limits.vcpus_for_memory(memory_mb), 2.0)
             print(f"{memory_mb:>5} {model:>10.2f} {statistics.median(ratios):>9.2f} {statistics.median(durations):>12.1f}")
     finally:
         target.close()

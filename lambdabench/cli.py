@@ -2,7 +2,8 @@
 
 Results go to stdout, progress and warnings to stderr. Errors raised by the library
 (`lambdabench.errors`) become a clear message and an exit status (2 bad usage, 1 run
-failure) with no traceback unless `--debug` is given.
+failure) with no traceback unless `--debug` is given; any other exception is one line naming the
+command that failed, exit 1 (its traceback only with `--debug`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import click
 
 from lambdabench import __version__
+from lambdabench.emulator.resources import CPU_LIMIT_CHOICES
 from lambdabench.errors import LambdabenchError
 
 
@@ -169,7 +171,7 @@ def price_command(memory_mb: int, billed_duration_ms: int, architecture: str, re
 @click.option("--account-concurrency", default=None, type=int,
               help="Concurrent invocations allowed (default: max(4, 4 x host cores)).")
 @click.option("--cpu-limit", default="auto", show_default=True,
-              type=click.Choice(["auto", "cgroup", "duty-cycle", "none"]),
+              type=click.Choice(CPU_LIMIT_CHOICES),
               help="How a sandbox's CPU share is limited to memory/1769 vCPU.")
 @click.option("--sandbox-start", default="auto", show_default=True, type=click.Choice(["auto", "fork", "spawn"]),
               help="Fork sandboxes from a prepared interpreter (Init Duration = runtime client + handler "
@@ -468,7 +470,8 @@ def compare_command(base_dir: str, new_dir: str, fail_on: str | None, markdown: 
 
 
 def main(argv: list[str] | None = None) -> None:
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    debug = "--debug" in args
     try:
         # Under standalone_mode=False click returns ctx.exit(n)'s status instead of exiting.
         status = cli.main(args=argv, prog_name="lambdabench", standalone_mode=False)
@@ -490,4 +493,19 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(1)
+    except Exception as exc:  # a bug of ours or an unforeseen failure: one line, not a traceback
+        if debug:
+            raise
+        click.echo(f"error: {_unexpected(args, exc)} (rerun with --debug for the traceback)", err=True)
+        sys.exit(1)
     sys.exit(status if isinstance(status, int) else 0)
+
+
+def _unexpected(args: list[str], exc: Exception) -> str:
+    """One line saying which command failed and with what, for the last-resort handler."""
+    command = next((a for a in args if a in cli.commands), None)
+    what = f"lambdabench {command}" if command else "lambdabench"
+    detail = " ".join(str(exc).split())
+    if len(detail) > 300:
+        detail = detail[:297] + "..."
+    return f"{what} failed unexpectedly: {type(exc).__name__}" + (f": {detail}" if detail else "")

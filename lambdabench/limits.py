@@ -8,6 +8,9 @@ comes from measurement rather than documentation the comment says so.
 
 from __future__ import annotations
 
+import functools
+import re
+
 # --- Memory -----------------------------------------------------------------------------------
 # AWS docs "Configure Lambda function memory" and "Lambda quotas"
 # (docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html, .../gettingstarted-limits.html),
@@ -57,6 +60,37 @@ CODE_ZIP_MAX_BYTES = 50 * 1024 * 1024
 CODE_UNZIPPED_MAX_BYTES = 262_144_000
 ENVIRONMENT_MAX_BYTES = 4 * 1024
 
+# AWS docs "Defined runtime environment variables" (.../configuration-envvars-runtime.html), checked
+# 2025: the keys Lambda reserves; CreateFunction/UpdateFunctionConfiguration with one of them is refused.
+RESERVED_ENVIRONMENT_KEYS = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+
+
+@functools.cache
+def environment_variable_name_pattern() -> str:
+    """Lambda's rule for an environment variable name, read from botocore's Lambda service model (shape
+    EnvironmentVariableName, `[a-zA-Z]([a-zA-Z0-9_])+`: a letter, then at least one more character, so a
+    one-letter name is refused). The model is the service's own description, so it is the source."""
+    import botocore.session  # here, not at the top: most users of limits never need the model
+
+    model = botocore.session.get_session().get_service_model("lambda")
+    return model.shape_for("EnvironmentVariableName").metadata["pattern"]
+
+
+@functools.cache
+def _environment_variable_name_re() -> re.Pattern[str]:
+    return re.compile(environment_variable_name_pattern())
+
+
+def is_valid_environment_variable_name(name: object) -> bool:
+    """True for a string Lambda accepts as an environment variable name (the whole name must match)."""
+    return isinstance(name, str) and _environment_variable_name_re().fullmatch(name) is not None
+
 # --- CPU model --------------------------------------------------------------------------------
 # AWS docs "Configure Lambda function memory", checked 2025: "At 1,769 MB, a function has the
 # equivalent of one vCPU (one vCPU-second of credits per second)". CPU share is proportional to
@@ -67,18 +101,6 @@ MB_PER_VCPU = 1769
 # share is enforced as a CFS bandwidth quota with a 20 ms period, quota = 20 ms x memory/1769
 # (1.45 ms per 20 ms at 128 MB). Short CPU bursts therefore finish on 20 ms steps.
 CPU_PERIOD_MS = 20
-
-# Measured (same source): cores visible to the function (os.cpu_count()). Two up to 3,008 MB, then
-# one more at each threshold below. Total CPU time is still capped by memory/1769, so
-# single-threaded code stops getting faster at 1,769 MB whatever the core count.
-# Each pair is (lowest memory_mb with this many cores, cores), ascending.
-VISIBLE_CORES_TABLE: tuple[tuple[int, int], ...] = (
-    (MEMORY_MIN_MB, 2),
-    (3009, 3),
-    (5308, 4),
-    (7077, 5),
-    (8846, 6),
-)
 
 # --- Concurrency ------------------------------------------------------------------------------
 # AWS docs "Lambda quotas" and "Understanding Lambda function scaling" (.../lambda-concurrency.html,
@@ -111,12 +133,6 @@ def is_valid_memory_mb(memory_mb: object) -> bool:
             and MEMORY_MIN_MB <= memory_mb <= MEMORY_MAX_MB)
 
 
-def is_valid_timeout_s(timeout_s: object) -> bool:
-    """True for an int (not a bool) within Lambda's timeout range (whole seconds)."""
-    return (isinstance(timeout_s, int) and not isinstance(timeout_s, bool)
-            and TIMEOUT_MIN_S <= timeout_s <= TIMEOUT_MAX_S)
-
-
 def is_valid_ephemeral_storage_mb(storage_mb: object) -> bool:
     """True for an int (not a bool) within Lambda's ephemeral storage range."""
     return (isinstance(storage_mb, int) and not isinstance(storage_mb, bool)
@@ -133,17 +149,3 @@ def vcpus_for_memory(memory_mb: int) -> float:
     _check_memory(memory_mb)
     return memory_mb / MB_PER_VCPU
 
-
-def cpu_quota_ms(memory_mb: int) -> float:
-    """CPU time allowed per 20 ms CFS period for this memory size, in milliseconds."""
-    return CPU_PERIOD_MS * vcpus_for_memory(memory_mb)
-
-
-def visible_cores(memory_mb: int) -> int:
-    """Cores the function sees (os.cpu_count()) at this memory size."""
-    _check_memory(memory_mb)
-    cores = VISIBLE_CORES_TABLE[0][1]
-    for lowest_mb, count in VISIBLE_CORES_TABLE:
-        if memory_mb >= lowest_mb:
-            cores = count
-    return cores

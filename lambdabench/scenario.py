@@ -25,10 +25,10 @@ from typing import Any, Callable, TypeVar
 
 from lambdabench import limits
 from lambdabench.errors import UsageError
+from lambdabench.strategies import STRATEGIES
 
 TARGET_KINDS = ("local", "aws")
 SCENARIO_KINDS = ("cold", "warm", "burst")
-STRATEGIES = ("cost", "speed", "balanced", "slo")
 ORDERS = ("sequential", "shuffled")
 LOG_FORMATS = ("Text", "JSON")
 DEFAULT_WARMUP = 2  # warm-up invokes before a warm scenario: the first is cold, the second settles caches
@@ -39,7 +39,6 @@ _FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FUNCTION_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
 _QUALIFIED_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:.+$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
-_ENV_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _LOCAL_RUNTIME_RE = re.compile(r"^python3\.\d+$")
 _HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 # Scenario names become folder names (reports/<name>-<timestamp>/).
@@ -377,13 +376,22 @@ class _Loader:
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, f"must be a path string, got {_describe(value)}",
                             f"write the {what} as a quoted path relative to this file")
-        resolved = (self.base / Path(value).expanduser()).resolve()
-        if not resolved.exists():
+        if "\0" in value:
+            raise self.fail(key, f"{json.dumps(value)} contains a null character, which no path can hold",
+                            f"write the {what} as a quoted path relative to this file")
+        try:
+            resolved = (self.base / Path(value).expanduser()).resolve()
+            exists, is_dir, is_file = resolved.exists(), resolved.is_dir(), resolved.is_file()
+        except (OSError, RuntimeError) as exc:  # a name too long for the file system, a loop, no home folder
+            shown = value if len(value) <= 80 else value[:77] + "..."
+            raise self.fail(key, f"{what} {json.dumps(shown)} cannot be used: {_os_reason(exc)}",
+                            f"fix the path; relative paths start at the scenario's folder {self.base}") from None
+        if not exists:
             raise self.fail(key, f"{what} {resolved} does not exist",
                             f"fix the path; relative paths start at the scenario's folder {self.base}")
-        if directory and not resolved.is_dir():
+        if directory and not is_dir:
             raise self.fail(key, f"{resolved} is not a folder", f"point {key} at the folder holding the {what}")
-        if not directory and not resolved.is_file():
+        if not directory and not is_file:
             raise self.fail(key, f"{resolved} is not a file", f"point {key} at a JSON file")
         return resolved
 
@@ -466,7 +474,7 @@ class _Loader:
                             "in app.py")
         if code is not None:
             module = handler.rsplit(".", 1)[0].replace(".", "/")
-            if not ((code / f"{module}.py").is_file() or (code / module / "__init__.py").is_file()):
+            if not (_is_file(code / f"{module}.py") or _is_file(code / module / "__init__.py")):
                 raise self.fail(p + "handler", f"module {module}.py not found in the code folder {code}",
                                 f"create {code / (module + '.py')} or change handler to name a module in {code}")
 
@@ -495,9 +503,13 @@ class _Loader:
                             "write it as environment = { NAME = \"value\" } or a [function.environment] section")
         for key, value in env.items():
             dotted = f"function.environment.{key}"
-            if not _ENV_NAME_RE.match(key):
+            if not limits.is_valid_environment_variable_name(key):
                 raise self.fail(dotted, "is not a valid environment variable name",
-                                "start with a letter and use only letters, digits and '_'")
+                                "start with a letter and follow it with at least one letter, digit or '_' "
+                                f"(Lambda's pattern {limits.environment_variable_name_pattern()})")
+            if key in limits.RESERVED_ENVIRONMENT_KEYS:
+                raise self.fail(dotted, "is an environment variable Lambda reserves",
+                                "rename it; Lambda refuses to set its own variables (AWS_REGION, _HANDLER, ...)")
             if not isinstance(value, str):
                 raise self.fail(dotted, f"must be a string, got {_describe(value)}",
                                 f"Lambda environment values are strings: quote it, {key} = \"{value}\"")
@@ -590,7 +602,11 @@ class _Loader:
         return body
 
     def file_body(self, path: Path, key: str) -> bytes:
-        body = path.read_bytes()
+        try:
+            body = path.read_bytes()
+        except OSError as exc:
+            raise self.fail(key, f"{path} cannot be read: {_os_reason(exc)}",
+                            "point it at a readable JSON file") from None
         self.check_size(body, key)
         try:
             json.loads(body)
@@ -666,6 +682,18 @@ class _Loader:
         return ScenarioSpec(kind="burst", concurrency=concurrency, waves=waves, pause_s=pause)
 
 
+def _os_reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
+def _is_file(path: Path) -> bool:
+    """Path.is_file, false for a name the file system cannot hold (too long) instead of raising."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def _first_non_json(value: Any, key: str) -> tuple[str, Any] | None:
     """The dotted key and value of the first TOML value with no JSON form (dates and times)."""
     if isinstance(value, (_dt.date, _dt.time, _dt.datetime)):
@@ -700,4 +728,9 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(path, None, f"invalid TOML: {exc}",
                             "fix the syntax at that position (strings need quotes, lists brackets, tables "
                             "[section] headers)") from None
+    except ValueError as exc:
+        # Python's int() refuses an integer literal of more than 4,300 digits (sys.int_info), and
+        # tomllib lets that ValueError out; no Lambda setting needs a number that long.
+        raise ScenarioError(path, None, f"cannot be read: {exc}",
+                            "shorten the long number; Lambda's limits all have a few digits") from None
     return _Loader(path).load(data)

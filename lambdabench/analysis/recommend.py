@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from lambdabench.analysis.model import Interval
-
-STRATEGIES = ("cost", "speed", "balanced", "slo")
+from lambdabench.strategies import STRATEGIES
 DEFAULT_BALANCED_WEIGHT = 0.5  # Power Tuning's default
 TIMEOUT_HEADROOM = 1.5  # recommended timeout = slowest observed invocation x 1.5, whole seconds
 

@@ -49,9 +49,8 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from lambdabench.emulator.resources import CPU_LIMIT_CHOICES
 from lambdabench.errors import UsageError
-
-CPU_LIMIT_CHOICES = ("auto", "cgroup", "duty-cycle", "none")
 
 
 def is_loopback(host: str) -> bool:

@@ -59,18 +59,8 @@ RESPONSE_MAX_BYTES = limits.PAYLOAD_SYNC_MAX_BYTES + 100
 # Lambda's runtime identifiers this emulator can run: it executes Python handlers only.
 SUPPORTED_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
                       "python3.14")
-# Environment keys Lambda reserves (create/update with one of them is refused): AWS docs "Defined
-# runtime environment variables" (.../configuration-envvars-runtime.html), the reserved ones.
-RESERVED_ENV_KEYS = frozenset({
-    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
-})
 _NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _ALIAS_RE = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
-_ENV_KEY_RE = re.compile(r"^[a-zA-Z]([a-zA-Z0-9_])+$")
 _FUNCTION_NAME_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?"
                           r"(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?")
 LATEST = "$LATEST"
@@ -400,12 +390,12 @@ class Backend:
                                               "LogFormat is JSON.")
         variables = (params.get("Environment") or {}).get("Variables")
         if variables is not None:
-            bad_keys = [k for k in variables if not _ENV_KEY_RE.match(k)]
+            bad_keys = [k for k in variables if not limits.is_valid_environment_variable_name(k)]
             if bad_keys:
                 raise E.validation_error("environment.variables", "[" + ", ".join(bad_keys) + "]",
                                          "Map keys must satisfy constraint: [Member must satisfy regular "
-                                         "expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
-            reserved = sorted(k for k in variables if k in RESERVED_ENV_KEYS)
+                                         f"expression pattern: {limits.environment_variable_name_pattern()}]")
+            reserved = sorted(k for k in variables if k in limits.RESERVED_ENVIRONMENT_KEYS)
             if reserved:
                 raise E.InvalidParameterValue(
                     "Lambda was unable to configure your environment variables because the environment variables "

@@ -70,6 +70,15 @@ class ValidationError(LambdaApiError):
     code = "ValidationException"
 
 
+class Serialization(LambdaApiError):
+    """A body that cannot be read into the operation's input shape: not JSON, or a value of the wrong
+    JSON type. Lambda's deserializer answers this before any validation; the shape is not in botocore's
+    Lambda model, so boto3 raises a plain ClientError with this code."""
+
+    status = 400
+    code = "SerializationException"
+
+
 class PreconditionFailed(LambdaApiError):
     status = 412
     code = "PreconditionFailedException"
@@ -102,6 +111,14 @@ class UnknownOperation(LambdaApiError):
     status = 501
     code = "NotImplementedException"
     error_type = "Service"
+
+
+class UnknownRoute(UnknownOperation):
+    """A method and path that no Lambda operation has: AWS answers 404 UnknownOperationException."""
+
+    status = 404
+    code = "UnknownOperationException"
+    error_type = "User"
 
 
 class ServiceError(LambdaApiError):

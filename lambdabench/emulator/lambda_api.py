@@ -6,16 +6,23 @@ region's `Backend` and returns `(status, headers, body)`. Shapes follow botocore
 ZipFile), Invoke's raw payload with `X-Amz-Invocation-Type`, `X-Amz-Log-Type`, `X-Amz-Client-Context`
 headers and the `Qualifier` query, and its response headers `X-Amz-Function-Error`, `X-Amz-Log-Result`,
 `X-Amz-Executed-Version`. A request that matches a Lambda operation this emulator does not implement
-answers an error naming that operation (looked up in botocore's model).
+answers 501 NotImplementedException naming that operation (looked up in botocore's model); one that
+matches no operation at all answers 404 UnknownOperationException, as AWS does.
 
 Other families (tags, resource policies, event source mappings, function URL configs) keep their
 operations and state in modules of their own; their routes join this table.
+
+Before an operation runs, the server calls `validate`, which checks the request against the operation's
+input shape in botocore's model (see `validation`), so an operation only ever sees members of the
+right type within the model's constraints. Operations added to the route table get the check for free:
+the operation is found by the function's name (`tag_resource` → TagResource) or its `operation` attribute.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import uuid
@@ -26,7 +33,7 @@ from urllib.parse import parse_qsl, unquote
 
 from lambdabench import limits
 from lambdabench.emulator import errors as E
-from lambdabench.emulator import event_sources, function_urls, policies, tags
+from lambdabench.emulator import event_sources, function_urls, policies, tags, validation
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -263,31 +270,55 @@ def route(method: str, path: str) -> tuple[Callable[[Request, Any], Response], d
     name = _model_operation(method, clean)
     if name:
         raise E.UnknownOperation(f"The Lambda operation {name} is not implemented by the lambdabench emulator.")
-    raise E.UnknownOperation(f"No Lambda operation matches {method} {path} (the lambdabench emulator "
-                             "implements the function, version, alias, concurrency, invoke, tag, policy, "
-                             "event source mapping and function URL operations).")
+    shown = path if len(path) <= 200 else path[:200] + "..."
+    raise E.UnknownRoute(f"No Lambda operation matches {method} {shown} (the lambdabench emulator "
+                         "implements the function, version, alias, concurrency, invoke, tag, policy, "
+                         "event source mapping and function URL operations).")
 
 
-_MODEL_ROUTES: list[tuple[str, re.Pattern, str]] | None = None
+def validate(func: Callable[[Request, Any], Response], method: str, path: str, query: dict[str, str],
+             headers: dict[str, str], body: bytes) -> None:
+    """Check a routed request against its operation's input shape in botocore's model, as Lambda's front end
+    does before the operation runs. The operation is the one whose name the function spells in snake case
+    (`create_function` → CreateFunction) or names in an `operation` attribute; one the model does not
+    know is not checked."""
+    name = getattr(func, "operation", None) or "".join(part.title() for part in func.__name__.split("_"))
+    operation = validation.operation_model("lambda", name)
+    if operation is None:
+        return
+    match = _uri_pattern(name).match(path.rstrip("/") or "/")
+    uri_params = {k: unquote(v) for k, v in match.groupdict().items()} if match else {}
+    try:
+        params = validation.rest_json_params(operation, uri_params, query, headers, body)
+    except validation.SerializationError as exc:
+        raise E.Serialization(str(exc)) from None
+    except validation.TextTypeError as exc:
+        raise E.ValidationError(str(exc)) from None
+    errors = validation.check(operation.input_shape, params)
+    if errors:
+        raise E.ValidationError(validation.message(errors))
+
+
+@functools.cache
+def _uri_pattern(operation: str) -> re.Pattern[str]:
+    """The operation's requestUri from the model as a regex with one named group per URI member."""
+    uri = validation.service_model("lambda").operation_model(operation).http["requestUri"].split("?", 1)[0]
+    regex = re.escape(uri.rstrip("/") or "/")
+    regex = re.sub(r"\\\{(\w+)\\\+\\\}", r"(?P<\1>.+)", regex)  # {Key+}: greedy, may hold '/'
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", regex)
+    return re.compile(f"^{regex}$")
+
+
+@functools.cache
+def _model_routes() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    model = validation.service_model("lambda")
+    return tuple((model.operation_model(name).http["method"], _uri_pattern(name), name)
+                 for name in model.operation_names)
 
 
 def _model_operation(method: str, path: str) -> str | None:
     """Name the Lambda operation botocore would have sent this request for (not implemented here)."""
-    global _MODEL_ROUTES
-    if _MODEL_ROUTES is None:
-        routes = []
-        try:
-            import botocore.session
-            model = botocore.session.get_session().get_service_model("lambda")
-            for op_name in model.operation_names:
-                http = model.operation_model(op_name).http
-                uri = http["requestUri"].split("?", 1)[0].rstrip("/")
-                regex = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(uri))
-                routes.append((http["method"], re.compile(f"^{regex}$"), op_name))
-        except Exception:  # botocore missing or its model unreadable: fall back to the generic message
-            routes = []
-        _MODEL_ROUTES = routes
-    for route_method, pattern, name in _MODEL_ROUTES:
+    for route_method, pattern, name in _model_routes():
         if route_method == method and pattern.match(path):
             return name
     return None

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from lambdabench.emulator import validation
 from lambdabench.emulator.logstore import InvalidParameter, LogsError, LogStore, ResourceNotFound
 
 TARGET_PREFIX = "Logs_20140328."
@@ -39,10 +40,6 @@ _STREAM_NAME = re.compile(r"^[^:*]{1,512}$")
 _GROUP_ARN = re.compile(r"^arn:aws[a-z\-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$")
 
 Params = dict[str, Any]
-
-
-class _Unknown(Exception):
-    pass
 
 
 def _error(code: str, message: str, status: int = 400) -> tuple[int, dict[str, str], bytes]:
@@ -71,12 +68,30 @@ def handle(store: LogStore, target: str, body: bytes) -> tuple[int, dict[str, st
         return _error("SerializationException", "Start of structure or map found where not expected: the body is not JSON")
     if not isinstance(params, dict):
         return _error("SerializationException", "The request body must be a JSON object")
+    problem = _check_input(operation, params)
+    if problem is not None:
+        return _error(*problem)
     try:
         result = func(store, params)
     except LogsError as exc:
         return _error(exc.code, exc.message, exc.status)
     out = json.dumps(result, separators=(",", ":")).encode()
     return 200, _headers(), out
+
+
+def _check_input(operation: str, params: Params) -> tuple[str, str] | None:
+    """The (code, message) of the first problem with the body against the operation's input shape in
+    botocore's model: a wrong JSON type is SerializationException, constraint violations (required,
+    length, range, enum, pattern) InvalidParameterException worded the Smithy way; None when it passes."""
+    model = validation.operation_model("logs", operation)
+    if model is None or model.input_shape is None:
+        return None
+    try:
+        typed = validation.from_json(params, model.input_shape, "")
+    except validation.SerializationError as exc:
+        return "SerializationException", str(exc)
+    errors = validation.check(model.input_shape, typed, full_match=False)
+    return ("InvalidParameterException", validation.message(errors)) if errors else None
 
 
 # ----- parameter helpers -------------------------------------------------------------------------

@@ -188,11 +188,6 @@ class LogStore:
             if self._groups.pop(group, None) is None:
                 raise ResourceNotFound("The specified log group does not exist.")
 
-    def has_stream(self, group: str, stream: str) -> bool:
-        with self._lock:
-            g = self._groups.get(group)
-            return g is not None and stream in g.streams
-
     def has_group(self, group: str) -> bool:
         with self._lock:
             return group in self._groups

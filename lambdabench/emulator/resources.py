@@ -78,7 +78,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdabench.errors import UsageError
-from lambdabench.limits import CPU_PERIOD_MS, MB_PER_VCPU  # Lambda's CPU model, with sources
+from lambdabench.limits import CPU_PERIOD_MS, MB_PER_VCPU, vcpus_for_memory  # Lambda's CPU model, with sources
 
 # The kernel refuses a CFS quota below 1 ms (kernel/sched/core.c: min_cfs_quota_period); a host
 # fact, not a Lambda limit, so it lives here.
@@ -93,14 +93,9 @@ _manager_counter = itertools.count(1)
 _MIB = 1024 * 1024
 
 
-def cpu_share(memory_mb: int) -> float:
-    """CPUs a function of this size gets on Lambda (CPU-seconds per second)."""
-    return memory_mb / MB_PER_VCPU
-
-
 def cpu_quota_us(memory_mb: int, period_us: int = CPU_PERIOD_MS * 1000) -> int:
     """CFS quota per period for this memory size, in microseconds (at least the kernel's 1 ms)."""
-    return max(MIN_CFS_QUOTA_US, round(period_us * memory_mb / MB_PER_VCPU))
+    return max(MIN_CFS_QUOTA_US, round(period_us * vcpus_for_memory(memory_mb)))
 
 
 def host_cores() -> int:
@@ -689,7 +684,7 @@ class SandboxResources:
             elif mechanism == "cgroup-v2" and self._cpu_group is not None:
                 _write(self._cpu_group / "cpu.max", f"{cpu_quota_us(self.memory_mb)} {CPU_PERIOD_MS * 1000}")
             elif mechanism == "duty-cycle" and self.pid is not None:
-                self._manager._throttle().add(self.pid, cpu_share(self.memory_mb))
+                self._manager._throttle().add(self.pid, vcpus_for_memory(self.memory_mb))
 
     def _sandbox_pids(self) -> list[int]:
         group = self._memory_group or self._cpu_group
@@ -930,12 +925,12 @@ class ResourceManager:
     def _warn_if_beyond_host(self, memory_mb: int) -> None:
         if self.cpu_mechanism == "none" or self._warned_cores:
             return
-        if cpu_share(memory_mb) > self._host_cores:
+        if vcpus_for_memory(memory_mb) > self._host_cores:
             self._warned_cores = True
             top_mb = self._host_cores * MB_PER_VCPU
             self.warnings.append(
                 f"Memory sizes above {top_mb} MB get more than this host's {self._host_cores} CPUs "
-                f"({memory_mb} MB = {cpu_share(memory_mb):.2f} vCPUs): their CPU-bound durations "
+                f"({memory_mb} MB = {vcpus_for_memory(memory_mb):.2f} vCPUs): their CPU-bound durations "
                 "cannot be told apart here."
             )
 

@@ -11,22 +11,27 @@ each has its own functions and logs), `us-east-1` when the request is unsigned.
 
 Keep-alive connections (boto3 pools them), HTTP/1.1 parsed by runtime_api.Connection, TCP_NODELAY on
 every accepted socket, and each response written with a single `sendall` (status line, headers and body together), so no response waits on
-Nagle's algorithm against the client's delayed ACK. The server never prints: errors inside an
-operation answer 500 ServiceException with the exception's text.
+Nagle's algorithm against the client's delayed ACK. Before a Lambda operation runs, its request is
+checked against the operation's input shape in botocore's model (`lambda_api.validate`), so bad input
+answers 400 as AWS does; the server never prints, and an error inside an operation (a bug of ours)
+answers 500 ServiceException with the exception's text.
 """
 
 from __future__ import annotations
 
+import email.utils
 import json
 import re
 import socket
-import threading
 import socketserver
+import threading
+import time
+import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
 from lambdabench.emulator import errors as E
-from lambdabench.emulator import code_url, lambda_api
+from lambdabench.emulator import code_url, lambda_api, logs_api
 from lambdabench.emulator.runtime_api import BadRequest, Connection
 
 _REGION_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
@@ -42,10 +47,17 @@ def region_of(headers: dict[str, str]) -> str:
 
 
 def dispatch(app: Any, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
-    """Answer one request. `app` provides backend(region), log_store(region) and info()."""
+    """Answer one request. `app` provides backend(region), log_store(region) and info(). Every answer,
+    errors included, carries `x-amzn-RequestId` and `Date`, as AWS's do (SDKs report the request id)."""
+    status, out_headers, payload = _answer(app, method, target, headers, body)
+    out_headers.setdefault("x-amzn-RequestId", str(uuid.uuid4()))
+    out_headers.setdefault("Date", http_date())
+    return status, out_headers, payload
+
+
+def _answer(app: Any, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict, bytes]:
     amz_target = headers.get("x-amz-target", "")
-    if amz_target.startswith("Logs_20140328."):
-        from lambdabench.emulator import logs_api
+    if amz_target.startswith(logs_api.TARGET_PREFIX):
         return logs_api.handle(app.log_store(region_of(headers)), amz_target, body)
     path, _, query_string = target.partition("?")
     if path.rstrip("/") == "/_lambdabench/info" and method == "GET":
@@ -54,15 +66,28 @@ def dispatch(app: Any, method: str, target: str, headers: dict[str, str], body: 
         return app.code_links.serve(path, dict(parse_qsl(query_string)))
     try:
         operation, params = lambda_api.route(method, path)
-        request = lambda_api.Request(method=method, path=path, query=dict(parse_qsl(query_string)),
-                                     headers=headers, body=body, params=params,
-                                     query_string=query_string)
+        query = dict(parse_qsl(query_string))
+        lambda_api.validate(operation, method, path, query, headers, body)
+        request = lambda_api.Request(method=method, path=path, query=query, headers=headers, body=body,
+                                     params=params, query_string=query_string)
         return operation(request, app.backend(region_of(headers)))
     except E.LambdaApiError as exc:
         return exc.status, exc.headers(), exc.body()
     except Exception as exc:  # a bug of ours: answer like Lambda's ServiceException, keep serving
         err = E.ServiceError(f"lambdabench emulator internal error: {type(exc).__name__}: {exc}")
         return err.status, err.headers(), err.body()
+
+
+_date_cache: tuple[int, str] = (0, "")
+
+
+def http_date() -> str:
+    """The `Date` header (RFC 7231 IMF-fixdate), formatted once per second."""
+    global _date_cache
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache = (now, email.utils.formatdate(now, usegmt=True))
+    return _date_cache[1]
 
 
 # CreateFunction carries a zip of up to 50 MB base64-encoded in JSON (~67 MB); leave room above it.
@@ -82,7 +107,8 @@ class _Handler(socketserver.BaseRequestHandler):
             try:
                 request = conn.read_request()
             except BadRequest as exc:
-                sock.sendall(_reply(400, {"Content-Type": "text/plain"}, str(exc).encode(), close=True))
+                sock.sendall(_reply(400, {"Content-Type": "text/plain", "x-amzn-RequestId": str(uuid.uuid4()),
+                                          "Date": http_date()}, str(exc).encode(), close=True))
                 return
             except OSError:
                 return

@@ -42,7 +42,7 @@ def test_add_permission_answers_the_statement_and_get_policy_the_whole_policy(cl
 
 def test_account_principals_and_conditions_are_written_as_lambda_writes_them(client, emulator_helpers):
     emulator_helpers.create(client, "shared", SOURCE)
-    client.add_permission(FunctionName="shared", StatementId="acct", Action="InvokeFunction",
+    client.add_permission(FunctionName="shared", StatementId="acct", Action="lambda:InvokeFunction",
                           Principal="210987654321")
     client.add_permission(FunctionName="shared", StatementId="s3", Action="lambda:InvokeFunction",
                           Principal="s3.amazonaws.com", SourceArn="arn:aws:s3:::bucket",

@@ -247,3 +247,20 @@ def test_safe_unzip_answers_invalid_parameter_for_a_corrupt_entry(tmp_path, buil
     with pytest.raises(E.InvalidParameterValue) as info:
         _safe_unzip(build(), tmp_path / "out")
     assert str(info.value).startswith("Could not unzip uploaded file. Please check your file, then try to upload again.")
+
+
+def test_any_routed_operation_is_validated_against_the_model_shape_its_name_spells():
+    # An operation another module adds to the route table gets the check without code of its own.
+    def tag_resource(req, backend):
+        raise AssertionError("validation must reject the request first")
+
+    with pytest.raises(E.ValidationError) as excinfo:
+        lambda_api.validate(tag_resource, "POST", "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012"
+                            "%3Afunction%3Af", {}, {}, b"{}")
+    assert excinfo.value.message == ("1 validation error detected: Value null at 'tags' failed to satisfy "
+                                     "constraint: Member must not be null")
+    with pytest.raises(E.Serialization) as excinfo:
+        lambda_api.validate(tag_resource, "POST", "/2017-03-31/tags/x", {}, {}, b'{"Tags": ["a"]}')
+    assert excinfo.value.message == "Cannot read 'Tags': expected a map (JSON object), got an array"
+    tag_resource.operation = "NoSuchOperationInTheModel"  # not in the model: nothing to check against
+    assert lambda_api.validate(tag_resource, "POST", "/2017-03-31/tags/x", {}, {}, b"[]") is None

@@ -28,11 +28,6 @@ def test_is_valid_memory_mb_accepts_only_ints_in_range(value, ok):
     assert limits.is_valid_memory_mb(value) is ok
 
 
-@pytest.mark.parametrize("value, ok", [(1, True), (900, True), (0, False), (901, False), (3.0, False), (False, False)])
-def test_is_valid_timeout_s_accepts_only_ints_in_range(value, ok):
-    assert limits.is_valid_timeout_s(value) is ok
-
-
 def test_ephemeral_storage_range():
     assert limits.is_valid_ephemeral_storage_mb(512)
     assert limits.is_valid_ephemeral_storage_mb(10240)
@@ -45,26 +40,17 @@ def test_one_vcpu_at_1769_mb():
     assert round(limits.vcpus_for_memory(10240), 2) == 5.79
 
 
-def test_cpu_quota_per_20_ms_period():
-    assert limits.CPU_PERIOD_MS == 20
-    assert limits.cpu_quota_ms(1769) == 20.0
-    assert round(limits.cpu_quota_ms(128), 2) == 1.45
-
-
-@pytest.mark.parametrize("memory_mb, cores", [
-    (128, 2), (1769, 2), (3008, 2), (3009, 3), (5307, 3), (5308, 4),
-    (7076, 4), (7077, 5), (8845, 5), (8846, 6), (10240, 6),
-])
-def test_visible_cores_table(memory_mb, cores):
-    assert limits.visible_cores(memory_mb) == cores
-
-
 @pytest.mark.parametrize("bad", [127, 10241, 0, -5])
-def test_cpu_helpers_reject_memory_outside_lambda_range(bad):
-    with pytest.raises(ValueError, match="128..10240"):
-        limits.visible_cores(bad)
+def test_vcpus_for_memory_rejects_memory_outside_lambda_range(bad):
     with pytest.raises(ValueError, match="128..10240"):
         limits.vcpus_for_memory(bad)
+
+
+def test_environment_variable_names_follow_the_lambda_model_pattern():
+    assert limits.environment_variable_name_pattern() == "[a-zA-Z]([a-zA-Z0-9_])+"
+    assert [limits.is_valid_environment_variable_name(n) for n in ("AB", "a_1", "X", "1A", "A-B", "", "AB\n", 5)] \
+        == [True, True, False, False, False, False, False, False]
+    assert "AWS_REGION" in limits.RESERVED_ENVIRONMENT_KEYS
 
 
 def test_concurrency_defaults():

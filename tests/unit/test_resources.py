@@ -40,12 +40,7 @@ def test_cpu_quota_is_20_ms_times_memory_over_1769():
 
 
 def test_cpu_quota_never_below_the_kernel_minimum_of_1_ms():
-    assert rs.cpu_quota_us(64) == 1_000
-
-
-def test_cpu_share_is_memory_over_1769():
-    assert rs.cpu_share(1769) == 1.0
-    assert rs.cpu_share(3538) == 2.0
+    assert rs.cpu_quota_us(128, period_us=10_000) == 1_000  # 10,000 x 128/1769 = 724 us
 
 
 def test_mountinfo_lists_v1_controllers_and_the_v2_mount():

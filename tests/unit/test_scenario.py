@@ -70,7 +70,7 @@ def test_full_scenario_loads_every_key(tmp_path):
     text = scenario_text(
         function='[function]\nname = "fn-1"\ncode = "fn"\nhandler = "app.handler"\nruntime = "python3.11"\n'
                  'architecture = "arm64"\nlog_format = "JSON"\nephemeral_storage_mb = 1024\n'
-                 '[function.environment]\nA = "1"\nB_2 = "x"\n',
+                 '[function.environment]\nAA = "1"\nB_2 = "x"\n',
         target='[target]\nkind = "local"\nregion = "eu-west-1"\n',
         sweep='[sweep]\nmemory_mb = [1769, 128]\ntimeout_s = [3, 900]\narchitectures = ["x86_64", "arm64"]\n'
               'seed = 42\norder = "shuffled"\n'
@@ -86,7 +86,7 @@ def test_full_scenario_loads_every_key(tmp_path):
     assert s.function.name == "fn-1"
     assert s.function.runtime == "python3.11" and s.function.architecture == "arm64"
     assert s.function.log_format == "JSON" and s.function.ephemeral_storage_mb == 1024
-    assert dict(s.function.environment) == {"A": "1", "B_2": "x"}
+    assert dict(s.function.environment) == {"AA": "1", "B_2": "x"}
     assert s.target.region == "eu-west-1"
     assert s.sweep.memory_mb == (1769, 128) and s.sweep.timeout_s == (3, 900)
     assert s.sweep.architectures == ("x86_64", "arm64")
@@ -256,8 +256,13 @@ def test_bad_toml_syntax_reports_line_and_column(tmp_path):
      '"nodejs20.x" cannot run on the local target', "Python handlers only"),
     (dict(function=FUNCTION + 'name = "arn:aws:lambda:us-east-1:123456789012:function:f"\n'), "function.name",
      "is not a Lambda function name", "no ARN"),
-    (dict(function=FUNCTION + 'environment = { A = 1 }\n'), "function.environment.A",
-     "must be a string, got the integer 1", 'quote it, A = "1"'),
+    (dict(function=FUNCTION + 'environment = { AA = 1 }\n'), "function.environment.AA",
+     "must be a string, got the integer 1", 'quote it, AA = "1"'),
+    # Lambda's pattern needs two characters: a scenario that loaded would fail at CreateFunction.
+    (dict(function=FUNCTION + 'environment = { X = "1" }\n'), "function.environment.X",
+     "not a valid environment variable name", "(Lambda's pattern [a-zA-Z]([a-zA-Z0-9_])+)"),
+    (dict(function=FUNCTION + 'environment = { AWS_REGION = "eu-west-1" }\n'), "function.environment.AWS_REGION",
+     "is an environment variable Lambda reserves", "rename it"),
     (dict(function=FUNCTION + 'environment = { 1A = "x" }\n'), "function.environment.1A",
      "not a valid environment variable name", "start with a letter"),
     (dict(function=FUNCTION + 'ephemeral_storage_mb = 100\n'), "function.ephemeral_storage_mb",

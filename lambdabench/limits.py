@@ -102,6 +102,18 @@ MB_PER_VCPU = 1769
 # (1.45 ms per 20 ms at 128 MB). Short CPU bursts therefore finish on 20 ms steps.
 CPU_PERIOD_MS = 20
 
+# Measured (same source): cores visible to the function (os.cpu_count()). Two up to 3,008 MB, then
+# one more at each threshold below. Total CPU time is still capped by memory/1769, so
+# single-threaded code stops getting faster at 1,769 MB whatever the core count.
+# Each pair is (lowest memory_mb with this many cores, cores), ascending.
+VISIBLE_CORES_TABLE: tuple[tuple[int, int], ...] = (
+    (MEMORY_MIN_MB, 2),
+    (3009, 3),
+    (5308, 4),
+    (7077, 5),
+    (8846, 6),
+)
+
 # --- Concurrency ------------------------------------------------------------------------------
 # AWS docs "Lambda quotas" and "Understanding Lambda function scaling" (.../lambda-concurrency.html,
 # .../scaling-behavior.html), checked 2025: 1,000 concurrent executions per account per region by
@@ -149,3 +161,12 @@ def vcpus_for_memory(memory_mb: int) -> float:
     _check_memory(memory_mb)
     return memory_mb / MB_PER_VCPU
 
+
+def visible_cores(memory_mb: int) -> int:
+    """Cores the function sees (os.cpu_count()) at this memory size (the tuner's multi-vCPU regime)."""
+    _check_memory(memory_mb)
+    cores = VISIBLE_CORES_TABLE[0][1]
+    for lowest_mb, count in VISIBLE_CORES_TABLE:
+        if memory_mb >= lowest_mb:
+            cores = count
+    return cores

@@ -56,3 +56,8 @@ def test_environment_variable_names_follow_the_lambda_model_pattern():
 def test_concurrency_defaults():
     assert limits.ACCOUNT_CONCURRENCY_DEFAULT == 1000
     assert limits.UNRESERVED_CONCURRENCY_MIN == 100
+
+
+def test_visible_cores_follow_lambdas_thresholds():
+    assert [limits.visible_cores(m) for m in (128, 3008, 3009, 5307, 5308, 7077, 8846, 10240)] == \
+        [2, 2, 3, 3, 4, 5, 6, 6]

@@ -45,6 +45,7 @@ from typing import Any, Callable
 
 from lambdabench import limits
 from lambdabench.emulator import errors as E
+from lambdabench.emulator.launchers import SUPPORTED_RUNTIMES  # the runtimes the emulator can run
 from lambdabench.emulator.sandbox import InvocationOutcome, SandboxSpec
 from lambdabench.emulator.sandbox_pool import SandboxPool
 
@@ -55,9 +56,6 @@ ENVIRONMENT_MAX_BYTES = limits.ENVIRONMENT_MAX_BYTES
 # A response may be 100 bytes over the 6 MiB request limit: Lambda's own error message names
 # "maximum allowed payload size (6291556 bytes)".
 RESPONSE_MAX_BYTES = limits.PAYLOAD_SYNC_MAX_BYTES + 100
-# Lambda's runtime identifiers this emulator can run: it executes Python handlers only.
-SUPPORTED_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
-                      "python3.14")
 # Environment keys Lambda reserves (create/update with one of them is refused): AWS docs "Defined
 # runtime environment variables" (.../configuration-envvars-runtime.html), the reserved ones.
 RESERVED_ENV_KEYS = frozenset({
@@ -348,7 +346,7 @@ class Backend:
         if runtime is not None and runtime not in SUPPORTED_RUNTIMES:
             raise E.InvalidParameterValue(
                 f"The runtime parameter of {runtime} is not supported by the lambdabench emulator, which "
-                f"runs Python functions only ({', '.join(SUPPORTED_RUNTIMES)}).")
+                f"runs these runtimes only: {', '.join(SUPPORTED_RUNTIMES)}.")
         if creating and runtime is None:
             raise E.InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created "
                                           "with deployment packages.")

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from lambdabench import limits
 from lambdabench.emulator.forkserver import ForkServerUnavailable
 from lambdabench.emulator.forkserver import supported as forking_supported
+from lambdabench.emulator.launchers import other_launcher, runtime_kind
 from lambdabench.emulator.sandbox import SYSTEM_CLOCK, Sandbox, SandboxSpec
 from lambdabench.emulator.sandbox_process import (BOOTSTRAP_SOURCE, SANDBOX_START_CHOICES, Clock, Launcher,
                                                   Process, PythonLauncher, awslambdaric_available, discard)
@@ -47,6 +48,10 @@ class SandboxPool:
         self._launcher: Launcher = PythonLauncher(
             runtime_client=runtime_client, runtime_dir=runtime_dir, sandbox_start=self.sandbox_start,
             work_dir=root_dir / "forkserver", host_environment=host_environment or {})
+        # The other runtime kinds' launchers, made when a function of theirs first starts.
+        self._runtime_dir = runtime_dir
+        self._host_environment = dict(host_environment or {})
+        self._other_launchers: dict[str, Launcher] = {}
         # One process started and put in its cgroups ahead of need, so a cold start does not wait for
         # the cgroup move (an RCU grace period, ~10 ms); resized to the sandbox that takes it.
         self._spare: tuple[Process, Any] | None = None
@@ -71,8 +76,16 @@ class SandboxPool:
         self._key_checks[region] = is_current
 
     def _launcher_for(self, spec: SandboxSpec) -> Launcher:
-        """The launcher of `spec`'s runtime kind: every runtime the emulator runs today is Python's."""
-        return self._launcher
+        """The launcher of `spec`'s runtime kind (Python's, Node.js's or a custom runtime's)."""
+        kind = runtime_kind(spec.runtime)
+        if kind == "python":
+            return self._launcher
+        with self._lock:
+            launcher = self._other_launchers.get(kind)
+            if launcher is None:
+                launcher = self._other_launchers[kind] = other_launcher(
+                    kind, runtime_dir=self._runtime_dir, host_environment=self._host_environment)
+            return launcher
 
     def _stale(self, sandbox: Sandbox) -> bool:
         check = self._key_checks.get(sandbox.spec.region)
@@ -268,4 +281,6 @@ class SandboxPool:
         if spare is not None:
             self._discard_spare(spare)
         self._launcher.close()
+        for launcher in self._other_launchers.values():
+            launcher.close()
         self._reaper.join(timeout=5)

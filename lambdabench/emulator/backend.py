@@ -347,6 +347,9 @@ class Backend:
             raise E.InvalidParameterValue(
                 f"The runtime parameter of {runtime} is not supported by the lambdabench emulator, which "
                 f"runs these runtimes only: {', '.join(SUPPORTED_RUNTIMES)}.")
+        problem = self.pool.runtime_problem(runtime) if runtime is not None else None
+        if problem is not None:
+            raise E.InvalidParameterValue(f"The runtime parameter of {runtime} cannot run here. {problem}")
         if creating and runtime is None:
             raise E.InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created "
                                           "with deployment packages.")

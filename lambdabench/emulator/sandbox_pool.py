@@ -77,7 +77,9 @@ class SandboxPool:
 
     def _launcher_for(self, spec: SandboxSpec) -> Launcher:
         """The launcher of `spec`'s runtime kind (Python's, Node.js's or a custom runtime's)."""
-        kind = runtime_kind(spec.runtime)
+        return self._launcher_of(runtime_kind(spec.runtime))
+
+    def _launcher_of(self, kind: str) -> Launcher:
         if kind == "python":
             return self._launcher
         with self._lock:
@@ -256,6 +258,19 @@ class SandboxPool:
     def forking_failure(self) -> str | None:
         """Why sandboxes are spawned although the pool was set to fork them (the server failed)."""
         return self._launcher.failure
+
+    def runtime_problem(self, runtime: str) -> str | None:
+        """Why functions of `runtime` cannot run on this machine (e.g. no `node`), None when they can."""
+        return getattr(self._launcher_of(runtime_kind(runtime)), "problem", None)
+
+    def runtime_notes(self) -> tuple[dict[str, str], list[str]]:
+        """({runtime kind: what runs it}, warnings) of the launchers made so far beside Python's."""
+        with self._lock:
+            launchers = dict(self._other_launchers)
+        described = {kind: launcher.description() for kind, launcher in launchers.items()
+                     if getattr(launcher, "description", None) is not None}
+        warnings = [w for launcher in launchers.values() for w in getattr(launcher, "warnings", [])]
+        return {k: v for k, v in described.items() if v}, warnings
 
     def pids(self) -> list[int]:
         with self._lock:

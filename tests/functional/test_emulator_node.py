@@ -178,3 +178,40 @@ def test_without_node_a_node_function_is_refused_saying_how_to_get_it(emulator_h
                                    Code={"ZipFile": emulator_helpers.zip_of({"index.js": ""})})
     message = excinfo.value.response["Error"]["Message"]
     assert "need `node`, which is not on this machine's PATH" in message and "nodejs.org" in message
+
+
+BURN = """
+    export const handler = async (event) => {
+      const t0 = process.hrtime.bigint(), c0 = process.cpuUsage();
+      let x = 0;
+      for (;;) {
+        for (let i = 0; i < 20000; i++) x = (x * 31 + i) % 1000003;
+        const c = process.cpuUsage(c0);
+        if ((c.user + c.system) / 1000 >= event.cpu_ms) {
+          return {wall_ms: Number(process.hrtime.bigint() - t0) / 1e6, cpu_ms: (c.user + c.system) / 1000, x};
+        }
+      }
+    };
+"""
+
+
+def _slowdown(client, name: str, runs: int = 3) -> float:
+    """Wall time per CPU time of a CPU-bound Node.js handler, least of `runs` (load only slows it)."""
+    ratios = []
+    for _ in range(runs):
+        _, result, _ = _invoke(client, name, {"cpu_ms": 30})
+        ratios.append(result["wall_ms"] / result["cpu_ms"])
+    return min(ratios)
+
+
+def test_a_cpu_bound_node_handler_gets_the_cpu_share_of_its_memory_size(emulator, clients, emulator_helpers):
+    if emulator.resources.cpu_mechanism == "none":
+        pytest.skip("no CPU limit on this machine (cpu_limit none)")
+    client, _ = clients
+    _create(client, emulator_helpers, "burn-128", {"index.mjs": BURN}, memory=128)
+    _create(client, emulator_helpers, "burn-1769", {"index.mjs": BURN}, memory=1769)
+    slow, fast = _slowdown(client, "burn-128"), _slowdown(client, "burn-1769")
+    # Model: 128 MB gets 128/1769 of a vCPU, 13.8 s of wall per CPU second; 1,769 MB a whole one.
+    # Other load only ever raises a ratio, so the lower bound is firm; the upper ones leave room for it.
+    assert slow >= 10, slow
+    assert slow / fast >= 3, (slow, fast)

@@ -10,9 +10,9 @@ sets itself up as a fresh interpreter would. INIT's clock starts when the gate o
 is what a sandbox does after the interpreter is up: its setup, the runtime client's import and start,
 the handler's import.
 
-What a fork cannot give is started from nothing as before (`Sandbox` falls back to a spawn): a function
-whose environment sets variables the interpreter reads only at startup (PYTHON*, LANG, LC_*), or a host
-where the server cannot run (not Linux, or the server died).
+What a fork cannot give is started from nothing as before (`sandbox_process.PythonLauncher` falls back
+to a spawn): a function whose environment sets variables the interpreter reads only at startup
+(PYTHON*, LANG, LC_*), or a host where the server cannot run (not Linux, or the server died).
 
 `ForkedProcess` looks like the `subprocess.Popen` it replaces (pid, stdin = the gate, stdout, poll,
 wait, returncode); exit statuses come from the server, which reaps its children.

@@ -9,15 +9,15 @@ connects is that sandbox's runtime. Paths served (LAMBDA_FACTS "Runtime API"):
     POST /2018-06-01/runtime/init/error                  -> 202
 
 This is the hot path of every warm invoke, so it avoids thread hand-offs: when the runtime's
-`GET /next` arrives, the connection thread *parks* the connection with the sandbox
-(`RuntimeHandler.park`). The invoking thread then writes the event on that socket itself and reads the
-runtime's response POST from it itself — the kernel wakes it directly when the answer arrives, no
-Python thread has to be scheduled in between. The sandbox keeps the connection lent between
-invocations: the next invoker reads the runtime's next `GET /next` (already waiting in the socket) and
-answers it, so a warm invoke wakes no helper thread at all. The connection thread sleeps until the
-sandbox closes or gives the connection up. Requests that arrive otherwise (an init error on its own
-connection, a response posted on another connection) are answered by their connection thread through
-the handler's other methods.
+`GET /next` arrives, the connection thread *parks* the connection with the sandbox's exchange
+(`RuntimeHandler.park`, sandbox_exchange.py). The invoking thread then writes the event on that
+socket itself and reads the runtime's response POST from it itself — the kernel wakes it directly
+when the answer arrives, no Python thread has to be scheduled in between. The sandbox keeps the
+connection lent between invocations: the next invoker reads the runtime's next `GET /next` (already
+waiting in the socket) and answers it, so a warm invoke wakes no helper thread at all. The connection
+thread sleeps until the sandbox closes or gives the connection up. Requests that arrive otherwise (an
+init error on its own connection, a response posted on another connection) are answered by their
+connection thread through the handler's other methods.
 
 The HTTP is a small HTTP/1.1 subset (keep-alive, Content-Length or chunked bodies,
 `Expect: 100-continue`). Every accepted socket gets TCP_NODELAY and every response is one `sendall`:

@@ -31,7 +31,6 @@ import select
 import shutil
 import subprocess
 import threading
-import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,13 +43,11 @@ from lambdabench.emulator.runtime_api import RuntimeApiServer, http_response
 from lambdabench.emulator.sandbox_exchange import RuntimeExchange
 from lambdabench.emulator.sandbox_log import (Event, PlatformLog, RuntimeOutput, as_messages, billed_duration_ms,
                                               exit_error, hundredths, init_timeout_payload, timeout_payload)
-from lambdabench.emulator.sandbox_process import Clock, Launcher, Process, kill_group
+from lambdabench.emulator.sandbox_process import SYSTEM_CLOCK, Clock, Launcher, Process, kill_group
 from lambdabench.logs import Report
 
 # Lambda's INIT phase limit for on-demand functions.
 INIT_TIMEOUT_S = limits.INIT_TIMEOUT_S
-
-SYSTEM_CLOCK = Clock(perf=time.perf_counter, wall_ms=lambda: int(time.time() * 1000))
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,10 @@ from lambdabench import limits
 from lambdabench.emulator.forkserver import ForkServerUnavailable
 from lambdabench.emulator.forkserver import supported as forking_supported
 from lambdabench.emulator.launchers import other_launcher, runtime_kind
-from lambdabench.emulator.sandbox import SYSTEM_CLOCK, Sandbox, SandboxSpec
-from lambdabench.emulator.sandbox_process import (BOOTSTRAP_SOURCE, SANDBOX_START_CHOICES, Clock, Launcher,
-                                                  Process, PythonLauncher, awslambdaric_available, discard)
+from lambdabench.emulator.sandbox import Sandbox, SandboxSpec
+from lambdabench.emulator.sandbox_process import (BOOTSTRAP_SOURCE, SANDBOX_START_CHOICES, SYSTEM_CLOCK, Clock,
+                                                  Launcher, Process, PythonLauncher, awslambdaric_available,
+                                                  discard)
 
 
 class SandboxPool:

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import sysconfig
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,6 +147,9 @@ class Clock:
 
     perf: Callable[[], float]
     wall_ms: Callable[[], int]
+
+
+SYSTEM_CLOCK = Clock(perf=time.perf_counter, wall_ms=lambda: int(time.time() * 1000))
 
 
 class Launcher(Protocol):

@@ -82,7 +82,7 @@ async function postInitError(error) {
 // ----- the handler --------------------------------------------------------------------------------
 async function loadHandler() {
   const taskRoot = process.env.LAMBDA_TASK_ROOT;
-  const spec = process.env._HANDLER || "";
+  const spec = process.env._HANDLER || process.argv[2] || "";  // argv as aws-lambda-ric takes it
   const slash = spec.lastIndexOf("/");
   const dir = spec.slice(0, slash + 1);
   const rest = spec.slice(slash + 1);

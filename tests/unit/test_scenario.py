@@ -152,12 +152,14 @@ def test_every_shipped_scenario_loads(file):
     s = load_scenario(SCENARIOS / file)
     assert s.scenarios
     if s.target.kind == "local":
-        assert s.function.code is not None and (s.function.code / "app.py").is_file()
+        module = s.function.handler.rsplit(".", 1)[0]
+        ext = ".mjs" if s.function.runtime.startswith("nodejs") else ".py"
+        assert s.function.code is not None and (s.function.code / (module + ext)).is_file()
 
 
-def test_the_shipped_scenarios_are_the_documented_four():
+def test_the_shipped_scenarios_are_the_documented_five():
     assert sorted(p.name for p in SCENARIOS.glob("*.toml")) == [
-        "aws-example.toml", "demo.toml", "inference.toml", "io_wait.toml"]
+        "aws-example.toml", "demo.toml", "inference.toml", "io_wait.toml", "node_demo.toml"]
 
 
 def test_demo_grid_stays_within_its_time_budget():

@@ -19,6 +19,9 @@ warm invokes; cold starts alternate one by one), so load from other work on a sh
       Ours forks its sandboxes from a prepared interpreter (the default); a second emulator started
       with sandbox_start="spawn" (each sandbox a fresh interpreter, as before) is measured alongside.
                                                                                          goal <= 0.7
+  (d) the same trivial handler in Node.js (nodejs20.x on the machine's node): warm raw HTTP invoke, the
+      REPORT round trip and the cold start, ours vs aws-lambda-rie running the same node and the same
+      built-in runtime client (lambdabench/emulator/node_runtime.mjs). --skip-node leaves it out.
 aws-lambda-rie comes from the aws-sam-cli wheel on PyPI (`pip download --no-deps aws-sam-cli` into
 bench/out/cache, unzipped; it ships `samcli/local/rapid/aws-lambda-rie-<arch>`), bound to 127.0.0.1.
 
@@ -58,6 +61,9 @@ sys.path.insert(0, str(ROOT))
 from lambdabench.logs import decode_log_result, parse_report  # noqa: E402
 
 HANDLER_SOURCE = "def handler(event, context):\n    return {'ok': True}\n"
+# (d): the same trivial handler in Node.js, run by the built-in Node.js client under both hosts.
+NODE_FUNCTION = "bench-node"
+NODE_HANDLER_SOURCE = "export const handler = async () => ({ok: true});\n"
 FUNCTION = "bench-trivial"
 MEMORY_MB = 3008  # RIE reports 3008 MB; above 1769 MB the CPU quota cannot slow a trivial handler
 CACHE = ROOT / "bench" / "out" / "cache"
@@ -99,17 +105,25 @@ def free_port() -> int:
 
 
 # ----- our emulator ---------------------------------------------------------------------------------
-def deploy(client) -> None:
+def deploy(client, name: str = FUNCTION, runtime: str = "python3.12", handler: str = "app.handler",
+           code: bytes | None = None) -> None:
     client.create_function(
-        FunctionName=FUNCTION,
-        Runtime="python3.12",
+        FunctionName=name,
+        Runtime=runtime,
         Role="arn:aws:iam::123456789012:role/bench",
-        Handler="app.handler",
-        Code={"ZipFile": zip_bytes()},
+        Handler=handler,
+        Code={"ZipFile": code if code is not None else zip_bytes()},
         MemorySize=MEMORY_MB,
         Timeout=30,
     )
-    client.get_waiter("function_active_v2").wait(FunctionName=FUNCTION)
+    client.get_waiter("function_active_v2").wait(FunctionName=name)
+
+
+def node_zip_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("index.mjs", NODE_HANDLER_SOURCE)
+    return buffer.getvalue()
 
 
 def raw_invoker(endpoint: str, path: str, headers: dict[str, str] | None = None) -> tuple[Callable[[], bytes], Callable[[], None]]:
@@ -149,11 +163,11 @@ def tail_report(invoke) -> object:
     return report
 
 
-def ours_cold_once(client, endpoint: str, nonce: int) -> tuple[float, float]:
+def ours_cold_once(client, endpoint: str, nonce: int, name: str = FUNCTION) -> tuple[float, float]:
     """Retire the sandbox by a configuration change, then time one raw HTTP invoke (ms, Init Duration)."""
-    client.update_function_configuration(FunctionName=FUNCTION, Environment={"Variables": {"BENCH_NONCE": str(nonce)}})
-    client.get_waiter("function_updated_v2").wait(FunctionName=FUNCTION, WaiterConfig={"Delay": 1})
-    invoke, close = raw_invoker(endpoint, f"/2015-03-31/functions/{FUNCTION}/invocations", {"X-Amz-Log-Type": "Tail"})
+    client.update_function_configuration(FunctionName=name, Environment={"Variables": {"BENCH_NONCE": str(nonce)}})
+    client.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    invoke, close = raw_invoker(endpoint, f"/2015-03-31/functions/{name}/invocations", {"X-Amz-Log-Type": "Tail"})
     try:
         start = time.perf_counter()
         invoke()
@@ -218,14 +232,16 @@ def find_rie(explicit: str | None) -> Path:
 
 
 @contextlib.contextmanager
-def rie_process(binary: Path, task_root: Path, runtime_env: dict[str, str]) -> Iterator[tuple[str, list[str]]]:
+def rie_process(binary: Path, task_root: Path, runtime_env: dict[str, str],
+                command: list[str] | None = None) -> Iterator[tuple[str, list[str]]]:
     """A fresh RIE on loopback ports; yields (endpoint, its output lines, a list that keeps filling)."""
     port, api_port = free_port(), free_port()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LAMBDA_TASK_ROOT": str(task_root), "HOME": str(task_root),
            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY_MB), **runtime_env}
     proc = subprocess.Popen(
         [str(binary), "--runtime-interface-emulator-address", f"127.0.0.1:{port}",
-         "--runtime-api-address", f"127.0.0.1:{api_port}", sys.executable, "-m", "awslambdaric", "app.handler"],
+         "--runtime-api-address", f"127.0.0.1:{api_port}",
+         *(command or [sys.executable, "-m", "awslambdaric", "app.handler"])],
         cwd=task_root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines: list[str] = []
@@ -255,9 +271,10 @@ def rie_process(binary: Path, task_root: Path, runtime_env: dict[str, str]) -> I
 RIE_PATH = "/2015-03-31/functions/function/invocations"
 
 
-def rie_cold_once(binary: Path, task: Path, runtime_env: dict[str, str]) -> tuple[float, float]:
+def rie_cold_once(binary: Path, task: Path, runtime_env: dict[str, str],
+                  command: list[str] | None = None) -> tuple[float, float]:
     """A fresh RIE (listening, runtime not yet spawned); time its first invoke (ms, its INIT duration)."""
-    with rie_process(binary, task, runtime_env) as (endpoint, lines):
+    with rie_process(binary, task, runtime_env, command) as (endpoint, lines):
         invoke, close = raw_invoker(endpoint, RIE_PATH)
         start = time.perf_counter()
         invoke()
@@ -423,7 +440,57 @@ def measure(args) -> dict[str, dict[str, np.ndarray]]:
             cold["floor"].append(bare_spawn_once(task, runtime_env))
         results["c"] = {k: np.array(v) for k, v in cold.items() if v}
         results["c_init"] = {k: np.array(v) for k, v in init.items() if v}
+        if not args.skip_node:
+            results.update(measure_node(args, stack, client, endpoint, binary))
     return results
+
+
+def measure_node(args, stack: contextlib.ExitStack, client, endpoint: str, binary: Path | None) -> dict:
+    """(d) the trivial handler in Node.js: warm raw HTTP invoke, REPORT round trip and cold start, ours vs
+    aws-lambda-rie running the same node and the same built-in client (aws-lambda-ric is not assumed)."""
+    from lambdabench.emulator.launch_node import BUILTIN_CLIENT, find_node, heap_arguments, node_version
+
+    node = find_node(os.environ)
+    if node is None:
+        log("(d) skipped: no node on PATH")
+        return {}
+    log(f"(d) Node.js {node_version(node)}: warm {args.warm} per side interleaved, cold {args.cold} per side")
+    deploy(client, NODE_FUNCTION, "nodejs20.x", "index.handler", node_zip_bytes())
+    task = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lambdabench-rie-node-")))
+    (task / "index.mjs").write_text(NODE_HANDLER_SOURCE)
+    command = [node, *heap_arguments(MEMORY_MB), str(BUILTIN_CLIENT), "index.handler"]
+    node_env = {"_HANDLER": "index.handler", "AWS_EXECUTION_ENV": "AWS_Lambda_nodejs20.x"}
+    path = f"/2015-03-31/functions/{NODE_FUNCTION}/invocations"
+    ours_raw, close = raw_invoker(endpoint, path)
+    stack.callback(close)
+    calls: dict[str, Callable[[], object]] = {"ours": ours_raw}
+    rie_lines: list[str] = []
+    if binary is not None:
+        rie_endpoint, rie_lines = stack.enter_context(rie_process(binary, task, node_env, command))
+        rie_raw, close = raw_invoker(rie_endpoint, RIE_PATH)
+        stack.callback(close)
+        calls["base"] = rie_raw
+    out: dict[str, dict[str, np.ndarray]] = {"d": interleaved(calls, args.warm), "d_report": {}}
+    tail, close = raw_invoker(endpoint, path, {"X-Amz-Log-Type": "Tail"})
+    out["d_report"]["ours"] = np.array([tail_report(tail).duration_ms for _ in range(min(args.warm, 300))])
+    close()
+    if rie_lines:
+        time.sleep(0.2)
+        reports = [parse_report(line.rstrip("\n")) for line in list(rie_lines) if line.startswith("REPORT")]
+        out["d_report"]["base"] = np.array([r.duration_ms for r in reports[1:] if r is not None])
+    cold: dict[str, list[float]] = {"ours": [], "base": []}
+    init: dict[str, list[float]] = {"ours": [], "base": []}
+    for i in range(args.cold):
+        wall, init_ms = ours_cold_once(client, endpoint, i, NODE_FUNCTION)
+        cold["ours"].append(wall)
+        init["ours"].append(init_ms)
+        if binary is not None:
+            wall, init_ms = rie_cold_once(binary, task, node_env, command)
+            cold["base"].append(wall)
+            init["base"].append(init_ms)
+    out["d_cold"] = {k: np.array(v) for k, v in cold.items() if v}
+    out["d_init"] = {k: np.array(v) for k, v in init.items() if v}
+    return out
 
 
 # ----- report -------------------------------------------------------------------------------------
@@ -463,6 +530,7 @@ def main() -> int:
     parser.add_argument("--plain-env", action="store_true",
                         help="run RIE and the floors without AWS_EXECUTION_ENV (ours keeps it, as Lambda sets it)")
     parser.add_argument("--skip-rie", action="store_true")
+    parser.add_argument("--skip-node", action="store_true", help="no (d) Node.js figures")
     parser.add_argument("--json", default=str(ROOT / "bench" / "out" / "emulator_bench.json"))
     args = parser.parse_args()
 
@@ -481,10 +549,18 @@ def main() -> int:
         row("    ours, sandbox_start=spawn", r["c"]["spawn"], r["c"].get("base"), None),
         row("    its Init Duration", r["c_init"]["spawn"], r["c_init"].get("base"), None),
     ]
+    if "d" in r:
+        rows += [
+            row("(d) Node.js warm invoke, raw HTTP e2e", r["d"]["ours"], r["d"].get("base"), None),
+            row("    Node.js round trip (REPORT)", r["d_report"]["ours"], r["d_report"].get("base"), None),
+            row("    Node.js cold start, first invoke", r["d_cold"]["ours"], r["d_cold"].get("base"), None),
+            row("    Node.js Init Duration (cold)", r["d_init"]["ours"], r["d_init"].get("base"), None),
+        ]
     print(f"lambdabench emulator benchmark — {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"cpu-limit {args.cpu_limit}, memory {MEMORY_MB} MB, handler returns {{'ok': True}}, "
           f"RIE/floor env {'plain' if args.plain_env else 'AWS_EXECUTION_ENV=AWS_Lambda_python3.12 (as ours)'}")
     print_table(rows, {"(a)": "moto ThreadedMotoServer, no-Docker invoke", "(b)(c)": "aws-lambda-rie + awslambdaric",
+                       "(d)": "aws-lambda-rie + node + lambdabench's built-in Node.js client",
                        "floor rows": "ours column = awslambdaric with no emulator at all (a one-thread stub host; a bare spawn)"})
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"rows": rows, "args": vars(args)}, indent=2))

@@ -8,6 +8,8 @@ runs CPU-bound work under each CPU mechanism and compares the measured warm dura
 2. short bursts (0.5-6 ms of CPU) at 128 MB: durations climb in 20 ms stairs (one period per 1.45 ms
    of CPU), plus a histogram of the 3 ms burst's durations;
 3. two CPU-bound threads (hashlib releases the GIL) at 1769 and 3538 MB: CPU time / wall = CPUs used.
+Table 1 is repeated for the same loop in Node.js (nodejs20.x on the machine's node, via the emulator;
+--skip-node leaves it out), so its error against 1769/m sits next to Python's.
 
 Targets: `--via emulator` (boto3 -> lambdabench emulator -> awslambdaric sandbox; Duration from the
 REPORT line) or `--via subprocess` (the same handler in a child under ResourceManager directly; wall
@@ -72,6 +74,21 @@ def handler(event, context=None):
     return {"wall_ms": (time.perf_counter() - w0) * 1000.0, "cpu_ms": (time.process_time() - c0) * 1000.0}
 '''
 
+# The same CPU-bound loop in Node.js (the Python handler's "loop" and "burst" kinds), for the Node.js rows.
+NODE_HANDLER = r'''
+export const handler = async (event) => {
+  const w0 = process.hrtime.bigint(), c0 = process.cpuUsage();
+  let x = 0;
+  if (event.kind === "loop") {
+    for (let i = 0; i < event.n; i++) x += (i * i) % 7;
+  } else if (event.kind === "burst") {
+    for (;;) { const c = process.cpuUsage(c0); if ((c.user + c.system) / 1000 >= event.cpu_ms) break; x++; }
+  }
+  const c = process.cpuUsage(c0);
+  return {wall_ms: Number(process.hrtime.bigint() - w0) / 1e6, cpu_ms: (c.user + c.system) / 1000, x};
+};
+'''
+
 # The subprocess target's child: the handler above, fed one JSON event per line after "go".
 CHILD = HANDLER + r'''
 import json, sys
@@ -119,7 +136,7 @@ class SubprocessTarget:
 class EmulatorTarget:
     """boto3 -> the lambdabench emulator; Duration from the REPORT line of each invoke."""
 
-    def __init__(self, cpu_limit: str):
+    def __init__(self, cpu_limit: str, runtime: str = "python3.12"):
         import contextlib
 
         import boto3
@@ -137,15 +154,17 @@ class EmulatorTarget:
         with urllib.request.urlopen(f"{endpoint}/_lambdabench/info") as reply:
             self.mechanism = json.loads(reply.read())["cpu_mechanism"]
         buffer = io.BytesIO()
+        node = runtime.startswith("nodejs")
         with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("app.py", HANDLER)
+            archive.writestr("index.mjs" if node else "app.py", NODE_HANDLER if node else HANDLER)
         self._zip = buffer.getvalue()
+        self._runtime, self._handler = runtime, ("index.handler" if node else "app.handler")
         self._functions: set[int] = set()
 
     def _function(self, memory_mb: int) -> str:
         name = f"fidelity-{memory_mb}"
         if memory_mb not in self._functions:
-            self.client.create_function(FunctionName=name, Runtime="python3.12", Handler="app.handler",
+            self.client.create_function(FunctionName=name, Runtime=self._runtime, Handler=self._handler,
                                         Role="arn:aws:iam::123456789012:role/bench", MemorySize=memory_mb,
                                         Timeout=300, Code={"ZipFile": self._zip})
             self.client.get_waiter("function_active_v2").wait(FunctionName=name)
@@ -168,7 +187,9 @@ class EmulatorTarget:
         self._stack.close()
 
 
-def make_target(via: str, cpu_limit: str):
+def make_target(via: str, cpu_limit: str, runtime: str = "python3.12"):
+    if runtime != "python3.12":
+        return EmulatorTarget(cpu_limit, runtime)  # only the emulator runs the Node.js handler
     return EmulatorTarget(cpu_limit) if via == "emulator" else SubprocessTarget(cpu_limit)
 
 
@@ -196,7 +217,7 @@ def load() -> str:
         return " ".join(f.read().split()[:3])
 
 
-def sizes_table(via: str, mechanisms: list[str], sizes: list[int], repeat: int) -> dict:
+def sizes_table(via: str, mechanisms: list[str], sizes: list[int], repeat: int, runtime: str = "python3.12") -> dict:
     """Throttled Duration against the model base x 1769/m, the base measured beside each sample.
 
     This host's CPU speed drifts by 10-40% between minutes (a shared VM), so a base measured
@@ -204,11 +225,11 @@ def sizes_table(via: str, mechanisms: list[str], sizes: list[int], repeat: int) 
     with an unthrottled invoke of the same work just before it, and the error is the median over
     pairs of measured / (paired base x 1769/m) - 1.
     """
-    baseline = make_target(via, "none")
+    baseline = make_target(via, "none", runtime)
     try:
         n = calibrate(baseline, repeat)
         base_ms, base_cpu, _ = median_duration(baseline, 1769, {"kind": "loop", "n": n}, repeat)
-        print(f"\n## CPU-bound loop ({n} iterations), warm Duration, median of {repeat}")
+        print(f"\n## {runtime}: CPU-bound loop ({n} iterations), warm Duration, median of {repeat}")
         print(f"baseline (cpu-limit none, {via}): {base_ms:.1f} ms  (handler CPU {base_cpu:.1f} ms); load {load()}")
         got = base_cpu / base_ms
         if got < 0.95:
@@ -221,7 +242,7 @@ def sizes_table(via: str, mechanisms: list[str], sizes: list[int], repeat: int) 
         print("medians over the pairs")
         results = {"n": n, "base_ms": base_ms, "rows": {}}
         for mechanism in mechanisms:
-            target = make_target(via, mechanism)
+            target = make_target(via, mechanism, runtime)
             try:
                 print(f"\n{target.mechanism:<11} {'MB':>5} {'base ms':>8} {'model ms':>9} {'measured':>9} "
                       f"{'error':>7} {'own-CPU error':>14}  {'min..max ms':>17}")
@@ -294,6 +315,7 @@ def main() -> None:
     parser.add_argument("--via", choices=("emulator", "subprocess"), default=None)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, cgroup only")
+    parser.add_argument("--skip-node", action="store_true", help="no Node.js rows (they need node on PATH)")
     args = parser.parse_args()
     via = args.via
     if via is None:
@@ -314,6 +336,13 @@ def main() -> None:
         mechanisms = ["duty-cycle"]
     t0 = time.perf_counter()
     sizes_table(via, mechanisms, [128, 256, 512, 1024, 1769], repeat)
+    if not args.skip_node:
+        from lambdabench.emulator.launch_node import find_node
+
+        if find_node(os.environ) is None:
+            print("\n## nodejs20.x: skipped, no node on PATH")
+        else:
+            sizes_table("emulator", mechanisms, [128, 256, 512, 1024, 1769], repeat, runtime="nodejs20.x")
     staircase(via, mechanisms[0], repeat)
     two_threads(via, mechanisms[0], repeat)
     print(f"\n(total {time.perf_counter() - t0:.0f} s; final load {load()})")

@@ -39,10 +39,29 @@ _FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FUNCTION_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
 _QUALIFIED_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:.+$")
 _REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
-_LOCAL_RUNTIME_RE = re.compile(r"^python3\.\d+$")
+_LOCAL_RUNTIME_RE = re.compile(r"^(python3\.\d+|nodejs\d+\.x|provided\.al2(023)?)$")
 _HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 # Scenario names become folder names (reports/<name>-<timestamp>/).
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _check_handler_file(reader: Any, code: Path, handler: str, runtime: str, p: str) -> None:
+    """The file the runtime loads for `handler` must be in the code folder: module.py (Python),
+    module.js/.mjs/.cjs (Node.js), the bootstrap executable (custom runtimes)."""
+    if runtime.startswith("provided"):
+        if not _is_file(code / "bootstrap"):
+            raise reader.fail(p + "handler", f"bootstrap not found in the code folder {code}",
+                              f"a custom runtime runs {code / 'bootstrap'}: create it (executable)")
+        return
+    module = handler.rsplit(".", 1)[0].replace(".", "/")
+    if runtime.startswith("nodejs"):
+        if not any(_is_file(code / f"{module}{ext}") for ext in (".js", ".mjs", ".cjs")):
+            raise reader.fail(p + "handler", f"module {module}.js (.mjs, .cjs) not found in the code folder {code}",
+                              f"create {code / (module + '.mjs')} or change handler to name a module in {code}")
+        return
+    if not (_is_file(code / f"{module}.py") or _is_file(code / module / "__init__.py")):
+        raise reader.fail(p + "handler", f"module {module}.py not found in the code folder {code}",
+                          f"create {code / (module + '.py')} or change handler to name a module in {code}")
 
 
 class ScenarioError(UsageError):
@@ -472,17 +491,14 @@ class _Loader:
             raise self.fail(p + "handler", f"{json.dumps(handler)} is not <module>.<function>",
                             "write it as module.function, e.g. handler = \"app.handler\" for def handler() "
                             "in app.py")
-        if code is not None:
-            module = handler.rsplit(".", 1)[0].replace(".", "/")
-            if not (_is_file(code / f"{module}.py") or _is_file(code / module / "__init__.py")):
-                raise self.fail(p + "handler", f"module {module}.py not found in the code folder {code}",
-                                f"create {code / (module + '.py')} or change handler to name a module in {code}")
-
         runtime = self.string(data, "runtime", p, "python3.12")
+        if code is not None:
+            _check_handler_file(self, code, handler, runtime, p)
         if local and not _LOCAL_RUNTIME_RE.match(runtime):
             raise self.fail(p + "runtime", f"{json.dumps(runtime)} cannot run on the local target",
-                            "the local emulator runs Python handlers only: use runtime = \"python3.12\" (or "
-                            "another python3.x), or sweep the function on AWS with [target] kind = \"aws\"")
+                            "the local emulator runs Python, Node.js and custom (bootstrap) handlers only: use "
+                            "runtime = \"python3.12\" (or another python3.x, nodejs20.x/22.x/24.x, "
+                            "provided.al2023), or sweep the function on AWS with [target] kind = \"aws\"")
         architecture = self.string(data, "architecture", p, limits.DEFAULT_ARCHITECTURE,
                                    choices=limits.ARCHITECTURES)
 

@@ -236,6 +236,10 @@ class Emulator:
         failure = self.pool.forking_failure if self.pool is not None else None
         if failure:
             doc["warnings"] = [*doc["warnings"], f"sandboxes are spawned, not forked, from now on: {failure}"]
+        if self.pool is not None:
+            runtimes, warnings = self.pool.runtime_notes()
+            doc["warnings"] = [*doc["warnings"], *warnings]
+            doc["runtimes"] = runtimes
         doc.update({
             "emulator_version": __version__,
             "keep_alive_s": self.keep_alive_s,

@@ -45,6 +45,7 @@ from typing import Any, Callable
 
 from lambdabench import limits
 from lambdabench.emulator import errors as E
+from lambdabench.emulator.launchers import SUPPORTED_RUNTIMES  # the runtimes the emulator can run
 from lambdabench.emulator.sandbox import InvocationOutcome, SandboxSpec
 from lambdabench.emulator.sandbox_pool import SandboxPool
 from lambdabench.emulator.stores import Stores
@@ -56,9 +57,6 @@ ENVIRONMENT_MAX_BYTES = limits.ENVIRONMENT_MAX_BYTES
 # A response may be 100 bytes over the 6 MiB request limit: Lambda's own error message names
 # "maximum allowed payload size (6291556 bytes)".
 RESPONSE_MAX_BYTES = limits.PAYLOAD_SYNC_MAX_BYTES + 100
-# Lambda's runtime identifiers this emulator can run: it executes Python handlers only.
-SUPPORTED_RUNTIMES = ("python3.8", "python3.9", "python3.10", "python3.11", "python3.12", "python3.13",
-                      "python3.14")
 _NAME_RE = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _ALIAS_RE = re.compile(r"^(?!^[0-9]+$)[a-zA-Z0-9_-]{1,128}$")
 _FUNCTION_NAME_PATTERN = (r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?"
@@ -363,7 +361,10 @@ class Backend:
         if runtime is not None and runtime not in SUPPORTED_RUNTIMES:
             raise E.InvalidParameterValue(
                 f"The runtime parameter of {runtime} is not supported by the lambdabench emulator, which "
-                f"runs Python functions only ({', '.join(SUPPORTED_RUNTIMES)}).")
+                f"runs these runtimes only: {', '.join(SUPPORTED_RUNTIMES)}.")
+        problem = self.pool.runtime_problem(runtime) if runtime is not None else None
+        if problem is not None:
+            raise E.InvalidParameterValue(f"The runtime parameter of {runtime} cannot run here. {problem}")
         if creating and runtime is None:
             raise E.InvalidParameterValue("Runtime and Handler are mandatory parameters for functions created "
                                           "with deployment packages.")

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from lambdabench import limits
 from lambdabench.emulator.forkserver import ForkServerUnavailable
 from lambdabench.emulator.forkserver import supported as forking_supported
+from lambdabench.emulator.launchers import other_launcher, runtime_kind
 from lambdabench.emulator.sandbox import Sandbox, SandboxSpec
 from lambdabench.emulator.sandbox_process import (BOOTSTRAP_SOURCE, SANDBOX_START_CHOICES, SYSTEM_CLOCK, Clock,
                                                   Launcher, Process, PythonLauncher, awslambdaric_available,
@@ -48,6 +49,10 @@ class SandboxPool:
         self._launcher: Launcher = PythonLauncher(
             runtime_client=runtime_client, runtime_dir=runtime_dir, sandbox_start=self.sandbox_start,
             work_dir=root_dir / "forkserver", host_environment=host_environment or {})
+        # The other runtime kinds' launchers, made when a function of theirs first starts.
+        self._runtime_dir = runtime_dir
+        self._host_environment = dict(host_environment or {})
+        self._other_launchers: dict[str, Launcher] = {}
         # One process started and put in its cgroups ahead of need, so a cold start does not wait for
         # the cgroup move (an RCU grace period, ~10 ms); resized to the sandbox that takes it.
         self._spare: tuple[Process, Any] | None = None
@@ -72,8 +77,18 @@ class SandboxPool:
         self._key_checks[region] = is_current
 
     def _launcher_for(self, spec: SandboxSpec) -> Launcher:
-        """The launcher of `spec`'s runtime kind: every runtime the emulator runs today is Python's."""
-        return self._launcher
+        """The launcher of `spec`'s runtime kind (Python's, Node.js's or a custom runtime's)."""
+        return self._launcher_of(runtime_kind(spec.runtime))
+
+    def _launcher_of(self, kind: str) -> Launcher:
+        if kind == "python":
+            return self._launcher
+        with self._lock:
+            launcher = self._other_launchers.get(kind)
+            if launcher is None:
+                launcher = self._other_launchers[kind] = other_launcher(
+                    kind, runtime_dir=self._runtime_dir, host_environment=self._host_environment)
+            return launcher
 
     def _stale(self, sandbox: Sandbox) -> bool:
         check = self._key_checks.get(sandbox.spec.region)
@@ -245,6 +260,19 @@ class SandboxPool:
         """Why sandboxes are spawned although the pool was set to fork them (the server failed)."""
         return self._launcher.failure
 
+    def runtime_problem(self, runtime: str) -> str | None:
+        """Why functions of `runtime` cannot run on this machine (e.g. no `node`), None when they can."""
+        return getattr(self._launcher_of(runtime_kind(runtime)), "problem", None)
+
+    def runtime_notes(self) -> tuple[dict[str, str], list[str]]:
+        """({runtime kind: what runs it}, warnings) of the launchers made so far beside Python's."""
+        with self._lock:
+            launchers = dict(self._other_launchers)
+        described = {kind: launcher.description() for kind, launcher in launchers.items()
+                     if getattr(launcher, "description", None) is not None}
+        warnings = [w for launcher in launchers.values() for w in getattr(launcher, "warnings", [])]
+        return {k: v for k, v in described.items() if v}, warnings
+
     def pids(self) -> list[int]:
         with self._lock:
             sandboxes = [s for group in self._idle.values() for s in group] + list(self._busy)
@@ -269,4 +297,6 @@ class SandboxPool:
         if spare is not None:
             self._discard_spare(spare)
         self._launcher.close()
+        for launcher in self._other_launchers.values():
+            launcher.close()
         self._reaper.join(timeout=5)

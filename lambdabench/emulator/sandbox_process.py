@@ -113,6 +113,21 @@ def lambda_variables(spec: Any, *, log_stream: str, api_address: str, runtime_di
     }
 
 
+def function_environment(spec: Any, *, log_stream: str, api_address: str, runtime_dir: Path, tmp_dir: Path,
+                         host_environment: Mapping[str, str]) -> dict[str, str]:
+    """The whole environment of a runtime that is not Python's (Node.js, a custom bootstrap): the same
+    credential-free base and Lambda variables, the log format, then the function's own variables."""
+    env = interpreter_environment(tmp_dir, host_environment)
+    del env["PYTHONPATH"]  # the host's site-packages are the Python runtime's affair only
+    env.update(lambda_variables(spec, log_stream=log_stream, api_address=api_address,
+                                runtime_dir=runtime_dir, tmp_dir=tmp_dir))
+    if spec.log_format == "JSON":
+        env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        env["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level or "INFO"
+    env.update(spec.environment)
+    return env
+
+
 Process = subprocess.Popen | ForkedProcess
 
 
@@ -200,6 +215,33 @@ def _attach(resources: Any, process: Process) -> None:
         raise
 
 
+def spawn(argv: list[str], *, cwd: str, env: Mapping[str, str], resources: Any, clock: Clock) -> Started:
+    """Start `argv` from nothing in `resources`' cgroups, output on one pipe, in a session of its own
+    (every runtime kind that spawns starts this way). Raises OSError when it cannot be started."""
+    # A gated launcher waits until attach() has put it in its cgroups: that move costs a v1
+    # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
+    argv, gated = resources.gated_command(argv)
+    kwargs: dict[str, Any] = {"start_new_session": True}
+    kwargs.update(resources.popen_kwargs())
+    if not gated:
+        t_perf, t_wall = clock.perf(), clock.wall_ms()
+    process = subprocess.Popen(
+        argv, cwd=cwd, env=dict(env),
+        stdin=subprocess.PIPE if gated else subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, close_fds=True, **kwargs,
+    )
+    _attach(resources, process)
+    if gated:
+        # INIT starts when the runtime is exec'd: the gate opens once the launcher is in place.
+        t_perf, t_wall = clock.perf(), clock.wall_ms()
+        try:
+            os.write(process.stdin.fileno(), b"\n")
+        except OSError:
+            pass  # the launcher is already gone; the sandbox sees its exit (Runtime.ExitError)
+        process.stdin.close()
+    return Started(process, t_perf, t_wall)
+
+
 class PythonLauncher:
     """The Python runtimes: a runtime client (awslambdaric or the built-in bootstrap) forked from the
     fork server or spawned."""
@@ -273,29 +315,8 @@ class PythonLauncher:
 
     def _spawn(self, spec: Any, env: Mapping[str, str], resources: Any, clock: Clock) -> Started:
         """Start the runtime from nothing: a fresh interpreter runs the launcher."""
-        argv = [sys.executable, "-S", "-c", _LAUNCHER, self._target, spec.handler]
-        # A gated launcher waits until attach() has put it in its cgroups: that move costs a v1
-        # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
-        argv, gated = resources.gated_command(argv)
-        kwargs: dict[str, Any] = {"start_new_session": True}
-        kwargs.update(resources.popen_kwargs())
-        if not gated:
-            t_perf, t_wall = clock.perf(), clock.wall_ms()
-        process = subprocess.Popen(
-            argv, cwd=spec.code_dir, env=dict(env),
-            stdin=subprocess.PIPE if gated else subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, close_fds=True, **kwargs,
-        )
-        _attach(resources, process)
-        if gated:
-            # INIT starts when the runtime is exec'd: the gate opens once the launcher is in place.
-            t_perf, t_wall = clock.perf(), clock.wall_ms()
-            try:
-                os.write(process.stdin.fileno(), b"\n")
-            except OSError:
-                pass  # the launcher is already gone; the sandbox sees its exit (Runtime.ExitError)
-            process.stdin.close()
-        return Started(process, t_perf, t_wall)
+        return spawn([sys.executable, "-S", "-c", _LAUNCHER, self._target, spec.handler], cwd=spec.code_dir,
+                     env=env, resources=resources, clock=clock)
 
     def close(self) -> None:
         if self._forkserver is not None:

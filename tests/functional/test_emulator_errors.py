@@ -93,11 +93,11 @@ def test_out_of_range_configuration_uses_awss_validation_wording(client, emulato
 
 def test_semantic_errors_are_invalid_parameter_value(client, emulator_helpers):
     with pytest.raises(client.exceptions.InvalidParameterValueException) as excinfo:
-        client.create_function(FunctionName="node", Runtime="nodejs20.x", Role=emulator_helpers.ROLE,
-                               Handler="index.handler", Code={"ZipFile": emulator_helpers.zip_of({"index.js": ""})})
+        client.create_function(FunctionName="java", Runtime="java21", Role=emulator_helpers.ROLE,
+                               Handler="a.B::handle", Code={"ZipFile": emulator_helpers.zip_of({"a.txt": ""})})
     code, status, message = _error(excinfo)
     assert (code, status) == ("InvalidParameterValueException", 400)
-    assert message.startswith("The runtime parameter of nodejs20.x is not supported")
+    assert message.startswith("The runtime parameter of java21 is not supported")
     with pytest.raises(client.exceptions.InvalidParameterValueException) as excinfo:
         client.update_function_configuration(FunctionName="target",
                                              Environment={"Variables": {"AWS_REGION": "eu-west-1"}})

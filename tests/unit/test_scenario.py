@@ -152,12 +152,14 @@ def test_every_shipped_scenario_loads(file):
     s = load_scenario(SCENARIOS / file)
     assert s.scenarios
     if s.target.kind == "local":
-        assert s.function.code is not None and (s.function.code / "app.py").is_file()
+        module = s.function.handler.rsplit(".", 1)[0]
+        ext = ".mjs" if s.function.runtime.startswith("nodejs") else ".py"
+        assert s.function.code is not None and (s.function.code / (module + ext)).is_file()
 
 
-def test_the_shipped_scenarios_are_the_documented_four():
+def test_the_shipped_scenarios_are_the_documented_five():
     assert sorted(p.name for p in SCENARIOS.glob("*.toml")) == [
-        "aws-example.toml", "demo.toml", "inference.toml", "io_wait.toml"]
+        "aws-example.toml", "demo.toml", "inference.toml", "io_wait.toml", "node_demo.toml"]
 
 
 def test_demo_grid_stays_within_its_time_budget():
@@ -252,8 +254,12 @@ def test_bad_toml_syntax_reports_line_and_column(tmp_path):
      "main.py"),
     (dict(function=FUNCTION + 'handler = "handler"\n'), "function.handler", "is not <module>.<function>",
      'handler = "app.handler"'),
-    (dict(function=FUNCTION + 'runtime = "nodejs20.x"\n'), "function.runtime",
-     '"nodejs20.x" cannot run on the local target', "Python handlers only"),
+    (dict(function=FUNCTION + 'runtime = "java21"\n'), "function.runtime",
+     '"java21" cannot run on the local target', "Python, Node.js and custom (bootstrap) handlers only"),
+    (dict(function=FUNCTION + 'runtime = "nodejs22.x"\n'), "function.handler",
+     "module app.js (.mjs, .cjs) not found", "app.mjs"),
+    (dict(function=FUNCTION + 'runtime = "provided.al2023"\n'), "function.handler",
+     "bootstrap not found in the code folder", "create it (executable)"),
     (dict(function=FUNCTION + 'name = "arn:aws:lambda:us-east-1:123456789012:function:f"\n'), "function.name",
      "is not a Lambda function name", "no ARN"),
     (dict(function=FUNCTION + 'environment = { AA = 1 }\n'), "function.environment.AA",
@@ -393,3 +399,13 @@ def test_a_function_section_is_not_judged_against_a_target_that_failed(tmp_path)
     err = error_for(tmp_path, scenario_text(function='[function]\nname = "f"\n',
                                             target='[target]\nkind = "aws"\nregion = "mars-1"\n'))
     assert not isinstance(err, ScenarioErrors) and err.key == "target.region"
+
+
+@pytest.mark.parametrize("runtime, file", [("nodejs20.x", "app.mjs"), ("nodejs24.x", "app.cjs"),
+                                           ("provided.al2023", "bootstrap")])
+def test_node_and_custom_runtime_handlers_load_for_the_local_target(tmp_path, runtime, file):
+    (tmp_path / "fn").mkdir()
+    (tmp_path / "fn" / file).write_text("")
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_text(function=FUNCTION + f'runtime = "{runtime}"\n'))
+    assert load_scenario(path).function.runtime == runtime

@@ -288,3 +288,84 @@ def test_cleanup_deletes_every_tagged_copy_and_nothing_else(lam, logs, emulator_
     names = {f["FunctionName"] for f in lam.list_functions()["Functions"]}
     assert "keep-me" in names and "keep-me-lb-aaaa1111" not in names
     assert copy_log_groups(logs, "keep-me") == []
+
+
+# -- preflight: refused with exit 2 before anything is created or changed ---------------------------------
+
+def functions_and_revisions(lam) -> dict[str, str]:
+    return {f["FunctionName"]: f["RevisionId"] for f in lam.list_functions()["Functions"]}
+
+
+def refused(lam, tmp_path: Path, function: str, *extra: str, **scenario_kw) -> str:
+    before = functions_and_revisions(lam)
+    out = tmp_path / "out"
+    result = run_cli("sweep", str(scenario(tmp_path, function, **scenario_kw)), "--endpoint-url",
+                     lam.meta.endpoint_url, "--yes", "--out", str(out), *extra)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr and SECRET not in result.stdout + result.stderr
+    assert functions_and_revisions(lam) == before  # nothing created, nothing changed
+    assert not (out / "results.jsonl").exists()
+    return result.stderr
+
+
+def test_a_managed_instances_function_is_refused(lam, emulator_helpers, tmp_path):
+    make_function(lam, emulator_helpers, "managed", CapacityProviderConfig={"LambdaManagedInstancesCapacityProviderConfig": {
+        "CapacityProviderArn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:fleet"}})
+    err = refused(lam, tmp_path, "managed")
+    assert "Lambda Managed Instances function (CapacityProviderConfig)" in err
+    assert "$LATEST.PUBLISHED" in err and "hint: sweep an on-demand function" in err
+
+
+def test_an_environment_the_nonce_would_push_over_4_kb_is_refused(lam, emulator_helpers, tmp_path):
+    # 4,096 bytes of compact JSON is Lambda's limit: leave less room than the nonce needs
+    filler = "x" * (4096 - len(json.dumps({"API_TOKEN": SECRET, "BIG": ""}, separators=(",", ":"))) - 10)
+    emulator_helpers.create(lam, "fat-env", SOURCE, Environment={"Variables": {"API_TOKEN": SECRET, "BIG": filler}})
+    err = refused(lam, tmp_path, "fat-env")
+    assert "over Lambda's 4096-byte limit" in err and "hint: make room for" in err
+
+
+def test_a_qualified_arn_is_refused_with_the_unqualified_one_to_use(lam, emulator_helpers, tmp_path):
+    make_function(lam, emulator_helpers, "versioned")
+    lam.publish_version(FunctionName="versioned")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:versioned:1"
+    err = refused(lam, tmp_path, arn)
+    assert "qualified ARN (version or alias)" in err
+
+
+def test_the_region_of_a_full_arn_wins_and_a_different_region_is_refused(lam, emulator_helpers, tmp_path):
+    make_function(lam, emulator_helpers, "regional")
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:regional"
+    err = refused(lam, tmp_path, arn, "--region", "eu-west-1")
+    assert "the function ARN is in us-east-1, but --region says eu-west-1" in err
+    assert "hint: drop --region (the ARN's region is used)" in err
+
+
+def test_a_pending_function_is_refused_with_wait(emulator, lam, emulator_helpers, tmp_path):
+    emulator.pending_s = 60.0
+    try:
+        emulator_helpers.create(lam, "pending", SOURCE, wait=False)
+        err = refused(lam, tmp_path, "pending")
+    finally:
+        emulator.pending_s = 0.0
+    assert "pending is Pending" in err and "aws lambda wait function-active-v2 --function-name pending" in err
+
+
+def test_an_inactive_function_is_refused(emulator, lam, emulator_helpers, tmp_path):
+    make_function(lam, emulator_helpers, "sleepy")
+    emulator.make_inactive("sleepy")
+    err = refused(lam, tmp_path, "sleepy")
+    assert "sleepy is Inactive" in err
+
+
+def test_in_place_on_a_function_with_live_traffic_is_refused_without_accept_live_traffic(
+        lam, emulator_helpers, tmp_path):
+    make_function(lam, emulator_helpers, "busy")
+    lam.create_function_url_config(FunctionName="busy", AuthType="NONE")
+    lam.add_permission(FunctionName="busy", StatementId="apigw", Action="lambda:InvokeFunction",
+                       Principal="apigateway.amazonaws.com")
+    lam.create_alias(FunctionName="busy", Name="live", FunctionVersion="$LATEST")
+    err = refused(lam, tmp_path, "busy", "--in-place")
+    assert "serves live traffic" in err
+    assert "alias live points at $LATEST" in err and "function URL http" in err
+    assert "resource policy lets apigateway.amazonaws.com invoke it (statement apigw)" in err
+    assert "hint: sweep a disposable copy instead (drop --in-place), or add --accept-live-traffic --yes" in err

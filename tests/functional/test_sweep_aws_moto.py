@@ -290,3 +290,28 @@ def test_resume_refuses_a_different_scenario(tmp_path):
     changed = load_scenario(write_scenario(other_dir, "lb-resume", memory="[128, 512]"))
     with pytest.raises(UsageError, match="ran a different scenario"):
         check_resume(tmp_path / "out", changed, build_plan(changed), "lb-resume")
+
+
+@pytest.mark.parametrize("isolation", ["--copy", "--in-place"])
+def test_the_architecture_axis_on_an_image_function_is_refused_before_anything_is_created(moto_url, tmp_path,
+                                                                                          isolation):
+    client = lambda_client(moto_url)
+    iam = boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    try:
+        role = iam.get_role(RoleName="lb-test")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="lb-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    name = f"lb-image{isolation.replace('--', '-')}"
+    client.create_function(FunctionName=name, Role=role, PackageType="Image", MemorySize=192, Timeout=7,
+                           Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"})
+    before = {f["FunctionName"]: f.get("LastModified") for f in client.list_functions()["Functions"]}
+    path = write_scenario(tmp_path, name)
+    path.write_text(path.read_text().replace('isolation = "in-place"\n', "").replace(
+        "timeout_s = [10]", 'timeout_s = [10]\narchitectures = ["x86_64", "arm64"]'))
+    result = run_cli("sweep", str(path), "--endpoint-url", moto_url, "--yes", isolation, "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert f"{name} is a container image built for x86_64" in result.stderr
+    assert "hint: remove [sweep] architectures" in result.stderr
+    assert {f["FunctionName"]: f.get("LastModified") for f in client.list_functions()["Functions"]} == before
+    assert not (tmp_path / "out" / "results.jsonl").exists()

@@ -139,8 +139,10 @@ def run_sweep(
             if kind == "aws" and mode == iso.IN_PLACE:
                 # The function may still be in a mid-sweep state (kill -9): the original is the one on disk.
                 saved_code = (out_dir / CODE_FILE).read_bytes() if (out_dir / CODE_FILE).exists() else None
-                prepared = dataclasses.replace(prepared, snapshot=previous,
-                                               code_zip=saved_code or prepared.code_zip)
+                # ...but the RevisionId to carry is the one it has now.
+                prepared = dataclasses.replace(
+                    prepared, snapshot=dataclasses.replace(previous, revision_id=prepared.snapshot.revision_id),
+                    code_zip=saved_code or prepared.code_zip)
             elif kind == "aws":
                 prepared = dataclasses.replace(prepared, snapshot=dataclasses.replace(
                     previous, config=dataclasses.replace(previous.config,
@@ -260,12 +262,15 @@ def restore_state(out_dir: Path) -> str:
     from lambdabench.results import read_results
 
     try:
-        events = [e for e in read_results(out_dir).events if e.get("event") in ("restored", "restore_failed")]
+        events = [e for e in read_results(out_dir).events
+                  if e.get("event") in ("restored", "restore_failed", "own_changes_undone")]
     except UsageError:
         return "nothing was changed"
     if not events:
         return "the function may not be restored: run `lambdabench restore` on the output folder"
     last = events[-1]
+    if last["event"] == "own_changes_undone":
+        return "another writer changed the function: the sweep undid its own changes and kept theirs"
     if last["event"] == "restored":
         return "the function was restored to its original configuration"
     return ("restoring the function FAILED (" + "; ".join(last.get("differences") or [last.get("error", "")])

@@ -281,6 +281,10 @@ def download_code(clients: Clients, function: str, *, purpose: str = "to switch 
                          f"{fix}; or run where the code URL is reachable") from exc
 
 
+class ForeignChange(RunError):
+    """Someone else changed the function during an in-place sweep (PreconditionFailedException)."""
+
+
 def _with_conflict_retry(operation: Callable[..., Any], sleep: Callable[[float], None], function: str,
                          action: str, **kwargs: Any) -> Any:
     """Call a control-plane mutation; on ResourceConflictException (an update in progress) wait and retry."""
@@ -289,6 +293,11 @@ def _with_conflict_retry(operation: Callable[..., Any], sleep: Callable[[float],
         try:
             return operation(**kwargs)
         except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "PreconditionFailedException":
+                raise ForeignChange(f"{function} was changed by someone else during the sweep ({action} "
+                                    "was refused: the RevisionId the sweep last saw is no longer current)",
+                                    "nothing more was applied; see which fields the other writer changed above"
+                                    ) from exc
             if error_code(exc) != "ResourceConflictException" or attempt == CONFLICT_ATTEMPTS - 1:
                 raise translate(exc, function=function, action=action) from exc
         except botocore.exceptions.BotoCoreError as exc:
@@ -319,9 +328,15 @@ def update_configuration(
     ephemeral_storage_mb: int,
     sleep: Callable[[float], None] = time.sleep,
     wait_delay_s: float = 1.0,
-) -> None:
-    """Set the four configuration fields, then wait until the update is done."""
-    _with_conflict_retry(
+    revision_id: str | None = None,
+) -> str | None:
+    """Set the four configuration fields, then wait until the update is done. Returns the new RevisionId.
+
+    With `revision_id` Lambda applies the update only if the function is still at that revision
+    (else PreconditionFailedException → ForeignChange); and the function read after the wait must
+    hold what was written, else someone else wrote in between (ForeignChange too)."""
+    extra = {"RevisionId": revision_id} if revision_id else {}
+    response = _with_conflict_retry(
         clients.control.update_function_configuration,
         sleep,
         function,
@@ -331,8 +346,72 @@ def update_configuration(
         Timeout=timeout_s,
         Environment={"Variables": dict(environment)},
         EphemeralStorage={"Size": ephemeral_storage_mb},
+        **extra,
     )
     wait_updated(clients, function, delay_s=wait_delay_s)
+    if not revision_id:
+        return (response or {}).get("RevisionId")
+    now = call(clients.control.get_function_configuration, FunctionName=function, function=function,
+               action="reading the update back")
+    got = FunctionConfig.from_api(now)
+    if (got.memory_mb, got.timeout_s, got.env, got.ephemeral_storage_mb) != (
+            memory_mb, timeout_s, dict(environment), ephemeral_storage_mb):
+        raise ForeignChange(f"{function} was changed by someone else while the sweep's update was applied",
+                            "nothing more was applied; see which fields the other writer changed above")
+    return now.get("RevisionId")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What an in-place sweep last wrote to the function (to undo only its own changes)."""
+
+    memory_mb: int
+    timeout_s: int
+    ephemeral_storage_mb: int
+    architecture: str
+
+
+def undo_own_changes(clients: Clients, function: str, original: FunctionConfig, written: Written, *,
+                     nonce_variable: str, sleep: Callable[[float], None] = time.sleep,
+                     wait_delay_s: float = 1.0) -> tuple[list[str], bool]:
+    """Put back what the sweep wrote and nobody changed since; keep everything another writer set.
+
+    A field still holding the sweep's value goes back to the original; the nonce is removed if still
+    there; every other value (another writer's) stays. Written with the fresh RevisionId. Returns the
+    lines naming what the other writer changed (names, never environment values) and whether an
+    update was sent."""
+    now = call(clients.control.get_function_configuration, FunctionName=function, function=function,
+               action="reading the function after a foreign change")
+    current = FunctionConfig.from_api(now)
+    other: list[str] = []
+    target: dict[str, Any] = {}
+    for name in ("memory_mb", "timeout_s", "ephemeral_storage_mb"):
+        mine, found = getattr(written, name), getattr(current, name)
+        if found == mine:
+            target[name] = getattr(original, name)
+        else:
+            target[name] = found
+            other.append(f"{name}: set to {found} by another writer (the sweep had written {mine}); kept")
+    env = current.env
+    for key in sorted(set(env) | set(original.env)):
+        if key == nonce_variable:
+            continue
+        if key not in env:
+            other.append(f"environment: {key} removed by another writer; kept removed")
+        elif key not in original.env:
+            other.append(f"environment: {key} added by another writer; kept")
+        elif env[key] != original.env[key]:
+            other.append(f"environment: {key} changed by another writer; their value kept")
+    env.pop(nonce_variable, None)
+    if current.architecture != written.architecture:
+        other.append(f"architecture: set to {current.architecture} by another writer; kept")
+    wanted = (target["memory_mb"], target["timeout_s"], env, target["ephemeral_storage_mb"])
+    if wanted == (current.memory_mb, current.timeout_s, current.env, current.ephemeral_storage_mb):
+        return other, False
+    update_configuration(clients, function, memory_mb=target["memory_mb"], timeout_s=target["timeout_s"],
+                         environment=env, ephemeral_storage_mb=target["ephemeral_storage_mb"], sleep=sleep,
+                         wait_delay_s=wait_delay_s, revision_id=now.get("RevisionId"))
+    return other, True
 
 
 def update_architecture(
@@ -344,9 +423,12 @@ def update_architecture(
     image_uri: str | None,
     sleep: Callable[[float], None] = time.sleep,
     wait_delay_s: float = 1.0,
-) -> None:
+    revision_id: str | None = None,
+) -> str | None:
     """Switch the architecture: UpdateFunctionCode with the same code (zip bytes or image URI)."""
     kwargs: dict[str, Any] = {"FunctionName": function, "Architectures": [architecture]}
+    if revision_id:
+        kwargs["RevisionId"] = revision_id
     if image_uri:
         kwargs["ImageUri"] = image_uri
     elif code_zip is not None:
@@ -356,9 +438,17 @@ def update_architecture(
             f"cannot change the architecture of {function!r}: its code is not available",
             "restore the architecture by redeploying the function's code",
         )
-    _with_conflict_retry(clients.control.update_function_code, sleep, function, "switching the architecture",
-                         **kwargs)
+    response = _with_conflict_retry(clients.control.update_function_code, sleep, function,
+                                    "switching the architecture", **kwargs)
     wait_updated(clients, function, delay_s=wait_delay_s)
+    if not revision_id:
+        return (response or {}).get("RevisionId")
+    now = call(clients.control.get_function_configuration, FunctionName=function, function=function,
+               action="reading the update back")
+    if (now.get("Architectures") or ["x86_64"])[0] != architecture:
+        raise ForeignChange(f"{function} was changed by someone else while the sweep switched its architecture",
+                            "nothing more was applied; see which fields the other writer changed above")
+    return now.get("RevisionId")
 
 
 @dataclass(frozen=True)

@@ -369,3 +369,37 @@ def test_in_place_on_a_function_with_live_traffic_is_refused_without_accept_live
     assert "alias live points at $LATEST" in err and "function URL http" in err
     assert "resource policy lets apigateway.amazonaws.com invoke it (statement apigw)" in err
     assert "hint: sweep a disposable copy instead (drop --in-place), or add --accept-live-traffic --yes" in err
+
+
+# -- in place: another writer's change stops the sweep and is kept ----------------------------------------
+
+def test_an_in_place_sweep_stops_on_a_foreign_change_undoes_only_its_own_and_exits_1(
+        lam, emulator_helpers, tmp_path):
+    name = "contested"
+    make_function(lam, emulator_helpers, name)
+    out = tmp_path / "out"
+    proc = start_cli("sweep", str(scenario(tmp_path, name, memory="[128, 256, 512]", scenarios=LONG_SWEEP)),
+                     "--endpoint-url", lam.meta.endpoint_url, "--in-place", "--yes", "--out", str(out),
+                     "--logs-wait-s", "0")
+    try:
+        wait_for(lambda: (out / "results.jsonl").exists()
+                 and '"invocation_id"' in (out / "results.jsonl").read_text())
+        colleague = emulator_helpers.second_writer(lam.meta.endpoint_url)
+        colleague.update_function_configuration(  # a deploy: their environment, their timeout
+            FunctionName=name, Timeout=9, Environment={"Variables": {"API_TOKEN": SECRET, "MODE": "canary"}})
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 1, stderr
+    after = lam.get_function_configuration(FunctionName=name)
+    # theirs kept (timeout, environment without the nonce); the sweep's memory put back
+    assert after["Timeout"] == 9 and after["Environment"]["Variables"] == {"API_TOKEN": SECRET, "MODE": "canary"}
+    assert after["MemorySize"] == ORIGINAL_MEMORY_MB
+    assert f"error: {name} was changed by someone else" in stderr
+    assert "timeout_s: set to 9 by another writer (the sweep had written 10); kept" in stderr
+    assert "environment: MODE changed by another writer; their value kept" in stderr
+    assert SECRET not in stdout + stderr
+    events = [json.loads(line).get("event") for line in (out / "results.jsonl").read_text().splitlines()]
+    assert "own_changes_undone" in events and "restored" not in events

@@ -497,6 +497,7 @@ class Driver:
                 architecture=point.architecture)
             revision = update_architecture(self.clients, self.function, point.architecture,
                                            code_zip=self.prepared.code_zip, image_uri=self.prepared.snapshot.image_uri,
+                                           source_kms_key_arn=self.prepared.snapshot.source_kms_key_arn,
                                            sleep=self.sleep, wait_delay_s=self.wait_delay_s,
                                            revision_id=self._revision)
             if self._revision is not None:

@@ -15,6 +15,7 @@ driver (per grid point) and restore use them; nothing else in lambdabench change
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -25,7 +26,7 @@ from typing import Any, Callable
 
 import botocore.exceptions
 
-from lambdabench.errors import RunError, UsageError
+from lambdabench.errors import LambdabenchError, RunError, UsageError
 from lambdabench.sweep.clients import Clients, TargetInfo, call, error_code, translate
 
 SNAPSHOT_FILE = "original_config.json"
@@ -421,6 +422,7 @@ def update_architecture(
     *,
     code_zip: bytes | None,
     image_uri: str | None,
+    source_kms_key_arn: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     wait_delay_s: float = 1.0,
     revision_id: str | None = None,
@@ -429,6 +431,8 @@ def update_architecture(
     kwargs: dict[str, Any] = {"FunctionName": function, "Architectures": [architecture]}
     if revision_id:
         kwargs["RevisionId"] = revision_id
+    if source_kms_key_arn:  # else Lambda re-encrypts the uploaded code with an AWS managed key
+        kwargs["SourceKMSKeyArn"] = source_kms_key_arn
     if image_uri:
         kwargs["ImageUri"] = image_uri
     elif code_zip is not None:
@@ -481,37 +485,47 @@ def restore(
 ) -> RestoreOutcome:
     """Put the snapshot's configuration back, read it back and compare.
 
-    Does not raise for a difference that remains: the outcome lists it (the caller decides the exit
-    status and prints the fix). Raises for AWS errors (function gone, credentials).
+    Every step is attempted even when one fails, configuration first (memory, timeout and the nonce
+    matter most to live traffic), architecture last; a failed step is listed in the outcome with its
+    error. Does not raise for a difference that remains (the caller decides the exit status and prints
+    the fix). Raises only when the function cannot be read at all (gone, credentials).
     """
     start = clock()
     function = snapshot.function_name
     original = snapshot.config
     before = read_config(clients, function)
     changed = False
+    failures: list[str] = []
+    if differences(dataclasses.replace(original, architecture=before.architecture), before):
+        try:
+            update_configuration(clients, function, memory_mb=original.memory_mb, timeout_s=original.timeout_s,
+                                 environment=original.env, ephemeral_storage_mb=original.ephemeral_storage_mb,
+                                 sleep=sleep, wait_delay_s=wait_delay_s)
+            changed = True
+        except LambdabenchError as exc:
+            failures.append(f"configuration step failed: {exc.message}")
     if before.architecture != original.architecture:
-        update_architecture(clients, function, original.architecture, code_zip=code_zip,
-                            image_uri=snapshot.image_uri, sleep=sleep, wait_delay_s=wait_delay_s)
-        changed = True
-    if differences(original, read_config(clients, function)):
-        update_configuration(
-            clients,
-            function,
-            memory_mb=original.memory_mb,
-            timeout_s=original.timeout_s,
-            environment=original.env,
-            ephemeral_storage_mb=original.ephemeral_storage_mb,
-            sleep=sleep,
-            wait_delay_s=wait_delay_s,
-        )
-        changed = True
+        try:
+            update_architecture(clients, function, original.architecture, code_zip=code_zip,
+                                image_uri=snapshot.image_tag_uri or snapshot.image_uri,
+                                source_kms_key_arn=snapshot.source_kms_key_arn, sleep=sleep,
+                                wait_delay_s=wait_delay_s)
+            changed = True
+        except LambdabenchError as exc:
+            failures.append(f"architecture step failed: {exc.message}")
     found = read_config(clients, function)
     after = take_snapshot(clients, function)
+    code_lines = []
+    if snapshot.source_kms_key_arn != after.source_kms_key_arn:
+        code_lines.append(f"code encryption key: expected {snapshot.source_kms_key_arn or 'the AWS managed key'}, "
+                          f"found {after.source_kms_key_arn or 'the AWS managed key'}")
+    if snapshot.image_tag_uri and snapshot.image_tag_uri != after.image_tag_uri:
+        code_lines.append(f"image: expected {snapshot.image_tag_uri}, found {after.image_tag_uri}")
     return RestoreOutcome(
         function_name=function,
         restored=original,
         found=found,
-        differences=tuple(differences(original, found)),
+        differences=tuple(failures) + tuple(differences(original, found)) + tuple(code_lines),
         duration_ms=(clock() - start) * 1000.0,
         changed=changed,
         new_versions=tuple(v for v in after.versions if v not in snapshot.versions),

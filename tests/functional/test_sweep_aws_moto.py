@@ -171,9 +171,9 @@ def test_restore_command_puts_back_a_function_left_mid_sweep(moto_url, aws_env, 
     run_sweep(load_scenario(write_scenario(tmp_path, name, memory="[128]",
                                            scenarios='[[scenario]]\nkind = "cold"\ninvocations = 1\n')),
               SweepOptions(out_dir=out, endpoint_url=moto_url, logs_max_wait_s=0), confirm=lambda lines: None)
-    # as a kill -9 would leave it
+    # as a kill -9 would leave it: the sweep's memory and timeout, its nonce
     lambda_client(moto_url).update_function_configuration(
-        FunctionName=name, MemorySize=1024, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
+        FunctionName=name, MemorySize=128, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
     result = run_cli("restore", str(out))
     assert result.returncode == 0, result.stderr
     assert f"{name}: restored (memory 320 MB, timeout 4 s" in result.stdout
@@ -236,6 +236,26 @@ def test_dry_run_prints_the_plan_and_changes_nothing(moto_url, tmp_path):
     assert "configuration changes: 6 (2 grid points + 4 cold-start refreshes" in result.stdout
     assert "estimated cost on AWS: $" in result.stdout
     assert config_of(moto_url, name)["memory"] == 192
+
+
+def test_restore_keeps_a_field_someone_else_changed_unless_forced(moto_url, aws_env, tmp_path):
+    name = "lb-restore-other"
+    create_function(moto_url, name, memory_mb=320, timeout_s=4, env={"A": "1"})
+    out = tmp_path / "out"
+    run_sweep(load_scenario(write_scenario(tmp_path, name, memory="[128]",
+                                           scenarios='[[scenario]]\nkind = "cold"\ninvocations = 1\n')),
+              SweepOptions(out_dir=out, endpoint_url=moto_url, logs_max_wait_s=0), confirm=lambda lines: None)
+    # killed mid-sweep (memory 128, timeout 10, nonce), then a colleague set memory 1024
+    lambda_client(moto_url).update_function_configuration(
+        FunctionName=name, MemorySize=1024, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
+    result = run_cli("restore", str(out))
+    assert result.returncode == 1
+    assert "memory_mb: set to 1024 by another writer (the sweep had written 128); kept" in result.stderr
+    assert f"lambdabench restore --force {out}" in result.stderr
+    assert config_of(moto_url, name) == {"memory": 1024, "timeout": 4, "env": {"A": "1"}}
+    result = run_cli("restore", "--force", str(out))
+    assert result.returncode == 0, result.stderr
+    assert config_of(moto_url, name) == {"memory": 320, "timeout": 4, "env": {"A": "1"}}
 
 
 def test_differences_name_each_field_and_never_quote_a_value():

@@ -191,6 +191,7 @@ def test_copy_sweep_measures_copies_while_the_original_serves_unchanged_and_leav
     assert restored[-1]["copies_deleted"] == [f"{name}-lb-{run_id}", f"{name}-lb-{run_id}-arm"]
     assert restored[-1]["original_revision_unchanged"] is True
     assert "the original is only read" in result.stderr
+    assert "copy: measures an on-demand $LATEST copy" in (out / "index.html").read_text()  # the report says it
 
     # the secret: in no stream, in no file (copy mode writes no value to disk)
     leaks = [where for where, text in all_output_text(out, [result.stdout, result.stderr]) if SECRET in text]

@@ -303,8 +303,12 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
     click.echo(f"sweep complete: {outcome.invocations_written} invocation records; "
                f"{outcome.state_mismatches} state mismatch(es)", err=True)
     if outcome.restore is not None and outcome.restore.ok and run.target == "aws":
-        click.echo(f"function restored to its original configuration "
-                   f"({outcome.restore.duration_ms:.0f} ms)", err=True)
+        if outcome.restore.deleted_copies:
+            click.echo(f"deleted the sweep's copies and their log groups "
+                       f"({', '.join(outcome.restore.deleted_copies)}); the original was not changed", err=True)
+        else:
+            click.echo(f"function restored to its original configuration "
+                       f"({outcome.restore.duration_ms:.0f} ms)", err=True)
     sweep_run.check_restore(outcome)
     summary, paths, notes = sweep_run.write_outputs(outcome.out_dir)
     for note in notes:

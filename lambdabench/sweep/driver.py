@@ -434,6 +434,7 @@ class Driver:
             function_name=original.function_name, restored=original.config, found=found,
             differences=tuple(problems) + tuple(differences(expected, found)),
             duration_ms=(self.clock() - start) * 1000.0, changed=False,
+            deleted_copies=tuple(sorted(self.copies.created.values())),
         )
         fields = {"copies_deleted": sorted(self.copies.created.values()),
                   "original_revision_unchanged": now.get("RevisionId") == original.revision_id}
@@ -793,7 +794,7 @@ def build_header(*, scenario: Any, plan: Plan, target: str, endpoint_url: str | 
                  function_name: str, function_arn: str, emulator: dict[str, Any] | None,
                  original: FunctionConfig, started_at: datetime,
                  isolation: dict[str, Any] | None = None) -> dict[str, Any]:
-    scenario_dict = scenario.to_dict()
+    scenario_dict = _scenario_without_values(scenario.to_dict())
     scenario_dict.setdefault("name", scenario.name)
     scenario_dict.setdefault("path", str(scenario.path))
     return {
@@ -821,6 +822,14 @@ def _without_values(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _scenario_without_values(scenario: dict[str, Any]) -> dict[str, Any]:
+    """The scenario for the results header: [function] environment by variable names only."""
+    function = dict(scenario.get("function") or {})
+    if isinstance(function.get("environment"), dict):
+        function["environment"] = sorted(function["environment"])
+    return {**scenario, "function": function}
+
+
 def check_resume(out_dir: Path, scenario: Any, plan: Plan, function: str) -> Snapshot:
     """Validate that `out_dir` holds an unfinished sweep of this scenario; return its snapshot."""
     from lambdabench.sweep.snapshot import read_snapshot
@@ -828,7 +837,7 @@ def check_resume(out_dir: Path, scenario: Any, plan: Plan, function: str) -> Sna
     results = read_results(out_dir)
     header = results.header
     theirs = dict(header.get("scenario") or {})
-    ours = scenario.to_dict()
+    ours = _scenario_without_values(scenario.to_dict())
     for d in (theirs, ours):
         d.pop("path", None)
     if json.loads(json.dumps(ours, default=str)) != json.loads(json.dumps(theirs, default=str)):

@@ -246,7 +246,8 @@ def delete_function(clients: Clients, name: str) -> list[str]:
         clients.control.delete_function(FunctionName=name)
     except botocore.exceptions.ClientError as exc:
         if error_code(exc) not in ("ResourceNotFoundException",):
-            problems.append(f"deleting function {name}: {error_code(exc)}: {exc.response.get('Error', {}).get('Message')}")
+            message = exc.response.get("Error", {}).get("Message")
+            problems.append(f"deleting function {name}: {error_code(exc)}: {message}")
     except botocore.exceptions.BotoCoreError as exc:
         problems.append(f"deleting function {name}: {exc}")
     return problems
@@ -277,7 +278,8 @@ def sweep_copies(clients: Clients, run_id: str | None = None) -> list[SweepCopy]
     found: list[SweepCopy] = []
     marker = None
     while True:
-        page = call(clients.control.list_functions, action="listing functions", **({"Marker": marker} if marker else {}))
+        page = call(clients.control.list_functions, action="listing functions",
+                    **({"Marker": marker} if marker else {}))
         for function in page.get("Functions") or []:
             arn = function.get("FunctionArn", "")
             try:

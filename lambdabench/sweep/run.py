@@ -269,9 +269,14 @@ def restore_state(out_dir: Path) -> str:
     if not events:
         return "the function may not be restored: run `lambdabench restore` on the output folder"
     last = events[-1]
+    if last["event"] == "restore_failed" and "copies_deleted" in last:
+        return ("deleting the sweep's copies FAILED (" + "; ".join(last.get("differences") or [])
+                + "): run `lambdabench restore` on the output folder, or `lambdabench cleanup`")
     if last["event"] == "own_changes_undone":
         return "another writer changed the function: the sweep undid its own changes and kept theirs"
     if last["event"] == "restored":
+        if "copies_deleted" in last:
+            return "the sweep's copies were deleted; the original function was never changed"
         return "the function was restored to its original configuration"
     return ("restoring the function FAILED (" + "; ".join(last.get("differences") or [last.get("error", "")])
             + "): run `lambdabench restore` on the output folder")
@@ -434,5 +439,6 @@ def write_outputs(out_dir: Path) -> tuple[str | None, list[Path], list[str]]:
     return summary, paths, notes
 
 
-__all__ = ["SweepOptions", "SweepRun", "cleanup_candidates", "delete_copies", "isolation_mode", "run_sweep", "restore_from_dir", "restore_state", "write_outputs",
+__all__ = ["SweepOptions", "SweepRun", "cleanup_candidates", "delete_copies", "isolation_mode", "run_sweep",
+           "restore_from_dir", "restore_state", "write_outputs",
            "check_restore", "default_out_dir", "target_kind"]

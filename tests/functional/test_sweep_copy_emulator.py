@@ -191,6 +191,8 @@ def test_copy_sweep_measures_copies_while_the_original_serves_unchanged_and_leav
     assert restored[-1]["copies_deleted"] == [f"{name}-lb-{run_id}", f"{name}-lb-{run_id}-arm"]
     assert restored[-1]["original_revision_unchanged"] is True
     assert "the original is only read" in result.stderr
+    assert (f"deleted the sweep's copies and their log groups ({name}-lb-{run_id}, {name}-lb-{run_id}-arm); "
+            "the original was not changed") in result.stderr
     assert "copy: measures an on-demand $LATEST copy" in (out / "index.html").read_text()  # the report says it
 
     # the secret: in no stream, in no file (copy mode writes no value to disk)
@@ -247,6 +249,7 @@ def test_an_interrupted_copy_sweep_deletes_its_copies_and_their_log_groups(lam, 
             proc.kill()
             proc.communicate()
     assert proc.returncode == 130, stderr
+    assert "interrupted: the sweep's copies were deleted; the original function was never changed" in stderr
     assert copies_of(lam, name) == [] and copy_log_groups(logs, name) == []
     assert SECRET not in stdout + stderr
 
@@ -310,8 +313,9 @@ def refused(lam, tmp_path: Path, function: str, *extra: str, **scenario_kw) -> s
 
 
 def test_a_managed_instances_function_is_refused(lam, emulator_helpers, tmp_path):
-    make_function(lam, emulator_helpers, "managed", CapacityProviderConfig={"LambdaManagedInstancesCapacityProviderConfig": {
-        "CapacityProviderArn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:fleet"}})
+    provider = {"CapacityProviderArn": "arn:aws:lambda:us-east-1:123456789012:capacity-provider:fleet"}
+    make_function(lam, emulator_helpers, "managed",
+                  CapacityProviderConfig={"LambdaManagedInstancesCapacityProviderConfig": provider})
     err = refused(lam, tmp_path, "managed")
     assert "Lambda Managed Instances function (CapacityProviderConfig)" in err
     assert "$LATEST.PUBLISHED" in err and "hint: sweep an on-demand function" in err
@@ -404,3 +408,78 @@ def test_an_in_place_sweep_stops_on_a_foreign_change_undoes_only_its_own_and_exi
     assert SECRET not in stdout + stderr
     events = [json.loads(line).get("event") for line in (out / "results.jsonl").read_text().splitlines()]
     assert "own_changes_undone" in events and "restored" not in events
+
+
+def test_in_place_with_accept_live_traffic_and_yes_lists_the_evidence_and_sweeps(lam, emulator_helpers, tmp_path):
+    name = "busy-ok"
+    make_function(lam, emulator_helpers, name)
+    mapping = lam.create_event_source_mapping(FunctionName=name,
+                                              EventSourceArn="arn:aws:sqs:us-east-1:123456789012:orders")
+    result = run_cli("sweep", str(scenario(tmp_path, name, memory="[128]", scenarios="""
+        [[scenario]]
+        kind = "cold"
+        invocations = 1
+        """)), "--endpoint-url", lam.meta.endpoint_url, "--in-place", "--accept-live-traffic", "--yes",
+        "--out", str(tmp_path / "out"), "--logs-wait-s", "0")
+    assert result.returncode == 0, result.stderr
+    assert (f"live traffic: event source mapping {mapping['UUID']} from arn:aws:sqs:us-east-1:123456789012:orders"
+            in result.stderr)
+    assert lam.get_function_configuration(FunctionName=name)["MemorySize"] == ORIGINAL_MEMORY_MB
+
+
+def test_the_confirmation_warns_when_a_burst_exceeds_the_unreserved_concurrency(lam, emulator_helpers, tmp_path,
+                                                                               monkeypatch):
+    from lambdabench.errors import UsageError
+    from lambdabench.scenario import load_scenario
+    from lambdabench.sweep.run import SweepOptions, run_sweep
+
+    for key, value in cli_env().items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    name = "wide-burst"
+    make_function(lam, emulator_helpers, name)
+    unreserved = lam.get_account_settings()["AccountLimit"]["UnreservedConcurrentExecutions"]
+    prompts: list[list[str]] = []
+
+    def refuse(lines: list[str]) -> None:
+        prompts.append(lines)
+        raise UsageError("cancelled by the test")
+
+    with pytest.raises(UsageError, match="cancelled by the test"):
+        run_sweep(load_scenario(scenario(tmp_path, name, scenarios=f"""
+            [[scenario]]
+            kind = "burst"
+            concurrency = {unreserved + 1}
+            """)), SweepOptions(out_dir=tmp_path / "out", endpoint_url=lam.meta.endpoint_url), confirm=refuse)
+    assert (f"  warning: a burst of {unreserved + 1} exceeds the account's {unreserved} unreserved concurrent "
+            "executions in this region: the excess is throttled (recorded as throttled, not retried)") in prompts[0]
+    assert copies_of(lam, name) == []
+
+
+def test_resuming_a_killed_copy_sweep_replaces_its_leftover_copy_and_finishes_clean(lam, logs, emulator_helpers,
+                                                                                   tmp_path):
+    name = "resumed-copy"
+    make_function(lam, emulator_helpers, name)
+    out = tmp_path / "out"
+    path = scenario(tmp_path, name, memory="[128, 256]", scenarios="""
+        [[scenario]]
+        kind = "cold"
+        invocations = 15
+        """)
+    proc = start_cli("sweep", str(path), "--endpoint-url", lam.meta.endpoint_url, "--yes", "--out", str(out),
+                     "--logs-wait-s", "0")
+    try:
+        wait_for(lambda: (out / "results.jsonl").exists()
+                 and '"invocation_id"' in (out / "results.jsonl").read_text())
+        proc.kill()
+        proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(copies_of(lam, name)) == 1
+    result = run_cli("sweep", str(path), "--endpoint-url", lam.meta.endpoint_url, "--yes", "--resume", str(out),
+                     "--logs-wait-s", "0")
+    assert result.returncode == 0, result.stderr
+    frame = read_results(out).invocations
+    assert len(frame) == 30 and frame["invocation_id"].is_unique
+    assert copies_of(lam, name) == [] and copy_log_groups(logs, name) == []

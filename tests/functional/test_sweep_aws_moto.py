@@ -335,3 +335,28 @@ def test_the_architecture_axis_on_an_image_function_is_refused_before_anything_i
     assert "hint: remove [sweep] architectures" in result.stderr
     assert {f["FunctionName"]: f.get("LastModified") for f in client.list_functions()["Functions"]} == before
     assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_restore_attempts_every_step_configuration_first_and_prints_no_value(moto_url, aws_env, tmp_path):
+    name = "lb-restore-steps"
+    create_function(moto_url, name, memory_mb=320, timeout_s=4, env={"TOKEN": "hunter2-secret"})
+    out = tmp_path / "out"
+    run_sweep(load_scenario(write_scenario(tmp_path, name, memory="[128]",
+                                           scenarios='[[scenario]]\nkind = "cold"\ninvocations = 1\n')),
+              SweepOptions(out_dir=out, endpoint_url=moto_url, logs_max_wait_s=0), confirm=lambda lines: None)
+    # a snapshot whose architecture cannot be put back (arm64 recorded, no saved code) ...
+    snapshot = json.loads((out / "original_config.json").read_text())
+    snapshot["config"]["architecture"] = "arm64"
+    (out / "original_config.json").write_text(json.dumps(snapshot))
+    # ... and a function left mid-sweep
+    lambda_client(moto_url).update_function_configuration(
+        FunctionName=name, MemorySize=128, Timeout=10,
+        Environment={"Variables": {"TOKEN": "hunter2-secret", NONCE_VARIABLE: "z"}})
+    result = run_cli("restore", "--force", str(out))
+    assert result.returncode == 1
+    # the failed architecture step did not stop the configuration step
+    assert config_of(moto_url, name) == {"memory": 320, "timeout": 4, "env": {"TOKEN": "hunter2-secret"}}
+    assert "architecture step failed: cannot change the architecture" in result.stderr
+    assert "architecture: expected arm64, found x86_64" in result.stderr
+    assert f"jq -c '{{Variables: .config.environment}}' {out / 'original_config.json'}" in result.stderr
+    assert "hunter2-secret" not in result.stdout + result.stderr

@@ -93,3 +93,28 @@ def test_an_image_copy_runs_the_digest_with_the_image_config_and_no_runtime():
                            environment={}, image_config={"Command": ["app.handler"]})
     assert request["Code"] == {"ImageUri": "repo@sha256:abc"} and request["ImageConfig"] == {"Command": ["app.handler"]}
     assert "Runtime" not in request and "Handler" not in request and "Layers" not in request
+
+
+def test_a_zip_too_big_to_upload_again_is_refused_in_copy_mode_only():
+    from lambdabench.errors import UsageError
+    from lambdabench.sweep.isolation import preflight
+
+    big = {**CONFIG, "CodeSize": 50 * 1024 * 1024 + 1, "Environment": {"Variables": {"K": "v"}}}
+    with pytest.raises(UsageError) as err:
+        preflight(big, isolation="copy", architectures={"arm64"}, nonce_variable="LAMBDABENCH_NONCE")
+    assert err.value.message == ("orders's deployment package is 52.4 MB, over the 50 MB that CreateFunction "
+                                 "accepts directly, so the copy cannot be created")
+    assert "--in-place" in err.value.hint
+    preflight(big, isolation="in-place", architectures={"arm64"}, nonce_variable="LAMBDABENCH_NONCE")
+
+
+def test_the_region_of_a_full_arn_is_used_when_none_is_given(tmp_path):
+    from lambdabench.scenario import load_scenario
+    from lambdabench.sweep.run import SweepOptions, _region
+
+    path = tmp_path / "s.toml"
+    path.write_text(f'name = "s"\n[function]\nname = "{ARN}"\n[target]\nkind = "aws"\n[sweep]\nmemory_mb = [128]\n'
+                    'timeout_s = [3]\n[[scenario]]\nkind = "cold"\ninvocations = 1\n')
+    scenario = load_scenario(path)
+    assert _region(scenario, SweepOptions()) == "eu-west-1"
+    assert _region(scenario, SweepOptions(region="eu-west-1")) == "eu-west-1"

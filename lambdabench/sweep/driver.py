@@ -8,7 +8,9 @@ update_architecture). Order of work:
    invocation is written to results.jsonl (flushed) as soon as it completes, fsynced at once for cold
    and warm invocations and once per wave for a burst.
 3. Always, in `finally`: put the original configuration back, read it back, compare, and record a
-   `restored` or `restore_failed` event. KeyboardInterrupt (Ctrl-C, and SIGTERM which the CLI turns
+   `restored` or `restore_failed` event (copy mode: delete the copies and their log groups and check
+   the original is unchanged; after another writer's change in place: undo only the sweep's own
+   changes, record `own_changes_undone`, and fail with exit 1 naming what they changed). KeyboardInterrupt (Ctrl-C, and SIGTERM which the CLI turns
    into one) takes the same path and records `interrupted` first.
 
 Measurement rules: Invoke has retries off (clients.py), so a 429 reaches the results exactly once, as

@@ -7,7 +7,10 @@ and the function's own code). Everything else is never sent, so it cannot change
 
 `original_config.json` in the output folder holds the snapshot plus where the function lives (target
 kind, region, profile, endpoint) so `lambdabench restore DIR` can put it back after a kill -9. It is
-written (atomically) before the first change.
+written (atomically, mode 0600) before the first change. In copy mode (sweep/isolation.py) it names
+the run id of the copies and the environment's variable names only: nothing is to be put back, and
+no value is written to disk. In place, every update carries the RevisionId last seen; another
+writer's change raises ForeignChange, and `undo_own_changes` puts back only what the sweep wrote.
 
 The two mutation primitives (`update_configuration`, `update_architecture`) live here because both the
 driver (per grid point) and restore use them; nothing else in lambdabench changes a function.

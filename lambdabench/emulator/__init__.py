@@ -9,6 +9,14 @@ In-process use (the sweep's local target, tests):
 Standalone (`lambdabench serve`): `Emulator(...).start()` → endpoint, `.stop()` on Ctrl-C/SIGTERM.
 On exit every sandbox process has ended, every cgroup/throttle is released, the temp dir is removed.
 
+Knobs for tests of production safety (see `stores.Lifecycle`, `code_url`):
+- `Emulator(pending_s=2)` or `emulator.pending_s = 2`: functions created from then on stay
+  `State: Pending` that long, and invoking one answers ResourceConflictException;
+- `emulator.make_inactive(name, region)`: the function reads `State: Inactive`; its next invoke fails and
+  starts restoring it (Pending for `pending_s`, then Active);
+- `Emulator(clock=...)`: the wall clock of GetFunction's presigned `Code.Location` (valid 600 s); a
+  test's own clock moved past that makes the URL answer 403 AccessDenied "Request has expired".
+
 `GET {endpoint}/_lambdabench/info` answers a JSON object describing what this emulator does here, so a
 sweep can record it with its results:
 
@@ -24,6 +32,7 @@ sweep can record it with its results:
     sandbox_start        "fork" (from a prepared interpreter: Init Duration leaves out starting Python)
                          or "spawn" (each sandbox started from nothing); see forkserver.py
     unreserved_concurrency_min   what PutFunctionConcurrency must leave unreserved
+    pending_s            seconds a new function stays `State: Pending`
     (plus any other key ResourceManager.info() reports)
 """
 
@@ -190,7 +199,7 @@ class Emulator:
                 backend = self._backends[region] = Backend(
                     region=region, pool=self.pool, code_store=self.code_store,
                     account_limit=self.account_concurrency, settle_s=self.settle_s,
-                    stores=Stores(lifecycle=self.lifecycle, code_links=self.code_links))
+                    stores=Stores(region=region, lifecycle=self.lifecycle, code_links=self.code_links))
         return backend
 
     # ----- what tests set ---------------------------------------------------------------------
@@ -208,8 +217,9 @@ class Emulator:
     def make_inactive(self, function_name: str, region: str = "us-east-1") -> None:
         """Put a function in `State: Inactive`, as Lambda does with one idle for weeks: reads say so, the
         next invoke fails with ResourceConflictException and starts restoring it (Pending for
-        `pending_s`, then Active)."""
-        self.lifecycle.make_inactive(region, function_name)
+        `pending_s`, then Active). An unknown function raises the emulator's ResourceNotFound."""
+        name, _ = self.backend(region).locate(function_name)
+        self.lifecycle.make_inactive(region, name)
 
     def info(self) -> dict[str, Any]:
         from lambdabench import __version__
@@ -227,6 +237,7 @@ class Emulator:
             "runtime_client": self.pool.runtime_client if self.pool is not None else None,
             "sandbox_start": self.pool.sandbox_start if self.pool is not None else None,
             "unreserved_concurrency_min": unreserved_minimum(self.account_concurrency),
+            "pending_s": self.lifecycle.pending_s,
         })
         return doc
 

@@ -452,7 +452,7 @@ class Backend:
     def _state(self, fn: Function) -> tuple[str, str]:
         now = time.monotonic()
         state = "Pending" if now < fn.pending_until else "Active"
-        if self.stores.lifecycle.is_inactive(self.region, fn.latest.name):
+        if self.stores.is_inactive(fn.latest.name):
             state = "Inactive"
         update = "InProgress" if now < fn.update_until else "Successful"
         return state, update
@@ -552,8 +552,7 @@ class Backend:
             doc: dict[str, Any] = {
                 "Configuration": self.configuration(fn, config),
                 "Code": {"RepositoryType": "S3",
-                         "Location": self.stores.code_location(self.region, config.code.sha256,
-                                                               f"file://{config.code.path}")},
+                         "Location": self.stores.code_location(config.code.sha256, f"file://{config.code.path}")},
             }
             tags = self.stores.tags.get(name)
             if tags:
@@ -886,8 +885,7 @@ class Backend:
             state = self._state(fn)[0]
             if state != "Active" and config is fn.latest:
                 if state == "Inactive":  # the failed invoke starts restoring it (AWS docs "Lambda function states")
-                    self.stores.lifecycle.wake(self.region, name)
-                    fn.pending_until = time.monotonic() + self.stores.lifecycle.pending_s
+                    fn.pending_until = time.monotonic() + self.stores.wake(name)
                 raise E.ResourceConflict("The operation cannot be performed at this time. The function is currently "
                                          f"in the following state: {state}")
             invoked_arn = self.arn(name, qualifier) if qualifier else self.arn(name)

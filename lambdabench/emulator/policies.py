@@ -72,7 +72,7 @@ class PolicyStore:
                 del self._revisions[key]
 
 
-def _principal(principal: str, account_id: str) -> Any:
+def _principal(principal: str) -> Any:
     if principal == "*":
         return "*"
     if re.fullmatch(r"\d{12}", principal):
@@ -82,7 +82,7 @@ def _principal(principal: str, account_id: str) -> Any:
     return {"Service": principal}
 
 
-def _statement(params: dict[str, Any], resource_arn: str, account_id: str) -> dict[str, Any]:
+def _statement(params: dict[str, Any], resource_arn: str) -> dict[str, Any]:
     sid, action, principal = params.get("StatementId"), params.get("Action"), params.get("Principal")
     for member, value in (("statementId", sid), ("action", action), ("principal", principal)):
         if not value:
@@ -90,7 +90,7 @@ def _statement(params: dict[str, Any], resource_arn: str, account_id: str) -> di
     if not _SID_RE.match(sid):
         raise E.validation_error("statementId", sid, "Member must satisfy regular expression pattern: "
                                  "([a-zA-Z0-9-_]+)")
-    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Principal": _principal(principal, account_id),
+    statement: dict[str, Any] = {"Sid": sid, "Effect": "Allow", "Principal": _principal(principal),
                                  "Action": action if ":" in action or action == "*" else f"lambda:{action}",
                                  "Resource": resource_arn}
     condition: dict[str, dict[str, str]] = {}
@@ -126,7 +126,7 @@ def _json(status: int, doc: Any) -> Response:
 def add_permission(req, backend) -> Response:
     params = req.json()
     name, qualifier = _key(backend, req.params["name"], req.query.get("Qualifier"))
-    statement = _statement(params, backend.arn(name, qualifier), backend.account_id)
+    statement = _statement(params, backend.arn(name, qualifier))
     backend.stores.policies.add((name, qualifier), statement, params.get("RevisionId"))
     return _json(201, {"Statement": json.dumps(statement, separators=(",", ":"))})
 

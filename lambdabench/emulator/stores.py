@@ -11,6 +11,7 @@ calls `validate_create` / `on_create` / `on_delete` / `decorate` at the few poin
 
 from __future__ import annotations
 
+import base64
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,7 @@ class CapacityStore:
 class Stores:
     """Everything a region's functions carry beside their configuration."""
 
+    region: str = "us-east-1"
     lifecycle: Lifecycle = field(default_factory=Lifecycle)
     code_links: CodeLinks | None = None
     tags: TagStore = field(default_factory=TagStore)
@@ -96,6 +98,15 @@ class Stores:
         source mappings stay, as on Lambda)."""
         for store in (self.tags, self.policies, self.urls, self.capacity):
             store.forget(name)
+        self.lifecycle.wake(self.region, name)
+
+    def is_inactive(self, name: str) -> bool:
+        return self.lifecycle.is_inactive(self.region, name)
+
+    def wake(self, name: str) -> float:
+        """Start restoring an Inactive function; answers how long it stays Pending."""
+        self.lifecycle.wake(self.region, name)
+        return self.lifecycle.pending_s
 
     def decorate(self, name: str, doc: dict[str, Any]) -> None:
         """Add what GetFunctionConfiguration reports from these stores."""
@@ -103,9 +114,7 @@ class Stores:
         if capacity is not None:
             doc["CapacityProviderConfig"] = capacity
 
-    def code_location(self, region: str, sha256_b64: str, fallback: str) -> str:
+    def code_location(self, sha256_b64: str, fallback: str) -> str:
         if self.code_links is None or not self.code_links.endpoint:
             return fallback  # a backend without a server (unit tests): nothing can serve a URL
-        import base64
-
-        return self.code_links.url(region, base64.b64decode(sha256_b64).hex())
+        return self.code_links.url(self.region, base64.b64decode(sha256_b64).hex())

@@ -8,7 +8,9 @@ update_architecture). Order of work:
    invocation is written to results.jsonl (flushed) as soon as it completes, fsynced at once for cold
    and warm invocations and once per wave for a burst.
 3. Always, in `finally`: put the original configuration back, read it back, compare, and record a
-   `restored` or `restore_failed` event. KeyboardInterrupt (Ctrl-C, and SIGTERM which the CLI turns
+   `restored` or `restore_failed` event (copy mode: delete the copies and their log groups and check
+   the original is unchanged; after another writer's change in place: undo only the sweep's own
+   changes, record `own_changes_undone`, and fail with exit 1 naming what they changed). KeyboardInterrupt (Ctrl-C, and SIGTERM which the CLI turns
    into one) takes the same path and records `interrupted` first.
 
 Measurement rules: Invoke has retries off (clients.py), so a 429 reaches the results exactly once, as
@@ -35,6 +37,7 @@ from typing import Any, Callable, ContextManager, Sequence
 import botocore.exceptions
 
 from lambdabench import __version__
+from lambdabench.arns import parse_function
 from lambdabench.errors import UsageError
 from lambdabench.logs import Report, decode_log_result, parse_report
 from lambdabench.pricing import invocation_cost
@@ -48,17 +51,22 @@ from lambdabench.sweep.release import (
     endpoint_reachable,
     run_released,
 )
+from lambdabench.sweep.isolation import COPY, COPY_LIMITS, IN_PLACE, IN_PLACE_LIMITS, CopySet, preflight
 from lambdabench.sweep.plan import Action, ConfigPoint, Plan, PlannedInvocation, pending
 from lambdabench.sweep.snapshot import (
     CODE_FILE,
     NONCE_VARIABLE,
     FunctionConfig,
     RestoreOutcome,
+    ForeignChange,
     Snapshot,
+    Written,
+    differences,
     download_code,
     environment_error,
     restore,
     take_snapshot,
+    undo_own_changes,
     update_architecture,
     update_configuration,
 )
@@ -107,25 +115,30 @@ class Prepared:
     # The architecture the function has NOW. On --resume after a kill -9 the snapshot is the saved
     # original, but the function may have been left on another architecture mid-sweep. "" = the snapshot's.
     live_architecture: str = ""
+    isolation: str = IN_PLACE  # copy: every change and invoke goes to `copies`, the original is only read
+    copies: CopySet | None = None
 
 
 def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | None = None,
-            taken_at: str = "") -> Prepared:
-    """Read the function and validate the plan against it. Raises UsageError; changes nothing."""
-    parts = function.split(":")
-    qualified = (function.startswith("arn:") and len(parts) > 7) or (not function.startswith("arn:")
-                                                                      and len(parts) == 2)
-    if qualified:
+            taken_at: str = "", isolation: str = IN_PLACE, run_id: str = "",
+            wait_delay_s: float = 1.0) -> Prepared:
+    """Read the function, preflight it and validate the plan against it. Raises UsageError; changes nothing."""
+    ref = parse_function(function)
+    if ref is not None and ref.qualifier is not None:
         raise UsageError(
-            f"{function!r} names a version or alias; a sweep changes the function's $LATEST configuration",
-            "pass the unqualified function name or ARN (without the :version or :alias suffix)",
+            f"{function!r} names a version or alias: published versions are immutable (their memory and "
+            "timeout cannot change), so a sweep measures the function's unpublished $LATEST",
+            f"pass the unqualified function name or ARN: {ref.unqualified}",
         )
     snapshot = take_snapshot(clients, function, taken_at=taken_at)
+    snapshot = dataclasses.replace(snapshot, isolation=isolation, run_id=run_id)
     response = call(clients.control.get_function_configuration, FunctionName=function, function=function)
     env_error = environment_error(response)
     if env_error is not None:
         raise UsageError(f"cannot read the function's environment variables: {env_error}",
                          "grant kms:Decrypt on the function's key to this identity, then retry")
+    preflight(response, isolation=isolation, architectures={c.architecture for c in plan.configs},
+              nonce_variable=NONCE_VARIABLE)
     name = response.get("FunctionName") or function.split(":")[-1]
     logging_config = response.get("LoggingConfig") or {}
     log_format = logging_config.get("LogFormat") or "Text"
@@ -149,6 +162,21 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
     needs_code = snapshot.package_type != "Image" and any(
         c.architecture != snapshot.config.architecture for c in plan.configs
     )
+    if isolation == COPY:
+        # The copy runs the code the original runs now: an image by its digest, a zip downloaded.
+        if snapshot.package_type == "Image":
+            code = {"ImageUri": snapshot.image_uri}
+        else:
+            code = {"ZipFile": code_zip if code_zip is not None else download_code(
+                clients, function, purpose="for the sweep's copy",
+                fix="sweep the function itself with --in-place (read the README's warnings first)")}
+        image_config = (response.get("ImageConfigResponse") or {}).get("ImageConfig") or None
+        copies = CopySet(clients, dict(response), code, run_id, image_config=image_config,
+                         wait_delay_s=wait_delay_s)
+        # Each copy logs to its own /aws/lambda/<copy> group (the driver follows the copy in use).
+        return Prepared(snapshot=snapshot, function_name=name, log_format=log_format, code_zip=None,
+                        log_group="", live_architecture=snapshot.config.architecture, isolation=COPY,
+                        copies=copies)
     if needs_code and code_zip is None:
         code_zip = download_code(clients, function)
     return Prepared(snapshot=snapshot, function_name=name, log_format=log_format,
@@ -157,11 +185,24 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
 
 
 def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
-    """What the sweep will change on the function, for the confirmation prompt."""
+    """What the sweep will create or change, for the confirmation prompt."""
     c = prepared.snapshot.config
     memories = sorted({p.memory_mb for p in plan.configs})
     timeouts = sorted({p.timeout_s for p in plan.configs})
     archs = sorted({p.architecture for p in plan.configs})
+    if prepared.copies is not None:
+        copies = prepared.copies
+        names = ", ".join(f"{copies.name_for(a)} ({a})" for a in archs)
+        return [
+            f"lambdabench will sweep copies of {prepared.snapshot.function_arn} (the original is only read):",
+            f"  creates {names}: same code, role, layers, environment, VPC, file systems, /tmp, tracing, "
+            f"KMS key and log format, tagged lambdabench:sweep={copies.run_id}",
+            f"  memory: each of {', '.join(map(str, memories))} MB; timeout: each of "
+            f"{', '.join(map(str, timeouts))} s; {NONCE_VARIABLE} added {plan.configuration_changes} times to "
+            "force cold starts",
+            f"  invokes the copies {plan.total_invocations} times, then deletes them and their log groups",
+            f"  note: {COPY_LIMITS}",
+        ]
     lines = [
         f"lambdabench will change function {prepared.snapshot.function_arn}:",
         f"  memory: {c.memory_mb} MB -> each of {', '.join(map(str, memories))} MB",
@@ -174,6 +215,7 @@ def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
     lines.append(f"  and invoke it {plan.total_invocations} times; afterwards everything is put back "
                  f"(memory {c.memory_mb} MB, timeout {c.timeout_s} s, environment, "
                  f"ephemeral storage {c.ephemeral_storage_mb} MB, {c.architecture}).")
+    lines.append(f"  note: {IN_PLACE_LIMITS}")
     return lines
 
 
@@ -246,6 +288,15 @@ class Driver:
         self._state = _State(architecture=prepared.live_architecture or prepared.snapshot.config.architecture)
         self._resume_round = 0
         self._original_env = prepared.snapshot.config.env
+        self.copies = prepared.copies
+        # In place: every update carries the RevisionId the sweep last saw, so another writer's change
+        # stops the sweep instead of being overwritten (the copies are the sweep's own: no check needed).
+        self._revision: str | None = prepared.snapshot.revision_id if prepared.copies is None else None
+        self._written: Written | None = None
+        self._foreign: ForeignChange | None = None
+        if self.copies is not None:
+            # Copies carry the environment the original has now (a copy-mode snapshot on disk has no values).
+            self._original_env = dict((self.copies.configuration.get("Environment") or {}).get("Variables") or {})
 
     # -- the whole run --------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
@@ -281,6 +332,10 @@ class Driver:
             for action in actions:
                 self._perform(action, total)
             completed = True
+        except ForeignChange as exc:
+            self._foreign = exc
+            self._event("failed", at=iso(utc_now()), error=str(exc))
+            raise
         except KeyboardInterrupt:
             interrupted = True
             self._event("interrupted", at=iso(utc_now()), invocations_done=self._done)
@@ -305,6 +360,8 @@ class Driver:
             # the sweep did not complete, an exception is already propagating and says what happened.
             if completed and getattr(shield, "pending", None):
                 raise KeyboardInterrupt
+            if self._foreign is not None and restore_error is None:
+                raise self._foreign
         return SweepOutcome(
             out_dir=self.out_dir,
             completed=completed,
@@ -337,12 +394,56 @@ class Driver:
                 self._writer.write_event(name, **fields)
 
     def _restore(self) -> RestoreOutcome:
+        if self.copies is not None:
+            return self._delete_copies()
+        if self._foreign is not None and self._written is not None:
+            return self._undo_own_changes()
         outcome = restore(self.clients, self.prepared.snapshot, code_zip=self.prepared.code_zip,
                           sleep=self.sleep, clock=self.clock, wait_delay_s=self.wait_delay_s)
         if outcome.ok:
             self._event("restored", duration_ms=round(outcome.duration_ms, 3), changed=outcome.changed)
         else:
             self._event("restore_failed", differences=list(outcome.differences))
+        return outcome
+
+    def _undo_own_changes(self) -> RestoreOutcome:
+        """Another writer changed the function: undo only what the sweep wrote and is still there."""
+        start = self.clock()
+        original = self.prepared.snapshot
+        other, changed = undo_own_changes(self.clients, self.function, original.config, self._written,
+                                          nonce_variable=NONCE_VARIABLE, sleep=self.sleep,
+                                          wait_delay_s=self.wait_delay_s)
+        found = FunctionConfig.from_api(call(self.clients.control.get_function_configuration,
+                                             FunctionName=self.function, function=self.function))
+        self._event("own_changes_undone", other_writer=other, changed=changed)
+        message = (f"{self._foreign.message}; the sweep stopped and undid its own changes; the other writer "
+                   "changed:\n    " + "\n    ".join(other or ["(nothing the sweep had written)"]))
+        self._foreign = ForeignChange(message, "check the other writer's change is intended, then sweep again "
+                                               "(or sweep a copy: drop --in-place)")
+        return RestoreOutcome(function_name=self.function, restored=original.config, found=found,
+                              differences=(), duration_ms=(self.clock() - start) * 1000.0, changed=changed)
+
+    def _delete_copies(self) -> RestoreOutcome:
+        """Copy mode: delete every copy with its log group, then check the original is as it was."""
+        start = self.clock()
+        problems = self.copies.delete_all()
+        original = self.prepared.snapshot
+        now = call(self.clients.control.get_function_configuration, FunctionName=original.function_name,
+                   function=original.function_name, action="reading the original back")
+        found = dataclasses.replace(FunctionConfig.from_api(now), environment=())
+        expected = dataclasses.replace(original.config, environment=())
+        outcome = RestoreOutcome(
+            function_name=original.function_name, restored=original.config, found=found,
+            differences=tuple(problems) + tuple(differences(expected, found)),
+            duration_ms=(self.clock() - start) * 1000.0, changed=False,
+            deleted_copies=tuple(sorted(self.copies.created.values())),
+        )
+        fields = {"copies_deleted": sorted(self.copies.created.values()),
+                  "original_revision_unchanged": now.get("RevisionId") == original.revision_id}
+        if outcome.ok:
+            self._event("restored", duration_ms=round(outcome.duration_ms, 3), changed=False, **fields)
+        else:
+            self._event("restore_failed", differences=list(outcome.differences), **fields)
         return outcome
 
     def _report_progress(self, total: int, label: str) -> None:
@@ -371,6 +472,10 @@ class Driver:
             self._state.fresh = False
         self._report_progress(total, point.config_id)
 
+    def _function_name(self) -> str:
+        # The copy in use (copy mode), else the original's name part (the user may have given an ARN).
+        return self.function if self.copies is not None else self.prepared.function_name
+
     def _extra_warmup(self, inv: PlannedInvocation) -> PlannedInvocation:
         return PlannedInvocation(
             invocation_id=f"{inv.invocation_id}/rewarm-{self._resume_round}", config=inv.config,
@@ -384,28 +489,46 @@ class Driver:
 
     def _configure(self, point: ConfigPoint) -> None:
         start = self.clock()
-        if point.architecture != self._state.architecture:
-            update_architecture(self.clients, self.function, point.architecture,
-                                code_zip=self.prepared.code_zip, image_uri=self.prepared.snapshot.image_uri,
-                                sleep=self.sleep, wait_delay_s=self.wait_delay_s)
+        if self.copies is not None:
+            # One copy per architecture: no code is ever uploaded to the user's function.
+            self.function = self.copies.function_for(point.architecture, self._environment())
             self._state.architecture = point.architecture
-        update_configuration(
-            self.clients, self.function, memory_mb=point.memory_mb, timeout_s=point.timeout_s,
-            environment=self._environment(), ephemeral_storage_mb=self.prepared.snapshot.config.ephemeral_storage_mb,
-            sleep=self.sleep, wait_delay_s=self.wait_delay_s,
-        )
+        elif point.architecture != self._state.architecture:
+            c = self.prepared.snapshot.config
+            self._written = dataclasses.replace(
+                self._written or Written(c.memory_mb, c.timeout_s, c.ephemeral_storage_mb, c.architecture),
+                architecture=point.architecture)
+            revision = update_architecture(self.clients, self.function, point.architecture,
+                                           code_zip=self.prepared.code_zip, image_uri=self.prepared.snapshot.image_uri,
+                                           source_kms_key_arn=self.prepared.snapshot.source_kms_key_arn,
+                                           sleep=self.sleep, wait_delay_s=self.wait_delay_s,
+                                           revision_id=self._revision)
+            if self._revision is not None:
+                self._revision = revision
+            self._state.architecture = point.architecture
+        self._update(point)
         self._state.config = point
         self._state.fresh = True
         self._event("config_applied", config=point.to_dict(), key=point.config_id,
                     duration_ms=round((self.clock() - start) * 1000.0, 3))
 
     def _refresh(self, point: ConfigPoint) -> None:
-        update_configuration(
-            self.clients, self.function, memory_mb=point.memory_mb, timeout_s=point.timeout_s,
-            environment=self._environment(), ephemeral_storage_mb=self.prepared.snapshot.config.ephemeral_storage_mb,
-            sleep=self.sleep, wait_delay_s=self.wait_delay_s,
-        )
+        self._update(point)
         self._state.fresh = True
+
+    def _update(self, point: ConfigPoint) -> None:
+        storage_mb = self.prepared.snapshot.config.ephemeral_storage_mb
+        if self.copies is None:
+            # Recorded before the call: if the update lands and the read-back then fails, it is still ours.
+            self._written = Written(memory_mb=point.memory_mb, timeout_s=point.timeout_s,
+                                    ephemeral_storage_mb=storage_mb, architecture=point.architecture)
+        revision = update_configuration(
+            self.clients, self.function, memory_mb=point.memory_mb, timeout_s=point.timeout_s,
+            environment=self._environment(), ephemeral_storage_mb=storage_mb,
+            sleep=self.sleep, wait_delay_s=self.wait_delay_s, revision_id=self._revision,
+        )
+        if self._revision is not None:
+            self._revision = revision
 
     # -- invocations ----------------------------------------------------------------------------
     def _invoke_and_record(self, inv: PlannedInvocation) -> dict[str, Any]:
@@ -603,7 +726,7 @@ class Driver:
 
     def report_from_logs(self, request_id: str, started: datetime) -> Report | None:
         """Find the REPORT of `request_id` in CloudWatch Logs, polling for ingestion delay (bounded)."""
-        group = self.prepared.log_group or f"/aws/lambda/{self.prepared.function_name}"
+        group = self.prepared.log_group or f"/aws/lambda/{self._function_name()}"
         if self.prepared.log_format == "JSON":
             pattern = f'{{ $.type = "platform.report" && $.record.requestId = "{request_id}" }}'
         else:
@@ -671,8 +794,9 @@ def _status(report: Report | None, function_error: str | None, throttled: bool, 
 
 def build_header(*, scenario: Any, plan: Plan, target: str, endpoint_url: str | None, region: str,
                  function_name: str, function_arn: str, emulator: dict[str, Any] | None,
-                 original: FunctionConfig, started_at: datetime) -> dict[str, Any]:
-    scenario_dict = scenario.to_dict()
+                 original: FunctionConfig, started_at: datetime,
+                 isolation: dict[str, Any] | None = None) -> dict[str, Any]:
+    scenario_dict = _scenario_without_values(scenario.to_dict())
     scenario_dict.setdefault("name", scenario.name)
     scenario_dict.setdefault("path", str(scenario.path))
     return {
@@ -686,9 +810,26 @@ def build_header(*, scenario: Any, plan: Plan, target: str, endpoint_url: str | 
         "function_arn": function_arn,
         "emulator": emulator,
         "started_at": iso(started_at),
-        "original_config": original.to_dict(),
+        "original_config": _without_values(original.to_dict()),
         "plan": plan.to_header(),
+        **({"isolation": isolation} if isolation else {}),
     }
+
+
+def _without_values(config: dict[str, Any]) -> dict[str, Any]:
+    """The results header keeps the environment's variable names only: values may be secrets, and
+    results.jsonl is meant to be shared (CI artifacts)."""
+    out = {k: v for k, v in config.items() if k != "environment"}
+    out["environment_names"] = sorted(config.get("environment") or {})
+    return out
+
+
+def _scenario_without_values(scenario: dict[str, Any]) -> dict[str, Any]:
+    """The scenario for the results header: [function] environment by variable names only."""
+    function = dict(scenario.get("function") or {})
+    if isinstance(function.get("environment"), dict):
+        function["environment"] = sorted(function["environment"])
+    return {**scenario, "function": function}
 
 
 def check_resume(out_dir: Path, scenario: Any, plan: Plan, function: str) -> Snapshot:
@@ -698,7 +839,7 @@ def check_resume(out_dir: Path, scenario: Any, plan: Plan, function: str) -> Sna
     results = read_results(out_dir)
     header = results.header
     theirs = dict(header.get("scenario") or {})
-    ours = scenario.to_dict()
+    ours = _scenario_without_values(scenario.to_dict())
     for d in (theirs, ours):
         d.pop("path", None)
     if json.loads(json.dumps(ours, default=str)) != json.loads(json.dumps(theirs, default=str)):

@@ -77,6 +77,7 @@ def write_scenario(tmp_path: Path, function: str, *, memory="[128, 256]", scenar
         name = "{function}"
         [target]
         kind = "aws"
+        isolation = "in-place"
         {region_line}
         [sweep]
         memory_mb = {memory}
@@ -152,7 +153,11 @@ def test_sweep_merges_nonce_into_user_environment_and_restores_exactly(moto_url,
     # moto's invoke runs nothing: recorded as errors without a REPORT, never dropped or retried
     assert set(frame["report_source"]) == {"missing"}
     assert set(frame["status"]) == {"error"}
-    assert results.header["original_config"] == snapshot["config"]
+    # the header names the variables; their values (maybe secrets) stay in the 0600 snapshot only
+    assert results.header["original_config"] == {"memory_mb": 192, "timeout_s": 7, "architecture": "x86_64",
+                                                  "environment_names": ["OTHER", "USER_VAR"],
+                                                  "ephemeral_storage_mb": 512}
+    assert (out / "original_config.json").stat().st_mode & 0o777 == 0o600
     assert results.header["target"] == "aws" and results.header["emulator"] is None
     events = [e["event"] for e in results.events]
     assert events.count("config_applied") == 2
@@ -166,9 +171,9 @@ def test_restore_command_puts_back_a_function_left_mid_sweep(moto_url, aws_env, 
     run_sweep(load_scenario(write_scenario(tmp_path, name, memory="[128]",
                                            scenarios='[[scenario]]\nkind = "cold"\ninvocations = 1\n')),
               SweepOptions(out_dir=out, endpoint_url=moto_url, logs_max_wait_s=0), confirm=lambda lines: None)
-    # as a kill -9 would leave it
+    # as a kill -9 would leave it: the sweep's memory and timeout, its nonce
     lambda_client(moto_url).update_function_configuration(
-        FunctionName=name, MemorySize=1024, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
+        FunctionName=name, MemorySize=128, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
     result = run_cli("restore", str(out))
     assert result.returncode == 0, result.stderr
     assert f"{name}: restored (memory 320 MB, timeout 4 s" in result.stdout
@@ -233,15 +238,35 @@ def test_dry_run_prints_the_plan_and_changes_nothing(moto_url, tmp_path):
     assert config_of(moto_url, name)["memory"] == 192
 
 
-def test_differences_name_each_field_and_the_fix():
+def test_restore_keeps_a_field_someone_else_changed_unless_forced(moto_url, aws_env, tmp_path):
+    name = "lb-restore-other"
+    create_function(moto_url, name, memory_mb=320, timeout_s=4, env={"A": "1"})
+    out = tmp_path / "out"
+    run_sweep(load_scenario(write_scenario(tmp_path, name, memory="[128]",
+                                           scenarios='[[scenario]]\nkind = "cold"\ninvocations = 1\n')),
+              SweepOptions(out_dir=out, endpoint_url=moto_url, logs_max_wait_s=0), confirm=lambda lines: None)
+    # killed mid-sweep (memory 128, timeout 10, nonce), then a colleague set memory 1024
+    lambda_client(moto_url).update_function_configuration(
+        FunctionName=name, MemorySize=1024, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
+    result = run_cli("restore", str(out))
+    assert result.returncode == 1
+    assert "memory_mb: set to 1024 by another writer (the sweep had written 128); kept" in result.stderr
+    assert f"lambdabench restore --force {out}" in result.stderr
+    assert config_of(moto_url, name) == {"memory": 1024, "timeout": 4, "env": {"A": "1"}}
+    result = run_cli("restore", "--force", str(out))
+    assert result.returncode == 0, result.stderr
+    assert config_of(moto_url, name) == {"memory": 320, "timeout": 4, "env": {"A": "1"}}
+
+
+def test_differences_name_each_field_and_never_quote_a_value():
     want = FunctionConfig(128, 3, "x86_64", (("A", "1"), ("B", "2")), 512)
     got = FunctionConfig(256, 3, "arm64", (("A", "9"), (NONCE_VARIABLE, "n")), 512)
     assert differences(want, got) == [
         "memory_mb: expected 128, found 256",
         "architecture: expected x86_64, found arm64",
-        "environment: A expected '1', found '9'",
-        "environment: B missing (expected '2')",
-        f"environment: {NONCE_VARIABLE}='n' should not be set",
+        "environment: A has another value than the original",
+        "environment: B missing",
+        f"environment: {NONCE_VARIABLE} should not be set",
     ]
     assert differences(want, want) == []
 
@@ -285,3 +310,53 @@ def test_resume_refuses_a_different_scenario(tmp_path):
     changed = load_scenario(write_scenario(other_dir, "lb-resume", memory="[128, 512]"))
     with pytest.raises(UsageError, match="ran a different scenario"):
         check_resume(tmp_path / "out", changed, build_plan(changed), "lb-resume")
+
+
+@pytest.mark.parametrize("isolation", ["--copy", "--in-place"])
+def test_the_architecture_axis_on_an_image_function_is_refused_before_anything_is_created(moto_url, tmp_path,
+                                                                                          isolation):
+    client = lambda_client(moto_url)
+    iam = boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    try:
+        role = iam.get_role(RoleName="lb-test")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="lb-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    name = f"lb-image{isolation.replace('--', '-')}"
+    client.create_function(FunctionName=name, Role=role, PackageType="Image", MemorySize=192, Timeout=7,
+                           Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"})
+    before = {f["FunctionName"]: f.get("LastModified") for f in client.list_functions()["Functions"]}
+    path = write_scenario(tmp_path, name)
+    path.write_text(path.read_text().replace('isolation = "in-place"\n', "").replace(
+        "timeout_s = [10]", 'timeout_s = [10]\narchitectures = ["x86_64", "arm64"]'))
+    result = run_cli("sweep", str(path), "--endpoint-url", moto_url, "--yes", isolation, "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert f"{name} is a container image built for x86_64" in result.stderr
+    assert "hint: remove [sweep] architectures" in result.stderr
+    assert {f["FunctionName"]: f.get("LastModified") for f in client.list_functions()["Functions"]} == before
+    assert not (tmp_path / "out" / "results.jsonl").exists()
+
+
+def test_restore_attempts_every_step_configuration_first_and_prints_no_value(moto_url, aws_env, tmp_path):
+    name = "lb-restore-steps"
+    create_function(moto_url, name, memory_mb=320, timeout_s=4, env={"TOKEN": "hunter2-secret"})
+    out = tmp_path / "out"
+    run_sweep(load_scenario(write_scenario(tmp_path, name, memory="[128]",
+                                           scenarios='[[scenario]]\nkind = "cold"\ninvocations = 1\n')),
+              SweepOptions(out_dir=out, endpoint_url=moto_url, logs_max_wait_s=0), confirm=lambda lines: None)
+    # a snapshot whose architecture cannot be put back (arm64 recorded, no saved code) ...
+    snapshot = json.loads((out / "original_config.json").read_text())
+    snapshot["config"]["architecture"] = "arm64"
+    (out / "original_config.json").write_text(json.dumps(snapshot))
+    # ... and a function left mid-sweep
+    lambda_client(moto_url).update_function_configuration(
+        FunctionName=name, MemorySize=128, Timeout=10,
+        Environment={"Variables": {"TOKEN": "hunter2-secret", NONCE_VARIABLE: "z"}})
+    result = run_cli("restore", "--force", str(out))
+    assert result.returncode == 1
+    # the failed architecture step did not stop the configuration step
+    assert config_of(moto_url, name) == {"memory": 320, "timeout": 4, "env": {"TOKEN": "hunter2-secret"}}
+    assert "architecture step failed: cannot change the architecture" in result.stderr
+    assert "architecture: expected arm64, found x86_64" in result.stderr
+    assert f"jq -c '{{Variables: .config.environment}}' {out / 'original_config.json'}" in result.stderr
+    assert "hunter2-secret" not in result.stdout + result.stderr

@@ -409,3 +409,18 @@ def test_node_and_custom_runtime_handlers_load_for_the_local_target(tmp_path, ru
     path = tmp_path / "s.toml"
     path.write_text(scenario_text(function=FUNCTION + f'runtime = "{runtime}"\n'))
     assert load_scenario(path).function.runtime == runtime
+
+
+def test_target_isolation_is_copy_or_in_place_for_the_aws_target_only(tmp_path):
+    aws = '[function]\nname = "my-fn"\n'
+    s = load_scenario(write(tmp_path, scenario_text(function=aws, target='[target]\nkind = "aws"\nisolation = "in-place"\n'),
+                            code=False))
+    assert s.target.isolation == "in-place" and s.to_dict()["target"]["isolation"] == "in-place"
+    default = load_scenario(write(tmp_path, scenario_text(function=aws, target='[target]\nkind = "aws"\n'), code=False))
+    assert default.target.isolation is None and "isolation" not in default.to_dict()["target"]
+    err = error_for(tmp_path, scenario_text(function=aws, target='[target]\nkind = "aws"\nisolation = "clone"\n'),
+                    code=False)
+    assert "target.isolation" in err.message and "copy" in err.message + err.hint
+    err = error_for(tmp_path, scenario_text(target='[target]\nisolation = "copy"\n'))
+    assert "target.isolation: applies to the aws target only" in err.message
+    assert "the local target creates its own function" in err.hint

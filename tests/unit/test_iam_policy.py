@@ -176,3 +176,19 @@ def test_every_row_names_a_real_operation_and_each_statement_one_resource():
 
 def test_readme_permissions_table_is_the_generated_one():
     assert iam.markdown_table() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_access_denied_hint_points_to_the_iam_policy_command():
+    import botocore.exceptions
+
+    from lambdabench.errors import UsageError
+    from lambdabench.sweep.clients import translate
+
+    exc = botocore.exceptions.ClientError(
+        {"Error": {"Code": "AccessDeniedException", "Message": "not authorized to perform lambda:GetFunction"}},
+        "GetFunction")
+    error = translate(exc, function="orders", action="reading the function")
+    assert isinstance(error, UsageError)
+    assert error.message == "access denied while reading the function: not authorized to perform lambda:GetFunction"
+    assert error.hint == ("`lambdabench iam-policy SCENARIO` prints the policy the sweep needs "
+                          "(add --in-place for an in-place sweep)")

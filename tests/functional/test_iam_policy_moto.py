@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(__file__).resolve().parent / "moto_iam_server.py"
 REGION = "us-east-1"
 FUNCTION = "lb-iam"
+IMAGE_FUNCTION = "lb-iam-image"  # an image function, whose architecture an in-place sweep can switch
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 # Granted for the in-place preflight's live-traffic checks (issue 11 item 1), which the sweep does not
 # call yet; when it does, this set must become empty (the test below says so).
@@ -62,12 +63,14 @@ class Moto:
 
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
-    decisions = tmp_path_factory.mktemp("authz") / "decisions.jsonl"
+    folder = tmp_path_factory.mktemp("authz")
+    decisions = folder / "decisions.jsonl"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(INITIAL_NO_AUTH_ACTION_COUNT="3", AWS_ACCESS_KEY_ID="root", AWS_SECRET_ACCESS_KEY="root",
                AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    server_log = open(folder / "server.log", "w", encoding="utf-8")  # its request log and tracebacks
     proc = subprocess.Popen([sys.executable, str(SERVER), str(decisions)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, env=env, cwd=ROOT, text=True)
+                            stdout=subprocess.PIPE, stderr=server_log, env=env, cwd=ROOT, text=True)
     try:
         line = proc.stdout.readline()
         assert line.startswith("PORT "), line
@@ -89,11 +92,15 @@ def moto(tmp_path_factory):
         server.client("lambda").create_function(
             FunctionName=FUNCTION, Runtime="python3.12", Role=role, Handler="app.handler",
             Code={"ZipFile": buf.getvalue()}, MemorySize=192, Timeout=7, Environment={"Variables": {"A": "1"}})
+        server.client("lambda").create_function(
+            FunctionName=IMAGE_FUNCTION, Role=role, PackageType="Image", MemorySize=192, Timeout=7,
+            Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"})
         server.read_decisions()
         yield server
     finally:
         proc.stdin.close()
         proc.wait(timeout=30)
+        server_log.close()
 
 
 @pytest.fixture()
@@ -109,18 +116,20 @@ def as_user(monkeypatch):
     return use
 
 
-def scenario_file(tmp_path: Path) -> Path:
-    path = tmp_path / "iam.toml"
+def scenario_file(tmp_path: Path, function: str = FUNCTION) -> Path:
+    path = tmp_path / f"{function}.toml"
+    architectures = 'architectures = ["x86_64", "arm64"]' if function == IMAGE_FUNCTION else ""
     path.write_text(textwrap.dedent(f"""
         name = "iam"
         [function]
-        name = "{FUNCTION}"
+        name = "{function}"
         [target]
         kind = "aws"
         region = "{REGION}"
         [sweep]
         memory_mb = [128, 256]
         timeout_s = [10]
+        {architectures}
         [[scenario]]
         kind = "cold"
         invocations = 1
@@ -135,16 +144,17 @@ def scenario_file(tmp_path: Path) -> Path:
     return path
 
 
-def sweep(moto: Moto, tmp_path: Path):
-    return run_sweep(load_scenario(scenario_file(tmp_path)),
+def sweep(moto: Moto, tmp_path: Path, function: str = FUNCTION):
+    return run_sweep(load_scenario(scenario_file(tmp_path, function)),
                      SweepOptions(out_dir=tmp_path / f"out-{uuid.uuid4().hex[:6]}", endpoint_url=moto.url,
                                   logs_max_wait_s=0),
                      confirm=lambda lines: None)
 
 
-def original_config(moto: Moto) -> dict:
-    c = moto.client("lambda").get_function_configuration(FunctionName=FUNCTION)
-    return {"memory": c["MemorySize"], "timeout": c["Timeout"], "env": c["Environment"]["Variables"]}
+def original_config(moto: Moto, function: str = FUNCTION) -> dict:
+    c = moto.client("lambda").get_function_configuration(FunctionName=function)
+    return {"memory": c["MemorySize"], "timeout": c["Timeout"], "env": (c.get("Environment") or {}).get("Variables"),
+            "architectures": c["Architectures"]}
 
 
 def printed_policy(moto: Moto, tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
@@ -156,9 +166,9 @@ def printed_policy(moto: Moto, tmp_path: Path, *args: str) -> subprocess.Complet
                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=120, stdin=subprocess.DEVNULL)
 
 
-def in_place_policy(moto: Moto) -> dict:
-    configuration = moto.client("lambda").get_function(FunctionName=FUNCTION)["Configuration"]
-    return iam.policy(configuration, mode=iam.IN_PLACE)
+def in_place_policy(moto: Moto, function: str = FUNCTION) -> dict:
+    configuration = moto.client("lambda").get_function(FunctionName=function)["Configuration"]
+    return iam.policy(configuration, mode=iam.IN_PLACE, sweeps_architectures=function == IMAGE_FUNCTION)
 
 
 def test_iam_policy_command_prints_the_policy_of_the_function_it_reads(moto, tmp_path):
@@ -182,23 +192,28 @@ def test_iam_policy_command_for_a_missing_function_exits_2(moto, tmp_path):
     assert result.stdout == ""
 
 
-def test_a_user_with_only_the_in_place_policy_sweeps_without_one_access_denied(moto, as_user, tmp_path):
-    before = original_config(moto)
-    policy = in_place_policy(moto)
+@pytest.mark.parametrize("function", [FUNCTION, IMAGE_FUNCTION])
+def test_a_user_with_only_the_in_place_policy_sweeps_without_one_access_denied(moto, as_user, tmp_path, function):
+    before = original_config(moto, function)
+    policy = in_place_policy(moto, function)
     as_user(moto.user_with(policy))
     moto.read_decisions()
-    run = sweep(moto, tmp_path)
+    run = sweep(moto, tmp_path, function)
     decisions = moto.read_decisions()
     assert run.outcome.completed and run.outcome.restore.ok
     assert [d for d in decisions if not d["allowed"]] == []
-    assert original_config(moto) == before
+    assert original_config(moto, function) == before
+    assert ("lambda:UpdateFunctionCode" in {d["action"] for d in decisions}) == (function == IMAGE_FUNCTION)
     # nothing spare: every granted action was used, but for the checks the sweep does not make yet
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     called = {d["action"] for d in decisions}
     assert called <= granted
-    assert granted - called == NOT_CALLED_YET
+    # moto's Invoke of an image function answers 500 (it looks for a zip's code digest): those samples
+    # are errors, which the sweep does not look up in CloudWatch Logs
+    unused = NOT_CALLED_YET | ({"logs:FilterLogEvents"} if function == IMAGE_FUNCTION else set())
+    assert granted - called == unused
     assert {d["resource"] for d in decisions if d["action"] == "lambda:UpdateFunctionConfiguration"} == {
-        f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"}
+        f"arn:aws:lambda:{REGION}:123456789012:function:{function}"}
 
 
 def test_the_policy_denies_another_function(moto, as_user, tmp_path):

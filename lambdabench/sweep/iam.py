@@ -35,12 +35,15 @@ LOG_GROUP = "log group"
 COPY_LOG_GROUPS = "copies' log groups"
 ROLE = "role"
 KMS_KEY = "KMS key"
+LAYERS = "layer versions"
 
 # When a row applies, beyond its modes.
 ALWAYS = "always"
 ARCHITECTURES = "the scenario sweeps architectures"
 CUSTOMER_KEY = "the environment uses a customer managed key"
 TAGGED = "the function has tags"
+USES_LAYERS = "the function uses layers"
+IN_VPC = "the function is attached to a VPC"
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,16 @@ API_CALLS: tuple[ApiCall, ...] = (
             "copy mode"),
     ApiCall("CreateFunction", "iam:PassRole", "PassRoleToCopies", ROLE, (COPY,),
             "the copy runs with the function's own role (only to lambda.amazonaws.com)", "copy mode"),
+    # Lambda checks these on the caller when a function is created with layers / in a VPC.
+    ApiCall("CreateFunction", "lambda:GetLayerVersion", "UseLayers", LAYERS, (COPY,),
+            "the copy uses the function's layers (only these versions)", "copy mode", when=USES_LAYERS),
+    ApiCall("CreateFunction", "ec2:DescribeSecurityGroups", "VerifyCopyNetwork", ACCOUNT, (COPY,),
+            "Lambda verifies the copy's security groups (EC2 Describe* support no resource-level permission)",
+            "copy mode", when=IN_VPC),
+    ApiCall("CreateFunction", "ec2:DescribeSubnets", "VerifyCopyNetwork", ACCOUNT, (COPY,),
+            "Lambda verifies the copy's subnets", "copy mode", when=IN_VPC),
+    ApiCall("CreateFunction", "ec2:DescribeVpcs", "VerifyCopyNetwork", ACCOUNT, (COPY,),
+            "Lambda verifies the copy's VPC", "copy mode", when=IN_VPC),
     ApiCall("GetFunction", "lambda:GetFunction", "ManageCopies", COPIES, (COPY,),
             "wait until the copy is Active and each update is done", "snapshot.wait_updated"),
     ApiCall("GetFunction", "lambda:ListTags", "ManageCopies", COPIES, (COPY,),
@@ -128,7 +141,8 @@ _ARN = re.compile(r"^arn:(?P<partition>[^:]+):lambda:(?P<region>[^:]+):(?P<accou
                   r"(?P<name>[^:]+)$")
 
 
-def applies(call: ApiCall, *, mode: str, sweeps_architectures: bool, customer_key: bool, tagged: bool) -> bool:
+def applies(call: ApiCall, *, mode: str, sweeps_architectures: bool, customer_key: bool, tagged: bool,
+            uses_layers: bool = False, in_vpc: bool = False) -> bool:
     if mode not in call.modes:
         return False
     return {
@@ -136,6 +150,8 @@ def applies(call: ApiCall, *, mode: str, sweeps_architectures: bool, customer_ke
         ARCHITECTURES: sweeps_architectures,
         CUSTOMER_KEY: customer_key,
         TAGGED: tagged,
+        USES_LAYERS: uses_layers,
+        IN_VPC: in_vpc,
     }[call.when]
 
 
@@ -144,7 +160,8 @@ def policy(configuration: Mapping[str, Any], *, mode: str, sweeps_architectures:
     """The IAM policy a sweep of this function in `mode` needs, and nothing more.
 
     `configuration` is the function's configuration as Lambda returns it: FunctionArn (unqualified;
-    it gives partition, region and account), Role, KMSKeyArn, LoggingConfig.LogGroup are read.
+    it gives partition, region and account), Role, KMSKeyArn, LoggingConfig.LogGroup, Layers and
+    VpcConfig.SubnetIds are read.
     `tagged`: the function has tags (GetFunction then also needs lambda:ListTags).
     Raises ValueError for a mode or configuration it cannot build a policy for.
     """
@@ -170,12 +187,14 @@ def policy(configuration: Mapping[str, Any], *, mode: str, sweeps_architectures:
         COPY_LOG_GROUPS: [f"{logs_prefix}/aws/lambda/{name}{COPY_INFIX}*"],
         ROLE: [role],
         KMS_KEY: [key],
+        LAYERS: [layer["Arn"] for layer in configuration.get("Layers") or []],
     }
+    in_vpc = bool((configuration.get("VpcConfig") or {}).get("SubnetIds"))
     conditions = {"PassRoleToCopies": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}
     statements: dict[str, dict[str, Any]] = {}
     for call in API_CALLS:
         if not applies(call, mode=mode, sweeps_architectures=sweeps_architectures, customer_key=bool(key),
-                       tagged=tagged):
+                       tagged=tagged, uses_layers=bool(resources[LAYERS]), in_vpc=in_vpc):
             continue
         statement = statements.setdefault(call.statement, {
             "Sid": call.statement, "Effect": "Allow", "Action": [], "Resource": resources[call.on]})

@@ -25,7 +25,7 @@ import pytest
 from lambdabench.errors import LambdabenchError
 from lambdabench.scenario import load_scenario
 from lambdabench.sweep import iam
-from lambdabench.sweep.run import SweepOptions, run_sweep
+from lambdabench.sweep.run import SweepOptions, restore_from_dir, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(__file__).resolve().parent / "moto_iam_server.py"
@@ -214,6 +214,21 @@ def test_a_user_with_only_the_in_place_policy_sweeps_without_one_access_denied(m
     assert granted - called == unused
     assert {d["resource"] for d in decisions if d["action"] == "lambda:UpdateFunctionConfiguration"} == {
         f"arn:aws:lambda:{REGION}:123456789012:function:{function}"}
+
+
+def test_the_same_policy_lets_restore_put_back_a_function_left_mid_sweep(moto, as_user, tmp_path):
+    before = original_config(moto)
+    policy = in_place_policy(moto)
+    as_user(moto.user_with(policy))
+    run = sweep(moto, tmp_path)
+    # as a kill -9 mid-sweep would leave it
+    moto.client("lambda").update_function_configuration(
+        FunctionName=FUNCTION, MemorySize=1024, Timeout=10, Environment={"Variables": {"A": "1", "NONCE": "z"}})
+    moto.read_decisions()
+    report = restore_from_dir(run.outcome.out_dir)
+    assert report.outcome.ok and report.outcome.changed
+    assert [d for d in moto.read_decisions() if not d["allowed"]] == []
+    assert original_config(moto) == before
 
 
 def test_the_policy_denies_another_function(moto, as_user, tmp_path):

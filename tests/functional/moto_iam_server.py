@@ -10,6 +10,10 @@ Run as `python moto_iam_server.py DECISIONS_FILE` with INITIAL_NO_AUTH_ACTION_CO
   ARN from the path or CreateFunction's body; the log group's ARN from logsGroupName; "*" for the
   operations the Service Authorization Reference lists with no resource type).
 - moto names the IAM action after the operation, `lambda:Invoke`; IAM's is `lambda:InvokeFunction`.
+- moto checks no dependent action. Lambda's documented ones are checked too, each on its own resource:
+  GetFunction of a tagged function needs lambda:ListTags; CreateFunction needs iam:PassRole on the
+  role (context iam:PassedToService = lambda.amazonaws.com), lambda:TagResource when it carries Tags,
+  lambda:GetLayerVersion on each layer version, and the EC2 describes for a VPC configuration.
 
 Each authorization decision is appended to DECISIONS_FILE as a JSON line {action, resource, allowed}, so
 a test sees AccessDenied even where the sweep records it as data (a CloudWatch Logs poll).
@@ -23,6 +27,7 @@ import sys
 import threading
 from urllib.parse import unquote
 
+from moto.awslambda.models import lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.iam import access_control
 from moto.logs.responses import LogsResponse
@@ -85,14 +90,56 @@ def _init(self, *args, **kwargs):
     self._action = _IAM_ACTION.get(self._action, self._action)
 
 
+def _log(action: str, resource: str, allowed: bool) -> None:
+    with _lock, open(DECISIONS, "a", encoding="utf-8") as out:
+        out.write(json.dumps({"action": action, "resource": resource, "allowed": allowed}) + "\n")
+
+
+def _dependent_actions(self, resource: str) -> list[tuple[str, str, dict[str, str]]]:
+    """(action, resource, condition context) Lambda also authorizes for this request."""
+    if self._action == "lambda:GetFunction":
+        name = resource.split(":")[6] if resource.count(":") >= 6 else ""
+        try:
+            tagged = bool(lambda_backends[self.account_id][self._region].get_function(name).tags)
+        except Exception:  # no such function: GetFunction answers 404 itself
+            tagged = False
+        return [("lambda:ListTags", resource, {})] if tagged else []
+    if self._action != "lambda:CreateFunction":
+        return []
+    body = json.loads(self._body or b"{}")
+    actions = [("iam:PassRole", body.get("Role", ""), {"iam:PassedToService": "lambda.amazonaws.com"})]
+    if body.get("Tags"):
+        actions.append(("lambda:TagResource", resource, {}))
+    actions += [("lambda:GetLayerVersion", arn, {}) for arn in body.get("Layers") or []]
+    if (body.get("VpcConfig") or {}).get("SubnetIds"):
+        actions += [(f"ec2:{name}", "*", {}) for name in ("DescribeSecurityGroups", "DescribeSubnets",
+                                                           "DescribeVpcs")]
+    return actions
+
+
+def _permitted(self, action: str, resource: str, context: dict[str, str]) -> bool:
+    permitted = False
+    for policy in self._access_key.collect_policies():
+        result = access_control.IAMPolicy(policy).is_action_permitted(action, resource, None, context)
+        if result == access_control.PermissionResult.DENIED:
+            return False
+        permitted = permitted or result == access_control.PermissionResult.PERMITTED
+    return permitted
+
+
 def _check(self, resource: str) -> None:
     allowed = False
     try:
         _original_check(self, resource)
         allowed = True
     finally:
-        with _lock, open(DECISIONS, "a", encoding="utf-8") as out:
-            out.write(json.dumps({"action": self._action, "resource": resource, "allowed": allowed}) + "\n")
+        _log(self._action, resource, allowed)
+    for action, on, context in _dependent_actions(self, resource):
+        allowed = _permitted(self, action, on, context)
+        _log(action, on, allowed)
+        if not allowed:
+            self._action = action  # the error names the action that was missing
+            self._raise_access_denied()
 
 
 LambdaResponse._determine_resource = _lambda_resource

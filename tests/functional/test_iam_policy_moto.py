@@ -94,7 +94,7 @@ def moto(tmp_path_factory):
             Code={"ZipFile": buf.getvalue()}, MemorySize=192, Timeout=7, Environment={"Variables": {"A": "1"}})
         server.client("lambda").create_function(
             FunctionName=IMAGE_FUNCTION, Role=role, PackageType="Image", MemorySize=192, Timeout=7,
-            Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"})
+            Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"}, Tags={"team": "orders"})
         server.read_decisions()
         yield server
     finally:
@@ -167,8 +167,9 @@ def printed_policy(moto: Moto, tmp_path: Path, *args: str) -> subprocess.Complet
 
 
 def in_place_policy(moto: Moto, function: str = FUNCTION) -> dict:
-    configuration = moto.client("lambda").get_function(FunctionName=function)["Configuration"]
-    return iam.policy(configuration, mode=iam.IN_PLACE, sweeps_architectures=function == IMAGE_FUNCTION)
+    response = moto.client("lambda").get_function(FunctionName=function)
+    return iam.policy(response["Configuration"], mode=iam.IN_PLACE, sweeps_architectures=function == IMAGE_FUNCTION,
+                      tagged=bool(response.get("Tags")))
 
 
 def test_iam_policy_command_prints_the_policy_of_the_function_it_reads(moto, tmp_path):
@@ -203,7 +204,9 @@ def test_a_user_with_only_the_in_place_policy_sweeps_without_one_access_denied(m
     assert run.outcome.completed and run.outcome.restore.ok
     assert [d for d in decisions if not d["allowed"]] == []
     assert original_config(moto, function) == before
-    assert ("lambda:UpdateFunctionCode" in {d["action"] for d in decisions}) == (function == IMAGE_FUNCTION)
+    # the image function is the tagged one: its GetFunction needs lambda:ListTags as well
+    for action in ("lambda:UpdateFunctionCode", "lambda:ListTags"):
+        assert (action in {d["action"] for d in decisions}) == (function == IMAGE_FUNCTION)
     # nothing spare: every granted action was used, but for the checks the sweep does not make yet
     granted = {a for s in policy["Statement"] for a in s["Action"]}
     called = {d["action"] for d in decisions}
@@ -214,6 +217,17 @@ def test_a_user_with_only_the_in_place_policy_sweeps_without_one_access_denied(m
     assert granted - called == unused
     assert {d["resource"] for d in decisions if d["action"] == "lambda:UpdateFunctionConfiguration"} == {
         f"arn:aws:lambda:{REGION}:123456789012:function:{function}"}
+
+
+def test_a_tagged_function_cannot_be_read_without_list_tags(moto, as_user, tmp_path):
+    policy = in_place_policy(moto, IMAGE_FUNCTION)
+    read = next(s for s in policy["Statement"] if s["Sid"] == "ReadFunction")
+    read["Action"].remove("lambda:ListTags")
+    as_user(moto.user_with(policy))
+    moto.read_decisions()
+    with pytest.raises(LambdabenchError, match="lambda:ListTags"):
+        sweep(moto, tmp_path, IMAGE_FUNCTION)
+    assert [d["action"] for d in moto.read_decisions() if not d["allowed"]] == ["lambda:ListTags"]
 
 
 def test_the_same_policy_lets_restore_put_back_a_function_left_mid_sweep(moto, as_user, tmp_path):

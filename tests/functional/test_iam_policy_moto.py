@@ -61,6 +61,13 @@ class Moto:
         return [json.loads(line) for line in lines]
 
 
+def zip_bytes() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(event, context):\n    return 1\n")
+    return buf.getvalue()
+
+
 @pytest.fixture(scope="module")
 def moto(tmp_path_factory):
     folder = tmp_path_factory.mktemp("authz")
@@ -86,12 +93,9 @@ def moto(tmp_path_factory):
         with pytest.raises(Exception, match="InvalidClientTokenId|AccessDenied|not valid"):
             root.list_users()  # enforcement is on from here
         role = server.client("iam").create_role(RoleName="lb-exec", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w") as z:
-            z.writestr("app.py", "def handler(event, context):\n    return 1\n")
         server.client("lambda").create_function(
             FunctionName=FUNCTION, Runtime="python3.12", Role=role, Handler="app.handler",
-            Code={"ZipFile": buf.getvalue()}, MemorySize=192, Timeout=7, Environment={"Variables": {"A": "1"}})
+            Code={"ZipFile": zip_bytes()}, MemorySize=192, Timeout=7, Environment={"Variables": {"A": "1"}})
         server.client("lambda").create_function(
             FunctionName=IMAGE_FUNCTION, Role=role, PackageType="Image", MemorySize=192, Timeout=7,
             Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"}, Tags={"team": "orders"})
@@ -251,10 +255,39 @@ def test_the_policy_denies_another_function(moto, as_user, tmp_path):
     other = moto.client("lambda").get_function_configuration(FunctionName=FUNCTION)
     moto.client("lambda").create_function(
         FunctionName="lb-iam-other", Runtime="python3.12", Role=other["Role"], Handler="app.handler",
-        Code={"ZipFile": b"PK\x05\x06" + b"\x00" * 18})
+        Code={"ZipFile": zip_bytes()})
     with pytest.raises(Exception, match="AccessDenied"):
         moto.client("lambda", keys).update_function_configuration(FunctionName="lb-iam-other", MemorySize=256)
     moto.client("lambda", keys).get_function_configuration(FunctionName=FUNCTION)  # its own: allowed
+
+
+def test_the_copy_policy_creates_tags_and_deletes_copies_only_and_passes_the_role_to_lambda_only(moto):
+    configuration = moto.client("lambda").get_function_configuration(FunctionName=FUNCTION)
+    policy = iam.policy(configuration, mode=iam.COPY)
+    user = moto.client("lambda", moto.user_with(policy))
+    code = {"ZipFile": zip_bytes()}
+    create = dict(Runtime="python3.12", Role=configuration["Role"], Handler="app.handler", Code=code,
+                  Tags={"lambdabench:sweep": "run-1", "lambdabench:source": configuration["FunctionArn"]})
+    copy = user.create_function(FunctionName=f"{FUNCTION}-lb-a1b2c3d4", **create)
+    assert copy["FunctionName"] == f"{FUNCTION}-lb-a1b2c3d4"
+    user.update_function_configuration(FunctionName=copy["FunctionName"], MemorySize=512)
+    user.delete_function(FunctionName=copy["FunctionName"])
+    for forbidden in (lambda: user.create_function(FunctionName="lb-iam-other-copy", **create),
+                      lambda: user.update_function_configuration(FunctionName=FUNCTION, MemorySize=512),
+                      lambda: user.delete_function(FunctionName=FUNCTION)):
+        with pytest.raises(Exception, match="AccessDenied"):
+            forbidden()
+    # without the PassRole statement, or with it for another service, no copy can be created
+    for passrole in ([], [{"Sid": "PassRoleToCopies", "Effect": "Allow", "Action": ["iam:PassRole"],
+                           "Resource": configuration["Role"],
+                           "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}]):
+        narrowed = dict(policy, Statement=[s for s in policy["Statement"] if s["Sid"] != "PassRoleToCopies"] + passrole)
+        moto.read_decisions()
+        with pytest.raises(Exception, match="AccessDenied"):
+            moto.client("lambda", moto.user_with(narrowed)).create_function(
+                FunctionName=f"{FUNCTION}-lb-e5f6a7b8", **create)
+        assert [d["action"] for d in moto.read_decisions() if not d["allowed"]] == ["iam:PassRole"]
+    assert original_config(moto)["memory"] == 192
 
 
 SIDS = [s["Sid"] for s in iam.policy({"FunctionArn": f"arn:aws:lambda:{REGION}:123456789012:function:x"},

@@ -226,14 +226,24 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 @click.option("--profile", default=None, help="AWS profile (aws target).")
 @click.option("--region", default=None, help="AWS region (aws target; default from the profile/environment).")
 @click.option("--endpoint-url", default=None, help="Lambda-compatible endpoint (lambdabench serve, LocalStack, moto).")
-@click.option("--yes", "-y", is_flag=True, help="Change the function without asking (aws target).")
+@click.option("--yes", "-y", is_flag=True, help="Create/change without asking (aws target).")
+@click.option("--copy", "isolation", flag_value="copy", default=None,
+              help="Sweep a disposable copy of the function (aws target; the default).")
+@click.option("--in-place", "isolation", flag_value="in-place",
+              help="Sweep the function itself (aws target): it serves at the sweep's memory meanwhile.")
+@click.option("--accept-live-traffic", is_flag=True,
+              help="With --in-place and --yes: sweep a function that has triggers, URLs, aliases on $LATEST "
+                   "or invoke permissions.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and its estimated AWS cost; change nothing.")
 @click.option("--logs-wait-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="How long to poll CloudWatch Logs for a REPORT the LogResult tail did not carry.")
 def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, resume_dir: str | None,
                   profile: str | None, region: str | None, endpoint_url: str | None, yes: bool,
-                  dry_run: bool, logs_wait_s: float) -> None:
-    """Sweep memory x timeout of a function with cold, warm and burst invocations."""
+                  isolation: str | None, accept_live_traffic: bool, dry_run: bool, logs_wait_s: float) -> None:
+    """Sweep memory x timeout of a function with cold, warm and burst invocations.
+
+    On the aws target the sweep runs on a temporary copy of the function (deleted afterwards) unless
+    --in-place or [target] isolation = "in-place" says to change the function itself."""
     from pathlib import Path
 
     from lambdabench.errors import UsageError
@@ -245,7 +255,8 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
     options = sweep_run.SweepOptions(
         target=target, out_dir=Path(out_dir) if out_dir else None,
         resume_dir=Path(resume_dir) if resume_dir else None, profile=profile, region=region,
-        endpoint_url=endpoint_url, logs_max_wait_s=logs_wait_s,
+        endpoint_url=endpoint_url, logs_max_wait_s=logs_wait_s, isolation=isolation,
+        accept_live_traffic=accept_live_traffic, assume_yes=yes,
     )
     kind = sweep_run.target_kind(scenario, options)
     if dry_run:
@@ -399,6 +410,11 @@ def restore_command(out_dir: str, profile: str | None, region: str | None, endpo
                    f"{report.function!r} existed only while the sweep ran)")
         return
     o = report.outcome
+    if o.deleted_copies:
+        click.echo(f"deleted the sweep's copies and their log groups: {', '.join(o.deleted_copies)}")
+    if report.isolation == "copy":
+        click.echo(f"{report.function}: unchanged (the sweep ran on copies)")
+        return
     verb = "restored" if o.changed else "already matched its original configuration"
     click.echo(f"{report.function}: {verb} (memory {o.restored.memory_mb} MB, timeout {o.restored.timeout_s} s, "
                f"{o.restored.architecture}, {len(o.restored.environment)} environment variable(s), "
@@ -406,6 +422,40 @@ def restore_command(out_dir: str, profile: str | None, region: str | None, endpo
     if o.new_versions or o.new_aliases:
         click.echo(f"note: versions {list(o.new_versions)} / aliases {list(o.new_aliases)} appeared since the "
                    "snapshot; lambdabench creates none, so they were left alone", err=True)
+
+
+# [commands:cleanup]
+@cli.command("cleanup")
+@click.option("--profile", default=None, help="AWS profile.")
+@click.option("--region", default=None, help="AWS region (default from the profile/environment).")
+@click.option("--endpoint-url", default=None, help="Lambda-compatible endpoint (lambdabench serve, moto).")
+@click.option("--yes", "-y", is_flag=True, help="Delete without asking.")
+def cleanup_command(profile: str | None, region: str | None, endpoint_url: str | None, yes: bool) -> None:
+    """Delete every sweep copy (functions tagged lambdabench:sweep) and its log group in one region."""
+    from lambdabench.errors import RunError, UsageError
+    from lambdabench.sweep import run as sweep_run
+    from lambdabench.sweep.clients import make_clients
+
+    clients = make_clients("aws", region=region, profile=profile, endpoint_url=endpoint_url)
+    copies = sweep_run.cleanup_candidates(clients)
+    if not copies:
+        click.echo(f"no lambdabench sweep copies in {clients.target.region}")
+        return
+    click.echo(f"{len(copies)} lambdabench sweep cop{'y' if len(copies) == 1 else 'ies'} in "
+               f"{clients.target.region}:")
+    for copy in copies:
+        click.echo(f"  {copy.name}  (sweep {copy.run_id}, copy of {copy.source or 'unknown'})")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("refusing to delete without confirmation (no terminal to ask on)",
+                             "add --yes to delete the functions listed above")
+        if not click.confirm("Delete them and their log groups?", default=False, err=True):
+            raise UsageError("cancelled: nothing was deleted", "add --yes to skip the question")
+    problems = sweep_run.delete_copies(clients, copies)
+    if problems:
+        raise RunError("some copies could not be deleted:\n    " + "\n    ".join(problems),
+                       "fix the cause (permissions: lambda:DeleteFunction, logs:DeleteLogGroup) and run again")
+    click.echo(f"deleted {len(copies)} function(s) and their log groups")
 
 
 # [commands:report]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from lambdabench import limits
+from lambdabench.arns import NAME_RE, REGION_RE, parse_function
 from lambdabench.errors import UsageError
 
 TARGET_KINDS = ("local", "aws")
@@ -33,12 +34,12 @@ ORDERS = ("sequential", "shuffled")
 LOG_FORMATS = ("Text", "JSON")
 DEFAULT_WARMUP = 2  # warm-up invokes before a warm scenario: the first is cold, the second settles caches
 
-# Lambda's function-name rule (CreateFunction FunctionName: 1-64 of letters, digits, - and _).
-_FUNCTION_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-# An unqualified function ARN; the sweep changes the unpublished function, so no :qualifier.
-_FUNCTION_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}$")
-_QUALIFIED_ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}:.+$")
-_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d+$")
+# Function names and ARNs are parsed in one place (lambdabench.arns).
+_FUNCTION_NAME_RE = NAME_RE
+_REGION_RE = REGION_RE
+# How the aws target keeps the user's function safe (see sweep/isolation.py): a disposable copy, or
+# the function itself (opt-in).
+ISOLATIONS = ("copy", "in-place")
 _ENV_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 _LOCAL_RUNTIME_RE = re.compile(r"^python3\.\d+$")
 _HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
@@ -123,6 +124,7 @@ class TargetSpec:
     region: str | None = None      # None: local → "us-east-1"; aws → from profile/env (the CLI decides)
     profile: str | None = None
     endpoint_url: str | None = None
+    isolation: str | None = None   # copy | in-place (aws target); None: copy (the CLI may override)
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,8 @@ class Scenario:
                 "log_format": f.log_format,
                 "ephemeral_storage_mb": f.ephemeral_storage_mb,
             },
-            "target": {"kind": t.kind, "region": t.region, "profile": t.profile, "endpoint_url": t.endpoint_url},
+            "target": {"kind": t.kind, "region": t.region, "profile": t.profile, "endpoint_url": t.endpoint_url,
+                       **({"isolation": t.isolation} if t.isolation else {})},
             "sweep": {
                 "memory_mb": list(s.memory_mb),
                 "timeout_s": list(s.timeout_s),
@@ -223,7 +226,7 @@ _T = TypeVar("_T")
 _TOP_KEYS = ("name", "function", "target", "sweep", "recommend", "scenario")
 _FUNCTION_KEYS = ("name", "code", "handler", "runtime", "architecture", "environment", "log_format",
                   "ephemeral_storage_mb")
-_TARGET_KEYS = ("kind", "region", "profile", "endpoint_url")
+_TARGET_KEYS = ("kind", "region", "profile", "endpoint_url", "isolation")
 _SWEEP_KEYS = ("memory_mb", "timeout_s", "architectures", "payload", "payload_file", "payloads", "seed", "order")
 _PAYLOAD_ENTRY_KEYS = ("weight", "payload", "payload_file", "label")
 _RECOMMEND_KEYS = ("strategy", "balanced_weight", "p95_slo_ms", "cold_share", "percentile")
@@ -428,7 +431,8 @@ class _Loader:
         if endpoint is not None and not re.match(r"^https?://[^\s/]+", endpoint):
             raise self.fail(p + "endpoint_url", f"{json.dumps(endpoint)} is not an http(s) URL",
                             "write it as http://host:port or https://host")
-        return TargetSpec(kind=kind, region=region, profile=profile, endpoint_url=endpoint)
+        isolation = self.string(data, "isolation", p, choices=ISOLATIONS)
+        return TargetSpec(kind=kind, region=region, profile=profile, endpoint_url=endpoint, isolation=isolation)
 
     def function(self, data: dict[str, Any], target: TargetSpec, scenario_name: str) -> FunctionSpec:
         p = "function."
@@ -442,11 +446,12 @@ class _Loader:
                                 "function by name, so no ARN)")
         else:
             name = self.string(data, "name", p, required=True)
-            if _QUALIFIED_ARN_RE.match(name):
+            ref = parse_function(name)
+            if ref is not None and ref.qualifier is not None:
                 raise self.fail(p + "name", f"{json.dumps(name)} is a qualified ARN (version or alias)",
                                 "give the function name or its ARN without the :qualifier; the sweep changes "
                                 "the unpublished function ($LATEST)")
-            if not (_FUNCTION_NAME_RE.match(name) or _FUNCTION_ARN_RE.match(name)):
+            if ref is None or not (ref.is_arn or _FUNCTION_NAME_RE.match(name)):
                 raise self.fail(p + "name", f"{json.dumps(name)} is neither a function name nor a function ARN",
                                 "use the name (1-64 letters, digits, '-', '_') or "
                                 "arn:aws:lambda:<region>:<account>:function:<name>")

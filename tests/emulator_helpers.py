@@ -54,3 +54,17 @@ def process_alive(pid: int) -> bool:
             return True
         except ProcessLookupError:
             return False
+
+
+def second_writer(endpoint: str, region: str = "us-east-1"):
+    """A Lambda client of its own session and connection pool: "a colleague" changing the function while
+    the code under test holds its own client (e.g. to provoke PreconditionFailedException)."""
+    session = boto3.session.Session(aws_access_key_id="colleague", aws_secret_access_key="colleague",
+                                    region_name=region)
+    return session.client("lambda", endpoint_url=endpoint, config=NO_RETRY)
+
+
+def error_of(exc) -> tuple[str, int, str]:
+    """(Code, HTTP status, Message) of a botocore ClientError."""
+    response = exc.response
+    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]

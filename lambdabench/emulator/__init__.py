@@ -34,7 +34,8 @@ import ipaddress
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,7 @@ class Emulator:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, keep_alive_s: float = 300,
                  account_concurrency: int | None = None, cpu_limit: str = "auto", allow_remote: bool = False,
                  *, runtime_client: str = "auto", settle_s: float = 0.0, memory_limit: str = "auto",
-                 sandbox_start: str = "auto"):
+                 sandbox_start: str = "auto", pending_s: float = 0.0, clock: Callable[[], float] = time.time):
         if not is_loopback(host) and not allow_remote:
             raise UsageError(f"Refusing to serve the emulator on non-loopback host {host!r}: it runs any code "
                              "it is sent, without authentication.",
@@ -73,6 +74,9 @@ class Emulator:
                              "Use e.g. --account-concurrency 8, or leave it out for the host-sized default.")
         if cpu_limit not in CPU_LIMIT_CHOICES:
             raise UsageError(f"Unknown CPU limit {cpu_limit!r}.", f"Use one of: {', '.join(CPU_LIMIT_CHOICES)}.")
+        if not isinstance(pending_s, (int, float)) or pending_s < 0:
+            raise UsageError(f"Pending delay must be zero or positive seconds, not {pending_s!r}.",
+                             "Use e.g. pending_s=2 (new functions stay Pending that long), or 0.")
         if runtime_client not in ("auto", "awslambdaric", "builtin"):
             raise UsageError(f"Unknown runtime client {runtime_client!r}.", "Use auto, awslambdaric or builtin.")
         from lambdabench.emulator.forkserver import supported as forking_supported
@@ -94,6 +98,11 @@ class Emulator:
         self.runtime_client = runtime_client
         self.sandbox_start = sandbox_start
         self.settle_s = settle_s
+        from lambdabench.emulator.stores import Lifecycle
+
+        self.lifecycle = Lifecycle(pending_s)
+        self.clock = clock
+        self.code_links = None
         self.endpoint: str | None = None
         self._lock = threading.Lock()
         self._backends: dict[str, Any] = {}
@@ -108,6 +117,7 @@ class Emulator:
     # ----- lifecycle ---------------------------------------------------------------------------
     def start(self) -> str:
         from lambdabench.emulator.backend import CodeStore
+        from lambdabench.emulator.code_url import CodeLinks
         from lambdabench.emulator.resources import ResourceManager
         from lambdabench.emulator.sandbox import SandboxPool
         from lambdabench.emulator.server import Server
@@ -119,6 +129,7 @@ class Emulator:
                                     log_store_for=self.log_store, keep_alive_s=self.keep_alive_s,
                                     runtime_client=self.runtime_client, sandbox_start=self.sandbox_start)
             self.code_store = CodeStore(self._tmp / "code")
+            self.code_links = CodeLinks(self.code_store.zip_path, clock=self.clock)
             try:
                 self._server = Server(self.host, self.port, self)
             except OSError as exc:
@@ -130,6 +141,7 @@ class Emulator:
         port = self._server.server_address[1]
         shown_host = f"[{self.host}]" if ":" in self.host else self.host
         self.endpoint = f"http://{shown_host}:{port}"
+        self.code_links.endpoint = self.endpoint
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="lambdabench-emulator", daemon=True)
         self._thread.start()
@@ -174,10 +186,30 @@ class Emulator:
             backend = self._backends.get(region)
             if backend is None:
                 from lambdabench.emulator.backend import Backend
+                from lambdabench.emulator.stores import Stores
                 backend = self._backends[region] = Backend(
                     region=region, pool=self.pool, code_store=self.code_store,
-                    account_limit=self.account_concurrency, settle_s=self.settle_s)
+                    account_limit=self.account_concurrency, settle_s=self.settle_s,
+                    stores=Stores(lifecycle=self.lifecycle, code_links=self.code_links))
         return backend
+
+    # ----- what tests set ---------------------------------------------------------------------
+    @property
+    def pending_s(self) -> float:
+        """Seconds a function created from now on stays `State: Pending` (invokes of it are refused)."""
+        return self.lifecycle.pending_s
+
+    @pending_s.setter
+    def pending_s(self, seconds: float) -> None:
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            raise ValueError(f"pending_s must be zero or positive seconds, not {seconds!r}")
+        self.lifecycle.pending_s = seconds
+
+    def make_inactive(self, function_name: str, region: str = "us-east-1") -> None:
+        """Put a function in `State: Inactive`, as Lambda does with one idle for weeks: reads say so, the
+        next invoke fails with ResourceConflictException and starts restoring it (Pending for
+        `pending_s`, then Active)."""
+        self.lifecycle.make_inactive(region, function_name)
 
     def info(self) -> dict[str, Any]:
         from lambdabench import __version__

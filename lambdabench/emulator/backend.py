@@ -46,6 +46,7 @@ from typing import Any, Callable
 from lambdabench import limits
 from lambdabench.emulator import errors as E
 from lambdabench.emulator.sandbox import InvocationOutcome, SandboxPool, SandboxSpec
+from lambdabench.emulator.stores import Stores
 
 ACCOUNT_ID = "123456789012"
 ZIP_MAX_BYTES = limits.CODE_ZIP_MAX_BYTES
@@ -162,7 +163,8 @@ class InvokeResult:
 
 
 class CodeStore:
-    """Unpacks each distinct zip once into its own folder under the emulator's temp dir."""
+    """Unpacks each distinct zip once into its own folder under the emulator's temp dir, and keeps the
+    zip itself beside it (GetFunction's Code.Location serves it)."""
 
     def __init__(self, root: Path):
         self._root = root
@@ -188,9 +190,17 @@ class CodeStore:
                 shutil.rmtree(staging, ignore_errors=True)
                 raise
             staging.rename(target)
+            (self._root / f"{digest.hex()}.zip").write_bytes(zip_bytes)
             artifact = CodeArtifact(sha256=sha_b64, size=len(zip_bytes), path=str(target))
             self._artifacts[sha_b64] = artifact
             return artifact
+
+    def zip_path(self, sha256_hex: str) -> Path | None:
+        """The stored zip whose SHA-256 is `sha256_hex` (hex), or None."""
+        if not re.fullmatch(r"[0-9a-f]{64}", sha256_hex):
+            return None
+        path = self._root / f"{sha256_hex}.zip"
+        return path if path.is_file() else None
 
 
 def _safe_unzip(zip_bytes: bytes, target: Path) -> None:
@@ -263,8 +273,10 @@ class Backend:
     """All Lambda state of one region. Thread-safe; invokes run outside the lock."""
 
     def __init__(self, *, region: str, pool: SandboxPool, code_store: CodeStore, account_limit: int,
-                 settle_s: float = 0.0):
+                 settle_s: float = 0.0, stores: Stores | None = None):
         self.region = region
+        self.account_id = ACCOUNT_ID
+        self.stores = stores or Stores()
         self.pool = pool
         self.code_store = code_store
         self.account_limit = account_limit
@@ -299,6 +311,19 @@ class Backend:
             raise E.InvalidParameterValue("The derived qualifier from the function name does not match the "
                                           "specified qualifier.")
         return name, derived if derived is not None else qualifier
+
+    def locate(self, function_name: str, qualifier: str | None = None) -> tuple[str, str | None]:
+        """(name, qualifier) of an existing function, version or alias: the stores' operations' lookup."""
+        with self._lock:
+            name, qualifier = self._split_name(function_name, qualifier)
+            fn = self._function(name)
+            if qualifier not in (None, LATEST) and qualifier not in fn.aliases \
+                    and not (qualifier.isdigit() and int(qualifier) in fn.versions):
+                raise E.function_not_found(self.arn(name, qualifier))
+            return name, qualifier
+
+    def split_name(self, function_name: str) -> tuple[str, str | None]:
+        return self._split_name(function_name, None)
 
     def _function(self, name: str) -> Function:
         fn = self._functions.get(name)
@@ -385,11 +410,12 @@ class Backend:
                     "Lambda was unable to configure your environment variables because the environment variables "
                     "you have provided contains reserved keys that are currently not supported for modification. "
                     f"Reserved keys used in this request: {','.join(reserved)}")
-            size = sum(len(k.encode()) + len(str(v).encode()) for k, v in variables.items())
-            if size > ENVIRONMENT_MAX_BYTES:
+            # Lambda measures the map as compact JSON and quotes that string in its refusal.
+            measured = json.dumps({k: str(v) for k, v in variables.items()}, separators=(",", ":"))
+            if len(measured.encode("utf-8")) > ENVIRONMENT_MAX_BYTES:
                 raise E.InvalidParameterValue(
                     "Lambda was unable to configure your environment variables because the environment variables "
-                    f"you have provided exceeded the 4KB limit. String measured: {size} bytes")
+                    f"you have provided exceeded the 4KB limit. String measured: {measured}")
 
     def _apply(self, config: VersionConfig, params: dict[str, Any]) -> VersionConfig:
         changes: dict[str, Any] = {}
@@ -426,6 +452,8 @@ class Backend:
     def _state(self, fn: Function) -> tuple[str, str]:
         now = time.monotonic()
         state = "Pending" if now < fn.pending_until else "Active"
+        if self.stores.lifecycle.is_inactive(self.region, fn.latest.name):
+            state = "Inactive"
         update = "InProgress" if now < fn.update_until else "Successful"
         return state, update
 
@@ -461,6 +489,9 @@ class Backend:
             doc["LoggingConfig"]["SystemLogLevel"] = config.system_log_level or "INFO"
         if state == "Pending":
             doc.update(StateReason="The function is being created.", StateReasonCode="Creating")
+        elif state == "Inactive":
+            doc.update(StateReason="The function is inactive.", StateReasonCode="Idle")
+        self.stores.decorate(config.name, doc)
         if update == "InProgress":
             doc.update(LastUpdateStatusReason="The function is being created.", LastUpdateStatusReasonCode="Creating") \
                 if fn.last_update_kind == "Creating" else \
@@ -483,6 +514,7 @@ class Backend:
             raise E.InvalidParameterValue("Unsupported function name: a qualifier is not allowed in "
                                           "CreateFunction.")
         self._validate(params, creating=True)
+        self.stores.validate_create(params)
         code = params.get("Code") or {}
         if code.get("ZipFile") is None:
             raise E.InvalidParameterValue(
@@ -498,8 +530,9 @@ class Backend:
                                  handler=params.get("Handler") or "", code=artifact,
                                  log_group=f"/aws/lambda/{name}")
             latest = self._apply(base, params)
-            fn = Function(latest, self.settle_s)
+            fn = Function(latest, max(self.settle_s, self.stores.lifecycle.pending_s))
             self._functions[name] = fn
+            self.stores.on_create(name, params)
             response = self.configuration(fn, latest)
             response.update(State="Pending", StateReason="The function is being created.",
                             StateReasonCode="Creating")
@@ -519,8 +552,12 @@ class Backend:
             doc: dict[str, Any] = {
                 "Configuration": self.configuration(fn, config),
                 "Code": {"RepositoryType": "S3",
-                         "Location": f"file://{config.code.path}"},
+                         "Location": self.stores.code_location(self.region, config.code.sha256,
+                                                               f"file://{config.code.path}")},
             }
+            tags = self.stores.tags.get(name)
+            if tags:
+                doc["Tags"] = tags
             if fn.reserved is not None:
                 doc["Concurrency"] = {"ReservedConcurrentExecutions": fn.reserved}
             return doc
@@ -555,6 +592,7 @@ class Backend:
             fn = self._function(name)
             self._check_updatable(fn, params.get("RevisionId"))
             self._changed(fn, self._apply(fn.latest, params))
+            self.stores.on_update(name, params)
             response = self.configuration(fn, fn.latest)
             response.update(LastUpdateStatus="InProgress", LastUpdateStatusReason="The function is being updated.",
                             LastUpdateStatusReasonCode="Updating")
@@ -653,6 +691,7 @@ class Backend:
             fn = self._function(name)
             if qualifier is None:
                 del self._functions[name]
+                self.stores.on_delete(name)
                 self.pool.retire(name)
                 return
             if qualifier == LATEST:
@@ -844,9 +883,13 @@ class Backend:
             name, qualifier = self._split_name(function_name, qualifier)
             fn = self._function(name)
             config, alias = self._resolve(fn, qualifier)
-            if self._state(fn)[0] == "Pending" and config is fn.latest:
+            state = self._state(fn)[0]
+            if state != "Active" and config is fn.latest:
+                if state == "Inactive":  # the failed invoke starts restoring it (AWS docs "Lambda function states")
+                    self.stores.lifecycle.wake(self.region, name)
+                    fn.pending_until = time.monotonic() + self.stores.lifecycle.pending_s
                 raise E.ResourceConflict("The operation cannot be performed at this time. The function is currently "
-                                         "in the following state: Pending")
+                                         f"in the following state: {state}")
             invoked_arn = self.arn(name, qualifier) if qualifier else self.arn(name)
             return name, self._spec(fn, config), config.version, invoked_arn
 

@@ -7,6 +7,9 @@ ZipFile), Invoke's raw payload with `X-Amz-Invocation-Type`, `X-Amz-Log-Type`, `
 headers and the `Qualifier` query, and its response headers `X-Amz-Function-Error`, `X-Amz-Log-Result`,
 `X-Amz-Executed-Version`. A request that matches a Lambda operation this emulator does not implement
 answers an error naming that operation (looked up in botocore's model).
+
+Other families (tags, resource policies, event source mappings, function URL configs) keep their
+operations and state in modules of their own; their routes join this table.
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qsl, unquote
 
 from lambdabench import limits
 from lambdabench.emulator import errors as E
+from lambdabench.emulator import event_sources, function_urls, policies, tags
 
 Response = tuple[int, dict[str, str], bytes]
 
@@ -35,6 +39,10 @@ class Request:
     headers: dict[str, str]         # lower-case names
     body: bytes
     params: dict[str, str]          # path parameters (unquoted)
+    query_string: str = ""          # raw, for list members sent as repeated keys (UntagResource's tagKeys)
+
+    def query_list(self, name: str) -> list[str]:
+        return [value for key, value in parse_qsl(self.query_string) if key == name]
 
     def json(self) -> dict[str, Any]:
         if not self.body:
@@ -220,6 +228,7 @@ def _client_context(value: str | None) -> str | None:
 _FN = r"(?P<name>[^/]+)"
 _ROUTES: list[tuple[str, re.Pattern, Callable[[Request, Any], Response]]] = [
     (method, re.compile(f"^{pattern}$"), func) for method, pattern, func in [
+        *tags.ROUTES, *policies.ROUTES, *event_sources.ROUTES, *function_urls.ROUTES,
         ("POST", r"/2015-03-31/functions", create_function),
         ("GET", r"/2015-03-31/functions", list_functions),
         ("GET", rf"/2015-03-31/functions/{_FN}", get_function),
@@ -255,7 +264,8 @@ def route(method: str, path: str) -> tuple[Callable[[Request, Any], Response], d
     if name:
         raise E.UnknownOperation(f"The Lambda operation {name} is not implemented by the lambdabench emulator.")
     raise E.UnknownOperation(f"No Lambda operation matches {method} {path} (the lambdabench emulator "
-                             "implements the function, version, alias, concurrency and invoke operations).")
+                             "implements the function, version, alias, concurrency, invoke, tag, policy, "
+                             "event source mapping and function URL operations).")
 
 
 _MODEL_ROUTES: list[tuple[str, re.Pattern, str]] | None = None

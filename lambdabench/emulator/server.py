@@ -3,6 +3,8 @@
 Routing of a request:
 - `X-Amz-Target: Logs_20140328.<Operation>` → CloudWatch Logs JSON 1.1 (`logs_api.handle`);
 - `GET /_lambdabench/info` → the emulator's info document (see `lambdabench.emulator`);
+- `GET /_lambdabench/code/...` → a function's zip behind GetFunction's presigned `Code.Location`
+  (`code_url`);
 - anything else → the Lambda REST-JSON API (`lambda_api.route`).
 The region comes from the SigV4 credential scope of the `Authorization` header (any region works;
 each has its own functions and logs), `us-east-1` when the request is unsigned.
@@ -24,12 +26,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from lambdabench.emulator import errors as E
-from lambdabench.emulator import lambda_api
+from lambdabench.emulator import code_url, lambda_api
 from lambdabench.emulator.runtime_api import BadRequest, Connection
 
 _REGION_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
 _REASONS = {200: "OK", 201: "Created", 202: "Accepted", 204: "No Content", 400: "Bad Request",
-            404: "Not Found", 409: "Conflict", 412: "Precondition Failed", 413: "Request Entity Too Large",
+            403: "Forbidden", 404: "Not Found", 409: "Conflict", 412: "Precondition Failed", 413: "Request Entity Too Large",
             429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented"}
 DEFAULT_REGION = "us-east-1"
 
@@ -48,10 +50,13 @@ def dispatch(app: Any, method: str, target: str, headers: dict[str, str], body: 
     path, _, query_string = target.partition("?")
     if path.rstrip("/") == "/_lambdabench/info" and method == "GET":
         return 200, {"Content-Type": "application/json"}, json.dumps(app.info()).encode()
+    if path.startswith(code_url.PATH_PREFIX) and method in ("GET", "HEAD") and getattr(app, "code_links", None):
+        return app.code_links.serve(path, dict(parse_qsl(query_string)))
     try:
         operation, params = lambda_api.route(method, path)
         request = lambda_api.Request(method=method, path=path, query=dict(parse_qsl(query_string)),
-                                     headers=headers, body=body, params=params)
+                                     headers=headers, body=body, params=params,
+                                     query_string=query_string)
         return operation(request, app.backend(region_of(headers)))
     except E.LambdaApiError as exc:
         return exc.status, exc.headers(), exc.body()

@@ -35,6 +35,7 @@ from typing import Any, Callable, ContextManager, Sequence
 import botocore.exceptions
 
 from lambdabench import __version__
+from lambdabench.arns import parse_function
 from lambdabench.errors import UsageError
 from lambdabench.logs import Report, decode_log_result, parse_report
 from lambdabench.pricing import invocation_cost
@@ -48,6 +49,7 @@ from lambdabench.sweep.release import (
     released_at,
     run_released,
 )
+from lambdabench.sweep.isolation import COPY, COPY_LIMITS, IN_PLACE, IN_PLACE_LIMITS, CopySet, preflight
 from lambdabench.sweep.plan import Action, ConfigPoint, Plan, PlannedInvocation, pending
 from lambdabench.sweep.snapshot import (
     CODE_FILE,
@@ -55,6 +57,7 @@ from lambdabench.sweep.snapshot import (
     FunctionConfig,
     RestoreOutcome,
     Snapshot,
+    differences,
     download_code,
     environment_error,
     restore,
@@ -107,25 +110,30 @@ class Prepared:
     # The architecture the function has NOW. On --resume after a kill -9 the snapshot is the saved
     # original, but the function may have been left on another architecture mid-sweep. "" = the snapshot's.
     live_architecture: str = ""
+    isolation: str = IN_PLACE  # copy: every change and invoke goes to `copies`, the original is only read
+    copies: CopySet | None = None
 
 
 def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | None = None,
-            taken_at: str = "") -> Prepared:
-    """Read the function and validate the plan against it. Raises UsageError; changes nothing."""
-    parts = function.split(":")
-    qualified = (function.startswith("arn:") and len(parts) > 7) or (not function.startswith("arn:")
-                                                                      and len(parts) == 2)
-    if qualified:
+            taken_at: str = "", isolation: str = IN_PLACE, run_id: str = "",
+            wait_delay_s: float = 1.0) -> Prepared:
+    """Read the function, preflight it and validate the plan against it. Raises UsageError; changes nothing."""
+    ref = parse_function(function)
+    if ref is not None and ref.qualifier is not None:
         raise UsageError(
-            f"{function!r} names a version or alias; a sweep changes the function's $LATEST configuration",
-            "pass the unqualified function name or ARN (without the :version or :alias suffix)",
+            f"{function!r} names a version or alias: published versions are immutable (their memory and "
+            "timeout cannot change), so a sweep measures the function's unpublished $LATEST",
+            f"pass the unqualified function name or ARN: {ref.unqualified}",
         )
     snapshot = take_snapshot(clients, function, taken_at=taken_at)
+    snapshot = dataclasses.replace(snapshot, isolation=isolation, run_id=run_id)
     response = call(clients.control.get_function_configuration, FunctionName=function, function=function)
     env_error = environment_error(response)
     if env_error is not None:
         raise UsageError(f"cannot read the function's environment variables: {env_error}",
                          "grant kms:Decrypt on the function's key to this identity, then retry")
+    preflight(response, isolation=isolation, architectures={c.architecture for c in plan.configs},
+              nonce_variable=NONCE_VARIABLE)
     name = response.get("FunctionName") or function.split(":")[-1]
     logging_config = response.get("LoggingConfig") or {}
     log_format = logging_config.get("LogFormat") or "Text"
@@ -149,6 +157,21 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
     needs_code = snapshot.package_type != "Image" and any(
         c.architecture != snapshot.config.architecture for c in plan.configs
     )
+    if isolation == COPY:
+        # The copy runs the code the original runs now: an image by its digest, a zip downloaded.
+        if snapshot.package_type == "Image":
+            code = {"ImageUri": snapshot.image_uri}
+        else:
+            code = {"ZipFile": code_zip if code_zip is not None else download_code(
+                clients, function, purpose="for the sweep's copy",
+                fix="sweep the function itself with --in-place (read the README's warnings first)")}
+        image_config = (response.get("ImageConfigResponse") or {}).get("ImageConfig") or None
+        copies = CopySet(clients, dict(response), code, run_id, image_config=image_config,
+                         wait_delay_s=wait_delay_s)
+        # Each copy logs to its own /aws/lambda/<copy> group (the driver follows the copy in use).
+        return Prepared(snapshot=snapshot, function_name=name, log_format=log_format, code_zip=None,
+                        log_group="", live_architecture=snapshot.config.architecture, isolation=COPY,
+                        copies=copies)
     if needs_code and code_zip is None:
         code_zip = download_code(clients, function)
     return Prepared(snapshot=snapshot, function_name=name, log_format=log_format,
@@ -157,11 +180,24 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
 
 
 def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
-    """What the sweep will change on the function, for the confirmation prompt."""
+    """What the sweep will create or change, for the confirmation prompt."""
     c = prepared.snapshot.config
     memories = sorted({p.memory_mb for p in plan.configs})
     timeouts = sorted({p.timeout_s for p in plan.configs})
     archs = sorted({p.architecture for p in plan.configs})
+    if prepared.copies is not None:
+        copies = prepared.copies
+        names = ", ".join(f"{copies.name_for(a)} ({a})" for a in archs)
+        return [
+            f"lambdabench will sweep copies of {prepared.snapshot.function_arn} (the original is only read):",
+            f"  creates {names}: same code, role, layers, environment, VPC, file systems, /tmp, tracing, "
+            f"KMS key and log format, tagged lambdabench:sweep={copies.run_id}",
+            f"  memory: each of {', '.join(map(str, memories))} MB; timeout: each of "
+            f"{', '.join(map(str, timeouts))} s; {NONCE_VARIABLE} added {plan.configuration_changes} times to "
+            "force cold starts",
+            f"  invokes the copies {plan.total_invocations} times, then deletes them and their log groups",
+            f"  note: {COPY_LIMITS}",
+        ]
     lines = [
         f"lambdabench will change function {prepared.snapshot.function_arn}:",
         f"  memory: {c.memory_mb} MB -> each of {', '.join(map(str, memories))} MB",
@@ -174,6 +210,7 @@ def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
     lines.append(f"  and invoke it {plan.total_invocations} times; afterwards everything is put back "
                  f"(memory {c.memory_mb} MB, timeout {c.timeout_s} s, environment, "
                  f"ephemeral storage {c.ephemeral_storage_mb} MB, {c.architecture}).")
+    lines.append(f"  note: {IN_PLACE_LIMITS}")
     return lines
 
 
@@ -246,6 +283,10 @@ class Driver:
         self._state = _State(architecture=prepared.live_architecture or prepared.snapshot.config.architecture)
         self._resume_round = 0
         self._original_env = prepared.snapshot.config.env
+        self.copies = prepared.copies
+        if self.copies is not None:
+            # Copies carry the environment the original has now (a copy-mode snapshot on disk has no values).
+            self._original_env = dict((self.copies.configuration.get("Environment") or {}).get("Variables") or {})
 
     # -- the whole run --------------------------------------------------------------------------
     def run(self) -> SweepOutcome:
@@ -337,12 +378,36 @@ class Driver:
                 self._writer.write_event(name, **fields)
 
     def _restore(self) -> RestoreOutcome:
+        if self.copies is not None:
+            return self._delete_copies()
         outcome = restore(self.clients, self.prepared.snapshot, code_zip=self.prepared.code_zip,
                           sleep=self.sleep, clock=self.clock, wait_delay_s=self.wait_delay_s)
         if outcome.ok:
             self._event("restored", duration_ms=round(outcome.duration_ms, 3), changed=outcome.changed)
         else:
             self._event("restore_failed", differences=list(outcome.differences))
+        return outcome
+
+    def _delete_copies(self) -> RestoreOutcome:
+        """Copy mode: delete every copy with its log group, then check the original is as it was."""
+        start = self.clock()
+        problems = self.copies.delete_all()
+        original = self.prepared.snapshot
+        now = call(self.clients.control.get_function_configuration, FunctionName=original.function_name,
+                   function=original.function_name, action="reading the original back")
+        found = dataclasses.replace(FunctionConfig.from_api(now), environment=())
+        expected = dataclasses.replace(original.config, environment=())
+        outcome = RestoreOutcome(
+            function_name=original.function_name, restored=original.config, found=found,
+            differences=tuple(problems) + tuple(differences(expected, found)),
+            duration_ms=(self.clock() - start) * 1000.0, changed=False,
+        )
+        fields = {"copies_deleted": sorted(self.copies.created.values()),
+                  "original_revision_unchanged": now.get("RevisionId") == original.revision_id}
+        if outcome.ok:
+            self._event("restored", duration_ms=round(outcome.duration_ms, 3), changed=False, **fields)
+        else:
+            self._event("restore_failed", differences=list(outcome.differences), **fields)
         return outcome
 
     def _report_progress(self, total: int, label: str) -> None:
@@ -371,6 +436,10 @@ class Driver:
             self._state.fresh = False
         self._report_progress(total, point.key)
 
+    def _function_name(self) -> str:
+        # The copy in use (copy mode), else the original's name part (the user may have given an ARN).
+        return self.function if self.copies is not None else self.prepared.function_name
+
     def _extra_warmup(self, inv: PlannedInvocation) -> PlannedInvocation:
         return PlannedInvocation(
             invocation_id=f"{inv.invocation_id}/rewarm-{self._resume_round}", config=inv.config,
@@ -384,7 +453,11 @@ class Driver:
 
     def _configure(self, point: ConfigPoint) -> None:
         start = self.clock()
-        if point.architecture != self._state.architecture:
+        if self.copies is not None:
+            # One copy per architecture: no code is ever uploaded to the user's function.
+            self.function = self.copies.function_for(point.architecture, self._environment())
+            self._state.architecture = point.architecture
+        elif point.architecture != self._state.architecture:
             update_architecture(self.clients, self.function, point.architecture,
                                 code_zip=self.prepared.code_zip, image_uri=self.prepared.snapshot.image_uri,
                                 sleep=self.sleep, wait_delay_s=self.wait_delay_s)
@@ -596,7 +669,7 @@ class Driver:
 
     def report_from_logs(self, request_id: str, started: datetime) -> Report | None:
         """Find the REPORT of `request_id` in CloudWatch Logs, polling for ingestion delay (bounded)."""
-        group = self.prepared.log_group or f"/aws/lambda/{self.prepared.function_name}"
+        group = self.prepared.log_group or f"/aws/lambda/{self._function_name()}"
         if self.prepared.log_format == "JSON":
             pattern = f'{{ $.type = "platform.report" && $.record.requestId = "{request_id}" }}'
         else:
@@ -671,7 +744,8 @@ def _status(report: Report | None, function_error: str | None, throttled: bool, 
 
 def build_header(*, scenario: Any, plan: Plan, target: str, endpoint_url: str | None, region: str,
                  function_name: str, function_arn: str, emulator: dict[str, Any] | None,
-                 original: FunctionConfig, started_at: datetime) -> dict[str, Any]:
+                 original: FunctionConfig, started_at: datetime,
+                 isolation: dict[str, Any] | None = None) -> dict[str, Any]:
     scenario_dict = scenario.to_dict()
     scenario_dict.setdefault("name", scenario.name)
     scenario_dict.setdefault("path", str(scenario.path))
@@ -686,9 +760,18 @@ def build_header(*, scenario: Any, plan: Plan, target: str, endpoint_url: str | 
         "function_arn": function_arn,
         "emulator": emulator,
         "started_at": iso(started_at),
-        "original_config": original.to_dict(),
+        "original_config": _without_values(original.to_dict()),
         "plan": plan.to_header(),
+        **({"isolation": isolation} if isolation else {}),
     }
+
+
+def _without_values(config: dict[str, Any]) -> dict[str, Any]:
+    """The results header keeps the environment's variable names only: values may be secrets, and
+    results.jsonl is meant to be shared (CI artifacts)."""
+    out = {k: v for k, v in config.items() if k != "environment"}
+    out["environment_names"] = sorted(config.get("environment") or {})
+    return out
 
 
 def check_resume(out_dir: Path, scenario: Any, plan: Plan, function: str) -> Snapshot:

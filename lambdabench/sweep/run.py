@@ -17,7 +17,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
 
+from lambdabench.arns import parse_function
 from lambdabench.errors import RunError, UsageError
+from lambdabench.sweep import isolation as iso
 from lambdabench.sweep.clients import Clients, make_clients
 from lambdabench.sweep.driver import (
     Driver,
@@ -29,7 +31,15 @@ from lambdabench.sweep.driver import (
     prepare,
 )
 from lambdabench.sweep.plan import Plan, build_plan
-from lambdabench.sweep.snapshot import CODE_FILE, RestoreOutcome, fix_hint, read_snapshot, restore
+from lambdabench.sweep.snapshot import (
+    CODE_FILE,
+    RestoreOutcome,
+    differences,
+    fix_hint,
+    read_config,
+    read_snapshot,
+    restore,
+)
 
 # Waiter polling: AWS documents updates taking seconds, so poll each second there; the local
 # emulator finishes an update in milliseconds.
@@ -47,6 +57,9 @@ class SweepOptions:
     endpoint_url: str | None = None
     reports_root: Path = Path("reports")  # default OUT parent (relative to the current directory)
     logs_max_wait_s: float = 30.0  # CloudWatch ingestion wait when the LogResult tail has no REPORT
+    isolation: str | None = None  # copy | in-place (aws target); None: the scenario's, else copy
+    accept_live_traffic: bool = False  # in-place on a function with triggers/URLs/aliases/principals
+    assume_yes: bool = False  # --yes: needed as well as accept_live_traffic
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,17 @@ def target_kind(scenario: Any, options: SweepOptions) -> str:
         raise UsageError("--profile and --endpoint-url apply to the aws target only",
                          "add --target aws to sweep an existing function at that endpoint")
     return kind
+
+
+def isolation_mode(scenario: Any, options: SweepOptions, kind: str) -> str | None:
+    """copy | in-place for the aws target; None for the local target (it creates its own function)."""
+    if kind == "local":
+        if options.isolation:
+            raise UsageError(f"--{options.isolation} applies to the aws target only",
+                             "the local target creates its own function from [function] code, so there is "
+                             "nothing of yours to isolate; drop the option")
+        return None
+    return options.isolation or scenario.target.isolation or iso.COPY
 
 
 def payload_set(scenario: Any) -> PayloadSet:
@@ -94,25 +118,55 @@ def run_sweep(
         raise UsageError(f"{out_dir} already holds a sweep",
                          f"choose another --out, or finish that sweep with --resume {out_dir}")
 
+    mode = isolation_mode(scenario, options, kind)
+    run_id = iso.new_run_id()
+    if resume and kind == "aws":
+        saved = read_snapshot(out_dir)
+        if options.isolation and options.isolation != saved.isolation:
+            raise UsageError(f"{out_dir} is a {saved.isolation} sweep; it cannot be resumed {options.isolation}",
+                             f"resume without --{options.isolation}")
+        mode, run_id = saved.isolation, saved.run_id or run_id
+
     with _target(scenario, kind, options) as (clients, function, code_zip, emulator, wait_delay):
         plan_probe = build_plan(scenario, default_architecture=scenario.function.architecture)
-        prepared = prepare(clients, function, plan_probe, code_zip=code_zip, taken_at=_iso(started))
+        prepared = prepare(clients, function, plan_probe, code_zip=code_zip, taken_at=_iso(started),
+                           isolation=mode or iso.IN_PLACE, run_id=run_id if mode == iso.COPY else "",
+                           wait_delay_s=wait_delay)
         architecture = prepared.snapshot.config.architecture
         plan = build_plan(scenario, default_architecture=architecture)
         if resume:
             previous = check_resume(out_dir, scenario, plan, function)
-            if kind == "aws":
+            if kind == "aws" and mode == iso.IN_PLACE:
                 # The function may still be in a mid-sweep state (kill -9): the original is the one on disk.
                 saved_code = (out_dir / CODE_FILE).read_bytes() if (out_dir / CODE_FILE).exists() else None
                 prepared = dataclasses.replace(prepared, snapshot=previous,
                                                code_zip=saved_code or prepared.code_zip)
+            elif kind == "aws":
+                prepared = dataclasses.replace(prepared, snapshot=dataclasses.replace(
+                    previous, config=dataclasses.replace(previous.config,
+                                                         environment=prepared.snapshot.config.environment)))
+        evidence: list[str] = []
         if kind == "aws":
-            confirm(changes_summary(prepared, plan))
+            lines = changes_summary(prepared, plan)
+            if mode == iso.IN_PLACE:
+                evidence = iso.live_traffic(clients, function)
+                if evidence and not (options.accept_live_traffic and options.assume_yes):
+                    raise UsageError(
+                        f"{prepared.snapshot.function_arn} serves live traffic, which an in-place sweep would "
+                        "run at the sweep's memory and timeout:\n    " + "\n    ".join(evidence),
+                        "sweep a disposable copy instead (drop --in-place), or add --accept-live-traffic --yes")
+                lines += [f"  live traffic: {e}" for e in evidence]
+            else:
+                lines += _concurrency_warning(clients, scenario)
+            confirm(lines)
+            if mode == iso.COPY and resume:
+                _delete_leftovers(clients, run_id)
         header = build_header(
             scenario=scenario, plan=plan, target=kind, endpoint_url=clients.target.endpoint_url,
             region=clients.target.region, function_name=prepared.function_name,
             function_arn=prepared.snapshot.function_arn, emulator=emulator,
             original=prepared.snapshot.config, started_at=started,
+            isolation=_isolation_header(mode, run_id, evidence),
         )
         driver = Driver(
             clients, prepared, plan, payload_set(scenario), out_dir, header,
@@ -121,6 +175,43 @@ def run_sweep(
         )
         outcome = driver.run()
     return SweepRun(outcome=outcome, plan=plan, target=kind)
+
+
+def _isolation_header(mode: str | None, run_id: str, evidence: list[str]) -> dict[str, Any] | None:
+    if mode is None:
+        return None
+    if mode == iso.COPY:
+        return {"mode": mode, "run_id": run_id, "cannot_reproduce": iso.COPY_LIMITS}
+    return {"mode": mode, "cannot_reproduce": iso.IN_PLACE_LIMITS, "live_traffic": evidence}
+
+
+def _concurrency_warning(clients: Clients, scenario: Any) -> list[str]:
+    burst = max([0] + [s.concurrency for s in scenario.scenarios if s.kind == "burst"])
+    unreserved = iso.unreserved_concurrency(clients) if burst else None
+    if unreserved is not None and burst > unreserved:
+        return [f"  warning: a burst of {burst} exceeds the account's {unreserved} unreserved concurrent "
+                "executions in this region: the excess is throttled (recorded as throttled, not retried)"]
+    return []
+
+
+def _delete_leftovers(clients: Clients, run_id: str) -> list[str]:
+    problems: list[str] = []
+    for leftover in iso.sweep_copies(clients, run_id):
+        problems.extend(iso.delete_function_and_logs(clients, leftover.name))
+    return problems
+
+
+def _region(scenario: Any, options: SweepOptions) -> str | None:
+    """The region to use: a full ARN names it; a different --region/[target] region is a mistake."""
+    given = options.region or scenario.target.region
+    ref = parse_function(scenario.function.name)
+    if ref is None or ref.region is None:
+        return given
+    if given and given != ref.region:
+        source = "--region" if options.region else "[target] region"
+        raise UsageError(f"the function ARN is in {ref.region}, but {source} says {given}",
+                         f"drop {source} (the ARN's region is used), or give the ARN of the function in {given}")
+    return ref.region
 
 
 @contextmanager
@@ -136,7 +227,7 @@ def _target(scenario: Any, kind: str, options: SweepOptions) -> Iterator[tuple[C
         return
     clients = make_clients(
         "aws",
-        region=options.region or scenario.target.region,
+        region=_region(scenario, options),
         profile=options.profile or scenario.target.profile,
         endpoint_url=options.endpoint_url or scenario.target.endpoint_url,
         pool_size=pool,
@@ -160,7 +251,7 @@ def check_restore(outcome: SweepOutcome) -> None:
         raise RunError(
             "the function differs from its original configuration after restore:\n    "
             + "\n    ".join(outcome.restore.differences),
-            fix_hint(outcome.restore),
+            fix_hint(outcome.restore, outcome.out_dir),
         )
 
 
@@ -188,6 +279,7 @@ class RestoreReport:
     target: str
     function: str
     outcome: RestoreOutcome | None  # None: local target, nothing to restore
+    isolation: str = "in-place"
 
 
 def restore_from_dir(out_dir: Path, *, profile: str | None = None, region: str | None = None,
@@ -205,9 +297,12 @@ def restore_from_dir(out_dir: Path, *, profile: str | None = None, region: str |
         profile=profile or target.profile,
         endpoint_url=endpoint_url or target.endpoint_url,
     )
-    code_file = Path(out_dir) / CODE_FILE
-    code_zip = code_file.read_bytes() if code_file.exists() else None
-    outcome = restore(clients, snapshot, code_zip=code_zip, wait_delay_s=AWS_WAIT_DELAY_S)
+    if snapshot.isolation == iso.COPY:
+        outcome = _delete_run_copies(clients, snapshot)
+    else:
+        code_file = Path(out_dir) / CODE_FILE
+        code_zip = code_file.read_bytes() if code_file.exists() else None
+        outcome = restore(clients, snapshot, code_zip=code_zip, wait_delay_s=AWS_WAIT_DELAY_S)
     results = results_path(out_dir)
     if results.exists():
         with ResultsWriter(results) as writer:
@@ -221,9 +316,40 @@ def restore_from_dir(out_dir: Path, *, profile: str | None = None, region: str |
         raise RunError(
             f"{snapshot.function_name} still differs from its original configuration:\n    "
             + "\n    ".join(outcome.differences),
-            fix_hint(outcome),
+            fix_hint(outcome, out_dir) if snapshot.isolation != iso.COPY
+            else "run `lambdabench cleanup` to list and delete the sweep's copies",
         )
-    return RestoreReport(target="aws", function=snapshot.function_name, outcome=outcome)
+    return RestoreReport(target="aws", function=snapshot.function_name, outcome=outcome,
+                         isolation=snapshot.isolation)
+
+
+def _delete_run_copies(clients: Clients, snapshot: Any) -> RestoreOutcome:
+    """A copy-mode sweep's leftovers (kill -9): delete its tagged copies; the original was never changed."""
+    import time
+
+    start = time.perf_counter()
+    copies = iso.sweep_copies(clients, snapshot.run_id) if snapshot.run_id else []
+    problems = _delete_leftovers(clients, snapshot.run_id) if copies else []
+    found = read_config(clients, snapshot.function_name)
+    expected = dataclasses.replace(snapshot.config, environment=())
+    found = dataclasses.replace(found, environment=())
+    return RestoreOutcome(function_name=snapshot.function_name, restored=snapshot.config, found=found,
+                          differences=tuple(problems) + tuple(differences(expected, found)),
+                          duration_ms=(time.perf_counter() - start) * 1000.0, changed=bool(copies),
+                          deleted_copies=tuple(c.name for c in copies))
+
+
+def cleanup_candidates(clients: Clients) -> list[iso.SweepCopy]:
+    """Every function tagged lambdabench:sweep in the clients' account and region."""
+    return iso.sweep_copies(clients)
+
+
+def delete_copies(clients: Clients, copies: list[iso.SweepCopy]) -> list[str]:
+    """Delete the given copies with their log groups; returns the problems (empty: all gone)."""
+    problems: list[str] = []
+    for copy in copies:
+        problems.extend(iso.delete_function_and_logs(clients, copy.name))
+    return problems
 
 
 def write_outputs(out_dir: Path) -> tuple[str | None, list[Path], list[str]]:
@@ -262,5 +388,5 @@ def write_outputs(out_dir: Path) -> tuple[str | None, list[Path], list[str]]:
     return summary, paths, notes
 
 
-__all__ = ["SweepOptions", "SweepRun", "run_sweep", "restore_from_dir", "restore_state", "write_outputs",
+__all__ = ["SweepOptions", "SweepRun", "cleanup_candidates", "delete_copies", "isolation_mode", "run_sweep", "restore_from_dir", "restore_state", "write_outputs",
            "check_restore", "default_out_dir", "target_kind"]

@@ -97,7 +97,10 @@ def environment_error(configuration: dict[str, Any]) -> str | None:
 
 
 def differences(expected: FunctionConfig, actual: FunctionConfig) -> list[str]:
-    """Human-readable lines, one per field that differs (empty: identical)."""
+    """Human-readable lines, one per field that differs (empty: identical).
+
+    Environment variables are named, never quoted: their values may be secrets, and these lines go to
+    stderr and results.jsonl."""
     lines = []
     for name in ("memory_mb", "timeout_s", "architecture", "ephemeral_storage_mb"):
         want, got = getattr(expected, name), getattr(actual, name)
@@ -106,11 +109,11 @@ def differences(expected: FunctionConfig, actual: FunctionConfig) -> list[str]:
     want_env, got_env = expected.env, actual.env
     for key in sorted(set(want_env) | set(got_env)):
         if key not in got_env:
-            lines.append(f"environment: {key} missing (expected {want_env[key]!r})")
+            lines.append(f"environment: {key} missing")
         elif key not in want_env:
-            lines.append(f"environment: {key}={got_env[key]!r} should not be set")
+            lines.append(f"environment: {key} should not be set")
         elif want_env[key] != got_env[key]:
-            lines.append(f"environment: {key} expected {want_env[key]!r}, found {got_env[key]!r}")
+            lines.append(f"environment: {key} has another value than the original")
     return lines
 
 
@@ -129,14 +132,31 @@ class Snapshot:
     versions: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     taken_at: str = ""
+    # copy: the sweep ran on copies tagged lambdabench:sweep=<run_id>, and the environment's values are
+    # not on disk (restore has nothing to put back); in-place: the function itself (values kept: restore
+    # needs them). Snapshots written before isolation existed are in-place.
+    isolation: str = "in-place"
+    run_id: str = ""
+    revision_id: str | None = None  # the original's RevisionId when read
+    image_tag_uri: str | None = None  # Code.ImageUri (the tag the user deployed), next to the digest
+    source_kms_key_arn: str | None = None  # the key the code is encrypted with (Code.SourceKMSKeyArn)
 
     def to_dict(self) -> dict[str, Any]:
+        config = self.config.to_dict()
+        if self.isolation != "in-place":
+            config["environment"] = {}
+            config["environment_names"] = sorted(self.config.env)
         return {
             "format_version": SNAPSHOT_FORMAT_VERSION,
             "target": self.target.to_dict(),
             "function_name": self.function_name,
             "function_arn": self.function_arn,
-            "config": self.config.to_dict(),
+            "isolation": self.isolation,
+            "run_id": self.run_id,
+            "revision_id": self.revision_id,
+            "image_tag_uri": self.image_tag_uri,
+            "source_kms_key_arn": self.source_kms_key_arn,
+            "config": config,
             "package_type": self.package_type,
             "image_uri": self.image_uri,
             "code_sha256": self.code_sha256,
@@ -162,13 +182,22 @@ class Snapshot:
             versions=tuple(data.get("versions") or ()),
             aliases=tuple(data.get("aliases") or ()),
             taken_at=data.get("taken_at") or "",
+            isolation=data.get("isolation") or "in-place",
+            run_id=data.get("run_id") or "",
+            revision_id=data.get("revision_id"),
+            image_tag_uri=data.get("image_tag_uri"),
+            source_kms_key_arn=data.get("source_kms_key_arn"),
         )
 
     def write(self, out_dir: Path) -> Path:
-        """Write original_config.json atomically (temp file, fsync, rename)."""
+        """Write original_config.json atomically (temp file, fsync, rename), readable by its owner only:
+        in-place it holds the environment's values, which may be secrets."""
         path = Path(out_dir) / SNAPSHOT_FILE
         tmp = path.with_suffix(".json.tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
+        if tmp.exists():
+            tmp.unlink()
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8") as f:
             json.dump(self.to_dict(), f, indent=2, sort_keys=True)
             f.write("\n")
             f.flush()
@@ -196,6 +225,7 @@ def take_snapshot(clients: Clients, function: str, *, taken_at: str = "") -> Sna
     response = call(clients.control.get_function, FunctionName=function, function=function,
                     action="reading the function")
     configuration = response["Configuration"]
+    code = response.get("Code") or {}
     versions = _list_all(clients.control.list_versions_by_function, "Versions", FunctionName=function)
     aliases = _list_all(clients.control.list_aliases, "Aliases", FunctionName=function)
     return Snapshot(
@@ -210,6 +240,9 @@ def take_snapshot(clients: Clients, function: str, *, taken_at: str = "") -> Sna
         versions=tuple(v["Version"] for v in versions if v.get("Version") != "$LATEST"),
         aliases=tuple(a["Name"] for a in aliases),
         taken_at=taken_at,
+        revision_id=configuration.get("RevisionId"),
+        image_tag_uri=code.get("ImageUri"),
+        source_kms_key_arn=code.get("SourceKMSKeyArn"),
     )
 
 
@@ -231,23 +264,21 @@ def read_config(clients: Clients, function: str) -> FunctionConfig:
     return FunctionConfig.from_api(response)
 
 
-def download_code(clients: Clients, function: str) -> bytes:
-    """The function's deployment package (needed to switch architectures, which UpdateFunctionCode does)."""
+def download_code(clients: Clients, function: str, *, purpose: str = "to switch architectures",
+                  fix: str = "remove [sweep] architectures from the scenario to sweep memory and timeout only"
+                  ) -> bytes:
+    """The function's deployment package (for a copy, or to switch architectures in place)."""
     response = call(clients.control.get_function, FunctionName=function, function=function)
     location = (response.get("Code") or {}).get("Location")
     if not location:
-        raise UsageError(
-            f"cannot read the code of {function!r}: GetFunction returned no Code.Location",
-            "remove [sweep] architectures from the scenario to sweep memory and timeout only",
-        )
+        raise UsageError(f"cannot read the code of {function!r} {purpose}: GetFunction returned no Code.Location",
+                         fix)
     try:
         with urllib.request.urlopen(location, timeout=60) as reply:  # noqa: S310 (AWS presigned URL)
             return reply.read()
     except OSError as exc:
-        raise UsageError(
-            f"cannot download the code of {function!r} to switch architectures: {exc}",
-            "remove [sweep] architectures from the scenario, or run where the code URL is reachable",
-        ) from exc
+        raise UsageError(f"cannot download the code of {function!r} {purpose}: {exc}",
+                         f"{fix}; or run where the code URL is reachable") from exc
 
 
 def _with_conflict_retry(operation: Callable[..., Any], sleep: Callable[[float], None], function: str,
@@ -342,6 +373,7 @@ class RestoreOutcome:
     changed: bool  # an update was sent (False when the function already matched)
     new_versions: tuple[str, ...] = field(default=())
     new_aliases: tuple[str, ...] = field(default=())
+    deleted_copies: tuple[str, ...] = field(default=())  # copy mode: the sweep's copies restore deleted
 
     @property
     def ok(self) -> bool:
@@ -397,14 +429,16 @@ def restore(
     )
 
 
-def fix_hint(outcome: RestoreOutcome) -> str:
-    """An AWS CLI command that sets what restore could not."""
+def fix_hint(outcome: RestoreOutcome, out_dir: Path | str | None = None) -> str:
+    """An AWS CLI command that sets what restore could not. Environment values are never printed (they
+    may be secrets): the command reads them from the snapshot file."""
     o = outcome.restored
-    env = json.dumps({"Variables": o.env}, separators=(",", ":"))
+    snapshot = str(Path(out_dir) / SNAPSHOT_FILE) if out_dir is not None else SNAPSHOT_FILE
     parts = [
         f"aws lambda update-function-configuration --function-name {outcome.function_name}",
         f"--memory-size {o.memory_mb} --timeout {o.timeout_s}",
-        f"--ephemeral-storage Size={o.ephemeral_storage_mb} --environment '{env}'",
+        f"--ephemeral-storage Size={o.ephemeral_storage_mb}",
+        f"--environment \"$(jq -c '{{Variables: .config.environment}}' {snapshot})\"",
     ]
     hint = " ".join(parts)
     if outcome.found.architecture != o.architecture:

@@ -163,10 +163,11 @@ def test_update_while_in_progress_is_a_conflict_and_stale_revision_fails(emulato
 
 def test_unimplemented_operation_is_named(client):
     with pytest.raises(ClientError) as excinfo:
-        client.get_policy(FunctionName="target")
+        client.get_function_code_signing_config(FunctionName="target")
     code, status, message = _error(excinfo)
     assert (code, status) == ("NotImplementedException", 501)
-    assert message == "The Lambda operation GetPolicy is not implemented by the lambdabench emulator."
+    assert message == ("The Lambda operation GetFunctionCodeSigningConfig is not implemented by the lambdabench "
+                       "emulator.")
 
 
 def test_non_loopback_host_needs_allow_remote():

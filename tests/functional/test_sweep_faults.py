@@ -60,6 +60,7 @@ def scenario(tmp_path: Path, name: str) -> Path:
         name = "{name}"
         [target]
         kind = "aws"
+        isolation = "in-place"
         region = "us-east-1"
         [sweep]
         memory_mb = [128, 256, 512]

@@ -88,7 +88,8 @@ def test_local_sweep_records_every_invocation_with_true_cold_and_warm_states(tmp
     header = results.header
     assert header["target"] == "local" and header["region"] == "us-east-1"
     assert header["emulator"]["cpu_mechanism"]
-    assert header["original_config"]["environment"] == {"USER_VAR": "kept"}
+    assert header["original_config"]["environment_names"] == ["USER_VAR"]
+    assert "environment" not in header["original_config"]
     assert header["plan"]["total_invocations"] == 18
     events = [e["event"] for e in results.events]
     assert events.count("config_applied") == 2 and events[-1] == "completed"

@@ -85,8 +85,8 @@ def test_routes_and_unimplemented_operations_are_named():
     assert func is lambda_api.invoke and params == {"name": "arn:aws:lambda:us-east-1:123456789012:function:fn"}
     assert lambda_api.route("GET", "/2016-08-19/account-settings/")[0] is lambda_api.get_account_settings
     with pytest.raises(E.UnknownOperation) as excinfo:
-        lambda_api.route("POST", "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A1%3Afunction%3Af")
-    assert "TagResource" in excinfo.value.message
+        lambda_api.route("GET", "/2020-06-30/functions/f/code-signing-config")
+    assert "GetFunctionCodeSigningConfig" in excinfo.value.message
     with pytest.raises(E.UnknownOperation) as excinfo:
         lambda_api.route("GET", "/nothing/here")
     assert "GET /nothing/here" in excinfo.value.message

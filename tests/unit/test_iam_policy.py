@@ -32,7 +32,7 @@ def test_in_place_policy_reads_changes_and_invokes_the_function_only():
              "Action": ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
                         "lambda:ListAliases", "lambda:ListFunctionUrlConfigs", "lambda:GetPolicy"]},
             {"Sid": "LiveTrafficChecks", "Effect": "Allow", "Resource": "*",
-             "Action": ["lambda:ListEventSourceMappings", "lambda:GetAccountSettings"]},
+             "Action": ["lambda:ListEventSourceMappings"]},
             {"Sid": "ChangeFunction", "Effect": "Allow", "Resource": ARN,
              "Action": ["lambda:UpdateFunctionConfiguration"]},
             {"Sid": "InvokeFunction", "Effect": "Allow", "Resource": ARN, "Action": ["lambda:InvokeFunction"]},
@@ -58,9 +58,10 @@ def test_copy_policy_writes_only_on_the_copy_prefix_and_passes_the_role_to_lambd
             {"Sid": "ReadFunction", "Effect": "Allow", "Resource": ARN,
              "Action": ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:ListVersionsByFunction",
                         "lambda:ListAliases"]},
+            {"Sid": "AccountSettings", "Effect": "Allow", "Resource": "*", "Action": ["lambda:GetAccountSettings"]},
             {"Sid": "ManageCopies", "Effect": "Allow", "Resource": prefix,
              "Action": ["lambda:CreateFunction", "lambda:TagResource", "lambda:GetFunction", "lambda:ListTags",
-                        "lambda:GetFunctionConfiguration", "lambda:UpdateFunctionConfiguration",
+                        "lambda:UpdateFunctionConfiguration",
                         "lambda:InvokeFunction", "lambda:DeleteFunction"]},
             {"Sid": "PassRoleToCopies", "Effect": "Allow", "Resource": ROLE, "Action": ["iam:PassRole"],
              "Condition": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}},
@@ -166,7 +167,7 @@ def test_invariants_of_every_policy(mode, arch, key, tagged, layers, vpc):
         resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
         # "*" only where Lambda supports no resource-level permission, and never for a write
         if "*" in resources:
-            assert s["Sid"] in ("LiveTrafficChecks", "VerifyCopyNetwork") and resources == ["*"]
+            assert s["Sid"] in ("LiveTrafficChecks", "AccountSettings", "VerifyCopyNetwork") and resources == ["*"]
             assert all(a.split(":")[1].startswith(("List", "Get", "Describe")) for a in s["Action"])
         for action in s["Action"]:
             if action in WRITES and s["Sid"] != "PassRoleToCopies":

@@ -19,13 +19,25 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-COPY = "copy"
-IN_PLACE = "in-place"
+from lambdabench.arns import NAME_MAX_CHARS
+from lambdabench.sweep.isolation import COPY, IN_PLACE, copy_name, new_run_id
+
 MODES = (COPY, IN_PLACE)
 
-# A copy of function <name> is named <name><COPY_INFIX><short id> (issue 11 item 1): the policy's
+# A copy of function <name> is named <name>-lb-<run id>[-arm|-x86] (isolation.copy_name): the policy's
 # create/update/invoke/delete rights are granted on that name prefix only, never on other functions.
 COPY_INFIX = "-lb-"
+# The longest suffix copy_name adds; a name that leaves less than 64 characters for it is cut.
+_LONGEST_SUFFIX = len(copy_name("", "0" * len(new_run_id()), "arm64", "x86_64"))
+
+
+def copies_pattern(name: str) -> str:
+    """The IAM wildcard pattern that matches every copy name of function `name` and nothing shorter."""
+    if len(name) + _LONGEST_SUFFIX <= NAME_MAX_CHARS:
+        return f"{name}{COPY_INFIX}*"
+    # copy_name cuts a long name to fit its suffix: the cut depends on the suffix, so match from the
+    # shortest cut on.
+    return f"{name[:NAME_MAX_CHARS - _LONGEST_SUFFIX]}*{COPY_INFIX}*"
 
 # Where a row's resource is: the user's function, the sweep's copies, their log groups, ...
 FUNCTION = "function"
@@ -182,11 +194,11 @@ def policy(configuration: Mapping[str, Any], *, mode: str, sweeps_architectures:
     logs_prefix = f"arn:{partition}:logs:{region}:{account}:log-group:"
     resources = {
         FUNCTION: [arn],
-        COPIES: [f"arn:{partition}:lambda:{region}:{account}:function:{name}{COPY_INFIX}*"],
+        COPIES: [f"arn:{partition}:lambda:{region}:{account}:function:{copies_pattern(name)}"],
         ACCOUNT: ["*"],
         # The log-group ARN, and with ":*" the same group as the older log-stream-level actions see it.
         LOG_GROUP: [f"{logs_prefix}{log_group}", f"{logs_prefix}{log_group}:*"],
-        COPY_LOG_GROUPS: [f"{logs_prefix}/aws/lambda/{name}{COPY_INFIX}*"],
+        COPY_LOG_GROUPS: [f"{logs_prefix}/aws/lambda/{copies_pattern(name)}"],
         ROLE: [role],
         KMS_KEY: [key],
         LAYERS: [layer["Arn"] for layer in configuration.get("Layers") or []],

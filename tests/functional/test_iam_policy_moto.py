@@ -187,7 +187,11 @@ def test_iam_policy_command_prints_the_policy_of_the_function_it_reads(moto, tmp
     assert document == in_place_policy(moto)
     arn = f"arn:aws:lambda:{REGION}:123456789012:function:{FUNCTION}"
     assert {s["Sid"]: s["Resource"] for s in document["Statement"]}["ChangeFunction"] == arn
-    copy = json.loads(printed_policy(moto, tmp_path, str(scenario_file(tmp_path))).stdout)
+    # the scenario's [target] isolation decides without a flag; --copy overrides it
+    scenario = scenario_file(tmp_path)
+    assert json.loads(printed_policy(moto, tmp_path, str(scenario)).stdout) == document
+    copy = json.loads(printed_policy(moto, tmp_path, str(scenario), "--copy").stdout)
+    assert copy == policy_of(moto, FUNCTION, iam.COPY)
     assert {s["Sid"]: s["Resource"] for s in copy["Statement"]}["PassRoleToCopies"] == (
         "arn:aws:iam::123456789012:role/lb-exec")
 

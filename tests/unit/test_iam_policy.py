@@ -122,6 +122,22 @@ def test_custom_log_group_is_the_one_granted():
     ]
 
 
+@pytest.mark.parametrize("length", [1, 48, 49, 52, 53, 64])
+def test_copies_pattern_matches_every_copy_name_the_sweep_makes_and_not_the_original(length):
+    import fnmatch
+
+    from lambdabench.sweep.isolation import copy_name
+
+    name = ("orders-" * 10)[:length]
+    pattern = iam.copies_pattern(name)
+    for architecture in ("x86_64", "arm64"):
+        copy = copy_name(name, "0123abcd", architecture, "x86_64")
+        assert len(copy) <= 64 and fnmatch.fnmatchcase(copy, pattern)
+    assert not fnmatch.fnmatchcase(name, pattern)
+    assert not fnmatch.fnmatchcase(name + "-other", pattern)
+    assert pattern == (f"{name}-lb-*" if length <= 48 else f"{name[:48]}*-lb-*")
+
+
 def test_partition_region_and_account_come_from_the_function_arn():
     arn = "arn:aws-cn:lambda:cn-north-1:210987654321:function:orders"
     document = iam.policy({"FunctionArn": arn, "Role": "arn:aws-cn:iam::210987654321:role/r"}, mode=iam.COPY)

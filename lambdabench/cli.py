@@ -398,13 +398,17 @@ class _interrupts_deferred:
 @click.option("--profile", default=None, help="Override the AWS profile stored with the sweep.")
 @click.option("--region", default=None, help="Override the region stored with the sweep.")
 @click.option("--endpoint-url", default=None, help="Override the endpoint stored with the sweep.")
-def restore_command(out_dir: str, profile: str | None, region: str | None, endpoint_url: str | None) -> None:
+@click.option("--force", is_flag=True,
+              help="Put the whole snapshot back, even over fields someone else changed since the sweep.")
+def restore_command(out_dir: str, profile: str | None, region: str | None, endpoint_url: str | None,
+                    force: bool) -> None:
     """Put a function back as the sweep in DIR found it (after a sweep was killed)."""
     from pathlib import Path
 
     from lambdabench.sweep import run as sweep_run
 
-    report = sweep_run.restore_from_dir(Path(out_dir), profile=profile, region=region, endpoint_url=endpoint_url)
+    report = sweep_run.restore_from_dir(Path(out_dir), profile=profile, region=region, endpoint_url=endpoint_url,
+                                        force=force)
     if report.outcome is None:
         click.echo(f"{out_dir}: a local-target sweep; nothing to restore (its emulator and function "
                    f"{report.function!r} existed only while the sweep ran)")

@@ -432,6 +432,10 @@ class _Loader:
             raise self.fail(p + "endpoint_url", f"{json.dumps(endpoint)} is not an http(s) URL",
                             "write it as http://host:port or https://host")
         isolation = self.string(data, "isolation", p, choices=ISOLATIONS)
+        if isolation is not None and kind == "local":
+            raise self.fail(p + "isolation", "applies to the aws target only",
+                            "remove it: the local target creates its own function from [function] code, so "
+                            "nothing of yours is changed")
         return TargetSpec(kind=kind, region=region, profile=profile, endpoint_url=endpoint, isolation=isolation)
 
     def function(self, data: dict[str, Any], target: TargetSpec, scenario_name: str) -> FunctionSpec:

@@ -319,6 +319,9 @@ def _methodology(analysis: Analysis) -> list[tuple[str, str]]:
     if isinstance(original, dict):
         rows.append(("configuration before the sweep", ", ".join(
             f"{k} {v}" for k, v in original.items() if k != "environment")))
+    isolation = h.get("isolation")
+    if isinstance(isolation, dict) and isolation.get("mode"):
+        rows.append(("isolation", f"{isolation['mode']}: {isolation.get('cannot_reproduce', '')}".rstrip(": ")))
     rows.append(("tool version", f"lambdabench {h.get('tool_version', 'unknown')}"))
     return rows
 

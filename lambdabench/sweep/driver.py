@@ -56,12 +56,15 @@ from lambdabench.sweep.snapshot import (
     NONCE_VARIABLE,
     FunctionConfig,
     RestoreOutcome,
+    ForeignChange,
     Snapshot,
+    Written,
     differences,
     download_code,
     environment_error,
     restore,
     take_snapshot,
+    undo_own_changes,
     update_architecture,
     update_configuration,
 )
@@ -284,6 +287,11 @@ class Driver:
         self._resume_round = 0
         self._original_env = prepared.snapshot.config.env
         self.copies = prepared.copies
+        # In place: every update carries the RevisionId the sweep last saw, so another writer's change
+        # stops the sweep instead of being overwritten (the copies are the sweep's own: no check needed).
+        self._revision: str | None = prepared.snapshot.revision_id if prepared.copies is None else None
+        self._written: Written | None = None
+        self._foreign: ForeignChange | None = None
         if self.copies is not None:
             # Copies carry the environment the original has now (a copy-mode snapshot on disk has no values).
             self._original_env = dict((self.copies.configuration.get("Environment") or {}).get("Variables") or {})
@@ -322,6 +330,10 @@ class Driver:
             for action in actions:
                 self._perform(action, total)
             completed = True
+        except ForeignChange as exc:
+            self._foreign = exc
+            self._event("failed", at=iso(utc_now()), error=str(exc))
+            raise
         except KeyboardInterrupt:
             interrupted = True
             self._event("interrupted", at=iso(utc_now()), invocations_done=self._done)
@@ -346,6 +358,8 @@ class Driver:
             # the sweep did not complete, an exception is already propagating and says what happened.
             if completed and getattr(shield, "pending", None):
                 raise KeyboardInterrupt
+            if self._foreign is not None and restore_error is None:
+                raise self._foreign
         return SweepOutcome(
             out_dir=self.out_dir,
             completed=completed,
@@ -380,6 +394,8 @@ class Driver:
     def _restore(self) -> RestoreOutcome:
         if self.copies is not None:
             return self._delete_copies()
+        if self._foreign is not None and self._written is not None:
+            return self._undo_own_changes()
         outcome = restore(self.clients, self.prepared.snapshot, code_zip=self.prepared.code_zip,
                           sleep=self.sleep, clock=self.clock, wait_delay_s=self.wait_delay_s)
         if outcome.ok:
@@ -387,6 +403,23 @@ class Driver:
         else:
             self._event("restore_failed", differences=list(outcome.differences))
         return outcome
+
+    def _undo_own_changes(self) -> RestoreOutcome:
+        """Another writer changed the function: undo only what the sweep wrote and is still there."""
+        start = self.clock()
+        original = self.prepared.snapshot
+        other, changed = undo_own_changes(self.clients, self.function, original.config, self._written,
+                                          nonce_variable=NONCE_VARIABLE, sleep=self.sleep,
+                                          wait_delay_s=self.wait_delay_s)
+        found = FunctionConfig.from_api(call(self.clients.control.get_function_configuration,
+                                             FunctionName=self.function, function=self.function))
+        self._event("own_changes_undone", other_writer=other, changed=changed)
+        message = (f"{self._foreign.message}; the sweep stopped and undid its own changes; the other writer "
+                   "changed:\n    " + "\n    ".join(other or ["(nothing the sweep had written)"]))
+        self._foreign = ForeignChange(message, "check the other writer's change is intended, then sweep again "
+                                               "(or sweep a copy: drop --in-place)")
+        return RestoreOutcome(function_name=self.function, restored=original.config, found=found,
+                              differences=(), duration_ms=(self.clock() - start) * 1000.0, changed=changed)
 
     def _delete_copies(self) -> RestoreOutcome:
         """Copy mode: delete every copy with its log group, then check the original is as it was."""
@@ -458,27 +491,41 @@ class Driver:
             self.function = self.copies.function_for(point.architecture, self._environment())
             self._state.architecture = point.architecture
         elif point.architecture != self._state.architecture:
-            update_architecture(self.clients, self.function, point.architecture,
-                                code_zip=self.prepared.code_zip, image_uri=self.prepared.snapshot.image_uri,
-                                sleep=self.sleep, wait_delay_s=self.wait_delay_s)
+            c = self.prepared.snapshot.config
+            self._written = dataclasses.replace(
+                self._written or Written(c.memory_mb, c.timeout_s, c.ephemeral_storage_mb, c.architecture),
+                architecture=point.architecture)
+            revision = update_architecture(self.clients, self.function, point.architecture,
+                                           code_zip=self.prepared.code_zip, image_uri=self.prepared.snapshot.image_uri,
+                                           source_kms_key_arn=self.prepared.snapshot.source_kms_key_arn,
+                                           sleep=self.sleep, wait_delay_s=self.wait_delay_s,
+                                           revision_id=self._revision)
+            if self._revision is not None:
+                self._revision = revision
             self._state.architecture = point.architecture
-        update_configuration(
-            self.clients, self.function, memory_mb=point.memory_mb, timeout_s=point.timeout_s,
-            environment=self._environment(), ephemeral_storage_mb=self.prepared.snapshot.config.ephemeral_storage_mb,
-            sleep=self.sleep, wait_delay_s=self.wait_delay_s,
-        )
+        self._update(point)
         self._state.config = point
         self._state.fresh = True
         self._event("config_applied", config=point.to_dict(), key=point.key,
                     duration_ms=round((self.clock() - start) * 1000.0, 3))
 
     def _refresh(self, point: ConfigPoint) -> None:
-        update_configuration(
-            self.clients, self.function, memory_mb=point.memory_mb, timeout_s=point.timeout_s,
-            environment=self._environment(), ephemeral_storage_mb=self.prepared.snapshot.config.ephemeral_storage_mb,
-            sleep=self.sleep, wait_delay_s=self.wait_delay_s,
-        )
+        self._update(point)
         self._state.fresh = True
+
+    def _update(self, point: ConfigPoint) -> None:
+        storage_mb = self.prepared.snapshot.config.ephemeral_storage_mb
+        if self.copies is None:
+            # Recorded before the call: if the update lands and the read-back then fails, it is still ours.
+            self._written = Written(memory_mb=point.memory_mb, timeout_s=point.timeout_s,
+                                    ephemeral_storage_mb=storage_mb, architecture=point.architecture)
+        revision = update_configuration(
+            self.clients, self.function, memory_mb=point.memory_mb, timeout_s=point.timeout_s,
+            environment=self._environment(), ephemeral_storage_mb=storage_mb,
+            sleep=self.sleep, wait_delay_s=self.wait_delay_s, revision_id=self._revision,
+        )
+        if self._revision is not None:
+            self._revision = revision
 
     # -- invocations ----------------------------------------------------------------------------
     def _invoke_and_record(self, inv: PlannedInvocation) -> dict[str, Any]:

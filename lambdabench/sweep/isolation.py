@@ -170,6 +170,7 @@ class CopySet:
     image_config: dict[str, Any] | None = None
     wait_delay_s: float = 1.0
     sleep: Callable[[float], None] = time.sleep
+    log_settle_s: float = 1.0
     created: dict[str, str] = field(default_factory=dict)  # architecture -> copy name
 
     @property
@@ -205,9 +206,16 @@ class CopySet:
 
     def delete_all(self) -> list[str]:
         """Delete every copy and its log group; returns the problems (empty: all gone). Never raises."""
+        names = list(self.created.values())
         problems: list[str] = []
-        for name in list(self.created.values()):
-            problems.extend(delete_function_and_logs(self.clients, name))
+        for name in names:
+            problems.extend(delete_function(self.clients, name))
+        if names:
+            # An invocation still in flight when the sweep stopped (Ctrl-C) writes its log after the
+            # delete and so re-creates the group: let it land first.
+            self.sleep(self.log_settle_s)
+        for name in names:
+            problems.extend(delete_log_group(self.clients, name))
         return problems
 
 
@@ -229,6 +237,10 @@ def _create(clients: Clients, request: dict[str, Any], sleep: Callable[[float], 
 
 def delete_function_and_logs(clients: Clients, name: str) -> list[str]:
     """Delete one copy and its /aws/lambda/<name> log group; a part already gone is fine. Never raises."""
+    return delete_function(clients, name) + delete_log_group(clients, name)
+
+
+def delete_function(clients: Clients, name: str) -> list[str]:
     problems: list[str] = []
     try:
         clients.control.delete_function(FunctionName=name)
@@ -237,6 +249,11 @@ def delete_function_and_logs(clients: Clients, name: str) -> list[str]:
             problems.append(f"deleting function {name}: {error_code(exc)}: {exc.response.get('Error', {}).get('Message')}")
     except botocore.exceptions.BotoCoreError as exc:
         problems.append(f"deleting function {name}: {exc}")
+    return problems
+
+
+def delete_log_group(clients: Clients, name: str) -> list[str]:
+    problems: list[str] = []
     try:
         clients.logs.delete_log_group(logGroupName=f"/aws/lambda/{name}")
     except botocore.exceptions.ClientError as exc:

@@ -139,8 +139,10 @@ def run_sweep(
             if kind == "aws" and mode == iso.IN_PLACE:
                 # The function may still be in a mid-sweep state (kill -9): the original is the one on disk.
                 saved_code = (out_dir / CODE_FILE).read_bytes() if (out_dir / CODE_FILE).exists() else None
-                prepared = dataclasses.replace(prepared, snapshot=previous,
-                                               code_zip=saved_code or prepared.code_zip)
+                # ...but the RevisionId to carry is the one it has now.
+                prepared = dataclasses.replace(
+                    prepared, snapshot=dataclasses.replace(previous, revision_id=prepared.snapshot.revision_id),
+                    code_zip=saved_code or prepared.code_zip)
             elif kind == "aws":
                 prepared = dataclasses.replace(prepared, snapshot=dataclasses.replace(
                     previous, config=dataclasses.replace(previous.config,
@@ -260,12 +262,15 @@ def restore_state(out_dir: Path) -> str:
     from lambdabench.results import read_results
 
     try:
-        events = [e for e in read_results(out_dir).events if e.get("event") in ("restored", "restore_failed")]
+        events = [e for e in read_results(out_dir).events
+                  if e.get("event") in ("restored", "restore_failed", "own_changes_undone")]
     except UsageError:
         return "nothing was changed"
     if not events:
         return "the function may not be restored: run `lambdabench restore` on the output folder"
     last = events[-1]
+    if last["event"] == "own_changes_undone":
+        return "another writer changed the function: the sweep undid its own changes and kept theirs"
     if last["event"] == "restored":
         return "the function was restored to its original configuration"
     return ("restoring the function FAILED (" + "; ".join(last.get("differences") or [last.get("error", "")])
@@ -283,8 +288,11 @@ class RestoreReport:
 
 
 def restore_from_dir(out_dir: Path, *, profile: str | None = None, region: str | None = None,
-                     endpoint_url: str | None = None) -> RestoreReport:
-    """Put the function of a sweep back from OUT/original_config.json. Raises RunError on a difference."""
+                     endpoint_url: str | None = None, force: bool = False) -> RestoreReport:
+    """Put the function of a sweep back from OUT/original_config.json. Raises RunError on a difference.
+
+    In place, a field another writer changed since the sweep's last write is kept (the sweep's own
+    changes are undone, theirs listed, exit 1) unless `force` puts the whole snapshot back."""
     from lambdabench.results import ResultsWriter, results_path
 
     snapshot = read_snapshot(out_dir)
@@ -300,6 +308,13 @@ def restore_from_dir(out_dir: Path, *, profile: str | None = None, region: str |
     if snapshot.isolation == iso.COPY:
         outcome = _delete_run_copies(clients, snapshot)
     else:
+        if not force:
+            other = _undo_if_foreign(clients, snapshot, Path(out_dir))
+            if other:
+                raise RunError(
+                    f"{snapshot.function_name} was changed by someone else since the sweep's last write; the "
+                    "sweep's own changes were undone, theirs kept:\n    " + "\n    ".join(other),
+                    f"to put the whole snapshot back anyway: lambdabench restore --force {out_dir}")
         code_file = Path(out_dir) / CODE_FILE
         code_zip = code_file.read_bytes() if code_file.exists() else None
         outcome = restore(clients, snapshot, code_zip=code_zip, wait_delay_s=AWS_WAIT_DELAY_S)
@@ -321,6 +336,37 @@ def restore_from_dir(out_dir: Path, *, profile: str | None = None, region: str |
         )
     return RestoreReport(target="aws", function=snapshot.function_name, outcome=outcome,
                          isolation=snapshot.isolation)
+
+
+def _undo_if_foreign(clients: Clients, snapshot: Any, out_dir: Path) -> list[str]:
+    """Another writer's fields since the sweep's last configuration (empty: the plain restore applies)."""
+    from lambdabench.results import read_results
+    from lambdabench.sweep.snapshot import NONCE_VARIABLE, Written, undo_own_changes
+
+    try:
+        applied = [e for e in read_results(out_dir).events if e.get("event") == "config_applied"]
+    except UsageError:
+        applied = []
+    if not applied:
+        return []
+    point = applied[-1].get("config") or {}
+    original = snapshot.config
+    written = Written(memory_mb=int(point.get("memory_mb", original.memory_mb)),
+                      timeout_s=int(point.get("timeout_s", original.timeout_s)),
+                      ephemeral_storage_mb=original.ephemeral_storage_mb,
+                      architecture=str(point.get("architecture") or original.architecture))
+    current = read_config(clients, snapshot.function_name)
+    env = dict(current.env)
+    env.pop(NONCE_VARIABLE, None)
+    ours = (current.memory_mb in (written.memory_mb, original.memory_mb)
+            and current.timeout_s in (written.timeout_s, original.timeout_s)
+            and current.ephemeral_storage_mb == original.ephemeral_storage_mb and env == original.env
+            and current.architecture in (written.architecture, original.architecture))
+    if ours:
+        return []
+    other, _ = undo_own_changes(clients, snapshot.function_name, original, written, nonce_variable=NONCE_VARIABLE,
+                                wait_delay_s=AWS_WAIT_DELAY_S)
+    return other or ["(a change the sweep did not make)"]
 
 
 def _delete_run_copies(clients: Clients, snapshot: Any) -> RestoreOutcome:

@@ -15,6 +15,7 @@ driver (per grid point) and restore use them; nothing else in lambdabench change
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -25,7 +26,7 @@ from typing import Any, Callable
 
 import botocore.exceptions
 
-from lambdabench.errors import RunError, UsageError
+from lambdabench.errors import LambdabenchError, RunError, UsageError
 from lambdabench.sweep.clients import Clients, TargetInfo, call, error_code, translate
 
 SNAPSHOT_FILE = "original_config.json"
@@ -281,6 +282,10 @@ def download_code(clients: Clients, function: str, *, purpose: str = "to switch 
                          f"{fix}; or run where the code URL is reachable") from exc
 
 
+class ForeignChange(RunError):
+    """Someone else changed the function during an in-place sweep (PreconditionFailedException)."""
+
+
 def _with_conflict_retry(operation: Callable[..., Any], sleep: Callable[[float], None], function: str,
                          action: str, **kwargs: Any) -> Any:
     """Call a control-plane mutation; on ResourceConflictException (an update in progress) wait and retry."""
@@ -289,6 +294,11 @@ def _with_conflict_retry(operation: Callable[..., Any], sleep: Callable[[float],
         try:
             return operation(**kwargs)
         except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "PreconditionFailedException":
+                raise ForeignChange(f"{function} was changed by someone else during the sweep ({action} "
+                                    "was refused: the RevisionId the sweep last saw is no longer current)",
+                                    "nothing more was applied; see which fields the other writer changed above"
+                                    ) from exc
             if error_code(exc) != "ResourceConflictException" or attempt == CONFLICT_ATTEMPTS - 1:
                 raise translate(exc, function=function, action=action) from exc
         except botocore.exceptions.BotoCoreError as exc:
@@ -319,9 +329,15 @@ def update_configuration(
     ephemeral_storage_mb: int,
     sleep: Callable[[float], None] = time.sleep,
     wait_delay_s: float = 1.0,
-) -> None:
-    """Set the four configuration fields, then wait until the update is done."""
-    _with_conflict_retry(
+    revision_id: str | None = None,
+) -> str | None:
+    """Set the four configuration fields, then wait until the update is done. Returns the new RevisionId.
+
+    With `revision_id` Lambda applies the update only if the function is still at that revision
+    (else PreconditionFailedException → ForeignChange); and the function read after the wait must
+    hold what was written, else someone else wrote in between (ForeignChange too)."""
+    extra = {"RevisionId": revision_id} if revision_id else {}
+    response = _with_conflict_retry(
         clients.control.update_function_configuration,
         sleep,
         function,
@@ -331,8 +347,72 @@ def update_configuration(
         Timeout=timeout_s,
         Environment={"Variables": dict(environment)},
         EphemeralStorage={"Size": ephemeral_storage_mb},
+        **extra,
     )
     wait_updated(clients, function, delay_s=wait_delay_s)
+    if not revision_id:
+        return (response or {}).get("RevisionId")
+    now = call(clients.control.get_function_configuration, FunctionName=function, function=function,
+               action="reading the update back")
+    got = FunctionConfig.from_api(now)
+    if (got.memory_mb, got.timeout_s, got.env, got.ephemeral_storage_mb) != (
+            memory_mb, timeout_s, dict(environment), ephemeral_storage_mb):
+        raise ForeignChange(f"{function} was changed by someone else while the sweep's update was applied",
+                            "nothing more was applied; see which fields the other writer changed above")
+    return now.get("RevisionId")
+
+
+@dataclass(frozen=True)
+class Written:
+    """What an in-place sweep last wrote to the function (to undo only its own changes)."""
+
+    memory_mb: int
+    timeout_s: int
+    ephemeral_storage_mb: int
+    architecture: str
+
+
+def undo_own_changes(clients: Clients, function: str, original: FunctionConfig, written: Written, *,
+                     nonce_variable: str, sleep: Callable[[float], None] = time.sleep,
+                     wait_delay_s: float = 1.0) -> tuple[list[str], bool]:
+    """Put back what the sweep wrote and nobody changed since; keep everything another writer set.
+
+    A field still holding the sweep's value goes back to the original; the nonce is removed if still
+    there; every other value (another writer's) stays. Written with the fresh RevisionId. Returns the
+    lines naming what the other writer changed (names, never environment values) and whether an
+    update was sent."""
+    now = call(clients.control.get_function_configuration, FunctionName=function, function=function,
+               action="reading the function after a foreign change")
+    current = FunctionConfig.from_api(now)
+    other: list[str] = []
+    target: dict[str, Any] = {}
+    for name in ("memory_mb", "timeout_s", "ephemeral_storage_mb"):
+        mine, found = getattr(written, name), getattr(current, name)
+        if found == mine:
+            target[name] = getattr(original, name)
+        else:
+            target[name] = found
+            other.append(f"{name}: set to {found} by another writer (the sweep had written {mine}); kept")
+    env = current.env
+    for key in sorted(set(env) | set(original.env)):
+        if key == nonce_variable:
+            continue
+        if key not in env:
+            other.append(f"environment: {key} removed by another writer; kept removed")
+        elif key not in original.env:
+            other.append(f"environment: {key} added by another writer; kept")
+        elif env[key] != original.env[key]:
+            other.append(f"environment: {key} changed by another writer; their value kept")
+    env.pop(nonce_variable, None)
+    if current.architecture != written.architecture:
+        other.append(f"architecture: set to {current.architecture} by another writer; kept")
+    wanted = (target["memory_mb"], target["timeout_s"], env, target["ephemeral_storage_mb"])
+    if wanted == (current.memory_mb, current.timeout_s, current.env, current.ephemeral_storage_mb):
+        return other, False
+    update_configuration(clients, function, memory_mb=target["memory_mb"], timeout_s=target["timeout_s"],
+                         environment=env, ephemeral_storage_mb=target["ephemeral_storage_mb"], sleep=sleep,
+                         wait_delay_s=wait_delay_s, revision_id=now.get("RevisionId"))
+    return other, True
 
 
 def update_architecture(
@@ -342,11 +422,17 @@ def update_architecture(
     *,
     code_zip: bytes | None,
     image_uri: str | None,
+    source_kms_key_arn: str | None = None,
     sleep: Callable[[float], None] = time.sleep,
     wait_delay_s: float = 1.0,
-) -> None:
+    revision_id: str | None = None,
+) -> str | None:
     """Switch the architecture: UpdateFunctionCode with the same code (zip bytes or image URI)."""
     kwargs: dict[str, Any] = {"FunctionName": function, "Architectures": [architecture]}
+    if revision_id:
+        kwargs["RevisionId"] = revision_id
+    if source_kms_key_arn:  # else Lambda re-encrypts the uploaded code with an AWS managed key
+        kwargs["SourceKMSKeyArn"] = source_kms_key_arn
     if image_uri:
         kwargs["ImageUri"] = image_uri
     elif code_zip is not None:
@@ -356,9 +442,17 @@ def update_architecture(
             f"cannot change the architecture of {function!r}: its code is not available",
             "restore the architecture by redeploying the function's code",
         )
-    _with_conflict_retry(clients.control.update_function_code, sleep, function, "switching the architecture",
-                         **kwargs)
+    response = _with_conflict_retry(clients.control.update_function_code, sleep, function,
+                                    "switching the architecture", **kwargs)
     wait_updated(clients, function, delay_s=wait_delay_s)
+    if not revision_id:
+        return (response or {}).get("RevisionId")
+    now = call(clients.control.get_function_configuration, FunctionName=function, function=function,
+               action="reading the update back")
+    if (now.get("Architectures") or ["x86_64"])[0] != architecture:
+        raise ForeignChange(f"{function} was changed by someone else while the sweep switched its architecture",
+                            "nothing more was applied; see which fields the other writer changed above")
+    return now.get("RevisionId")
 
 
 @dataclass(frozen=True)
@@ -391,37 +485,47 @@ def restore(
 ) -> RestoreOutcome:
     """Put the snapshot's configuration back, read it back and compare.
 
-    Does not raise for a difference that remains: the outcome lists it (the caller decides the exit
-    status and prints the fix). Raises for AWS errors (function gone, credentials).
+    Every step is attempted even when one fails, configuration first (memory, timeout and the nonce
+    matter most to live traffic), architecture last; a failed step is listed in the outcome with its
+    error. Does not raise for a difference that remains (the caller decides the exit status and prints
+    the fix). Raises only when the function cannot be read at all (gone, credentials).
     """
     start = clock()
     function = snapshot.function_name
     original = snapshot.config
     before = read_config(clients, function)
     changed = False
+    failures: list[str] = []
+    if differences(dataclasses.replace(original, architecture=before.architecture), before):
+        try:
+            update_configuration(clients, function, memory_mb=original.memory_mb, timeout_s=original.timeout_s,
+                                 environment=original.env, ephemeral_storage_mb=original.ephemeral_storage_mb,
+                                 sleep=sleep, wait_delay_s=wait_delay_s)
+            changed = True
+        except LambdabenchError as exc:
+            failures.append(f"configuration step failed: {exc.message}")
     if before.architecture != original.architecture:
-        update_architecture(clients, function, original.architecture, code_zip=code_zip,
-                            image_uri=snapshot.image_uri, sleep=sleep, wait_delay_s=wait_delay_s)
-        changed = True
-    if differences(original, read_config(clients, function)):
-        update_configuration(
-            clients,
-            function,
-            memory_mb=original.memory_mb,
-            timeout_s=original.timeout_s,
-            environment=original.env,
-            ephemeral_storage_mb=original.ephemeral_storage_mb,
-            sleep=sleep,
-            wait_delay_s=wait_delay_s,
-        )
-        changed = True
+        try:
+            update_architecture(clients, function, original.architecture, code_zip=code_zip,
+                                image_uri=snapshot.image_tag_uri or snapshot.image_uri,
+                                source_kms_key_arn=snapshot.source_kms_key_arn, sleep=sleep,
+                                wait_delay_s=wait_delay_s)
+            changed = True
+        except LambdabenchError as exc:
+            failures.append(f"architecture step failed: {exc.message}")
     found = read_config(clients, function)
     after = take_snapshot(clients, function)
+    code_lines = []
+    if snapshot.source_kms_key_arn != after.source_kms_key_arn:
+        code_lines.append(f"code encryption key: expected {snapshot.source_kms_key_arn or 'the AWS managed key'}, "
+                          f"found {after.source_kms_key_arn or 'the AWS managed key'}")
+    if snapshot.image_tag_uri and snapshot.image_tag_uri != after.image_tag_uri:
+        code_lines.append(f"image: expected {snapshot.image_tag_uri}, found {after.image_tag_uri}")
     return RestoreOutcome(
         function_name=function,
         restored=original,
         found=found,
-        differences=tuple(differences(original, found)),
+        differences=tuple(failures) + tuple(differences(original, found)) + tuple(code_lines),
         duration_ms=(clock() - start) * 1000.0,
         changed=changed,
         new_versions=tuple(v for v in after.versions if v not in snapshot.versions),

@@ -171,9 +171,9 @@ def test_restore_command_puts_back_a_function_left_mid_sweep(moto_url, aws_env, 
     run_sweep(load_scenario(write_scenario(tmp_path, name, memory="[128]",
                                            scenarios='[[scenario]]\nkind = "cold"\ninvocations = 1\n')),
               SweepOptions(out_dir=out, endpoint_url=moto_url, logs_max_wait_s=0), confirm=lambda lines: None)
-    # as a kill -9 would leave it
+    # as a kill -9 would leave it: the sweep's memory and timeout, its nonce
     lambda_client(moto_url).update_function_configuration(
-        FunctionName=name, MemorySize=1024, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
+        FunctionName=name, MemorySize=128, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
     result = run_cli("restore", str(out))
     assert result.returncode == 0, result.stderr
     assert f"{name}: restored (memory 320 MB, timeout 4 s" in result.stdout
@@ -238,6 +238,26 @@ def test_dry_run_prints_the_plan_and_changes_nothing(moto_url, tmp_path):
     assert config_of(moto_url, name)["memory"] == 192
 
 
+def test_restore_keeps_a_field_someone_else_changed_unless_forced(moto_url, aws_env, tmp_path):
+    name = "lb-restore-other"
+    create_function(moto_url, name, memory_mb=320, timeout_s=4, env={"A": "1"})
+    out = tmp_path / "out"
+    run_sweep(load_scenario(write_scenario(tmp_path, name, memory="[128]",
+                                           scenarios='[[scenario]]\nkind = "cold"\ninvocations = 1\n')),
+              SweepOptions(out_dir=out, endpoint_url=moto_url, logs_max_wait_s=0), confirm=lambda lines: None)
+    # killed mid-sweep (memory 128, timeout 10, nonce), then a colleague set memory 1024
+    lambda_client(moto_url).update_function_configuration(
+        FunctionName=name, MemorySize=1024, Timeout=10, Environment={"Variables": {"A": "1", NONCE_VARIABLE: "z"}})
+    result = run_cli("restore", str(out))
+    assert result.returncode == 1
+    assert "memory_mb: set to 1024 by another writer (the sweep had written 128); kept" in result.stderr
+    assert f"lambdabench restore --force {out}" in result.stderr
+    assert config_of(moto_url, name) == {"memory": 1024, "timeout": 4, "env": {"A": "1"}}
+    result = run_cli("restore", "--force", str(out))
+    assert result.returncode == 0, result.stderr
+    assert config_of(moto_url, name) == {"memory": 320, "timeout": 4, "env": {"A": "1"}}
+
+
 def test_differences_name_each_field_and_never_quote_a_value():
     want = FunctionConfig(128, 3, "x86_64", (("A", "1"), ("B", "2")), 512)
     got = FunctionConfig(256, 3, "arm64", (("A", "9"), (NONCE_VARIABLE, "n")), 512)
@@ -290,3 +310,28 @@ def test_resume_refuses_a_different_scenario(tmp_path):
     changed = load_scenario(write_scenario(other_dir, "lb-resume", memory="[128, 512]"))
     with pytest.raises(UsageError, match="ran a different scenario"):
         check_resume(tmp_path / "out", changed, build_plan(changed), "lb-resume")
+
+
+@pytest.mark.parametrize("isolation", ["--copy", "--in-place"])
+def test_the_architecture_axis_on_an_image_function_is_refused_before_anything_is_created(moto_url, tmp_path,
+                                                                                          isolation):
+    client = lambda_client(moto_url)
+    iam = boto3.client("iam", endpoint_url=moto_url, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    try:
+        role = iam.get_role(RoleName="lb-test")["Role"]["Arn"]
+    except iam.exceptions.NoSuchEntityException:
+        role = iam.create_role(RoleName="lb-test", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    name = f"lb-image{isolation.replace('--', '-')}"
+    client.create_function(FunctionName=name, Role=role, PackageType="Image", MemorySize=192, Timeout=7,
+                           Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"})
+    before = {f["FunctionName"]: f.get("LastModified") for f in client.list_functions()["Functions"]}
+    path = write_scenario(tmp_path, name)
+    path.write_text(path.read_text().replace('isolation = "in-place"\n', "").replace(
+        "timeout_s = [10]", 'timeout_s = [10]\narchitectures = ["x86_64", "arm64"]'))
+    result = run_cli("sweep", str(path), "--endpoint-url", moto_url, "--yes", isolation, "--out", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stderr
+    assert f"{name} is a container image built for x86_64" in result.stderr
+    assert "hint: remove [sweep] architectures" in result.stderr
+    assert {f["FunctionName"]: f.get("LastModified") for f in client.list_functions()["Functions"]} == before
+    assert not (tmp_path / "out" / "results.jsonl").exists()

@@ -103,7 +103,9 @@ def test_resumed_driver_switches_back_from_the_live_architecture(emulator_helper
         assert lam.get_function_configuration(FunctionName="resumed")["Architectures"] == ["arm64"]
 
         live = prepare(clients, "resumed", plan, code_zip=original.code_zip)
-        resumed = dataclasses.replace(live, snapshot=original.snapshot, code_zip=original.code_zip)  # as run.py does
+        resumed = dataclasses.replace(  # as run.py does: the saved original, the live RevisionId
+            live, snapshot=dataclasses.replace(original.snapshot, revision_id=live.snapshot.revision_id),
+            code_zip=original.code_zip)
         assert resumed.live_architecture == "arm64" and resumed.snapshot.config.architecture == "x86_64"
         driver = Driver(clients, resumed, plan, PayloadSet((b"{}",), ("default",)), tmp_path, {},
                         wait_delay_s=0.01, logs_max_wait_s=0)

@@ -388,3 +388,18 @@ def test_a_function_section_is_not_judged_against_a_target_that_failed(tmp_path)
     err = error_for(tmp_path, scenario_text(function='[function]\nname = "f"\n',
                                             target='[target]\nkind = "aws"\nregion = "mars-1"\n'))
     assert not isinstance(err, ScenarioErrors) and err.key == "target.region"
+
+
+def test_target_isolation_is_copy_or_in_place_for_the_aws_target_only(tmp_path):
+    aws = '[function]\nname = "my-fn"\n'
+    s = load_scenario(write(tmp_path, scenario_text(function=aws, target='[target]\nkind = "aws"\nisolation = "in-place"\n'),
+                            code=False))
+    assert s.target.isolation == "in-place" and s.to_dict()["target"]["isolation"] == "in-place"
+    default = load_scenario(write(tmp_path, scenario_text(function=aws, target='[target]\nkind = "aws"\n'), code=False))
+    assert default.target.isolation is None and "isolation" not in default.to_dict()["target"]
+    err = error_for(tmp_path, scenario_text(function=aws, target='[target]\nkind = "aws"\nisolation = "clone"\n'),
+                    code=False)
+    assert "target.isolation" in err.message and "copy" in err.message + err.hint
+    err = error_for(tmp_path, scenario_text(target='[target]\nisolation = "copy"\n'))
+    assert "target.isolation: applies to the aws target only" in err.message
+    assert "the local target creates its own function" in err.hint

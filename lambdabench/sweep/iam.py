@@ -3,8 +3,10 @@
 `API_CALLS` is the one table of what a sweep calls on AWS. It is read off the sweep code (the module
 and function named in each row's `made_by`) and feeds both `policy()` (what `lambdabench iam-policy`
 prints) and the README's permissions table (`markdown_table()`; a test keeps the README equal to it).
-A call added to the sweep without a row here is caught by the moto enforcement test (AccessDenied);
-a row whose call the sweep no longer makes is caught by it too (dropping its statement denies nothing).
+tests/functional/test_iam_policy_moto.py sweeps (both modes) as a user holding only this policy against
+an IAM-enforcing moto: a call the sweep makes without a row here is an AccessDenied there, and a row
+whose call the sweep no longer makes is a granted action never used. (moto cannot show KMS, EC2 or
+layer checks, nor the operations it does not route; those rows rest on AWS's documentation.)
 
 Pure: inputs are the function's configuration (GetFunctionConfiguration / GetFunction's
 `Configuration`), the mode and what the scenario sweeps; the output is a policy dict. Resource ARNs

@@ -527,6 +527,55 @@ def compare_command(base_dir: str, new_dir: str, fail_on: str | None, markdown: 
 
 
 
+# [commands:iam-policy]
+@cli.command("iam-policy")
+@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False))
+@click.option("--copy", "isolation", flag_value="copy", default=None,
+              help="The policy for a sweep of a disposable copy (the default unless [target] isolation says).")
+@click.option("--in-place", "isolation", flag_value="in-place",
+              help="The policy for an in-place sweep (changes the function itself).")
+@click.option("--profile", default=None, help="AWS profile used to read the function.")
+@click.option("--region", default=None, help="AWS region (default from the scenario/profile/environment).")
+@click.option("--endpoint-url", default=None, help="Lambda-compatible endpoint (LocalStack, moto).")
+def iam_policy_command(scenario_file: str, isolation: str | None, profile: str | None, region: str | None,
+                       endpoint_url: str | None) -> None:
+    """Print the least-privilege IAM policy (JSON) that `sweep --target aws` of SCENARIO needs.
+
+    Reads the function (lambda:GetFunction) to name its ARN, role, KMS key, layers and log group;
+    changes nothing.
+    """
+    import json
+
+    from lambdabench.errors import UsageError
+    from lambdabench.scenario import load_scenario
+    from lambdabench.sweep import iam
+    from lambdabench.sweep import run as sweep_run
+    from lambdabench.sweep.clients import call, make_clients
+    from lambdabench.sweep.plan import build_plan
+
+    scenario = load_scenario(scenario_file)
+    # Whatever [target] kind says: the policy is for `sweep --target aws` of this function.
+    clients = make_clients("aws", region=region or scenario.target.region,
+                           profile=profile or scenario.target.profile,
+                           endpoint_url=endpoint_url or scenario.target.endpoint_url)
+    function = scenario.function.name
+    response = call(clients.control.get_function, FunctionName=function, function=function,
+                    action="reading the function")
+    configuration = response["Configuration"]
+    current = (configuration.get("Architectures") or ["x86_64"])[0]
+    plan = build_plan(scenario, default_architecture=current)
+    try:
+        mode = sweep_run.isolation_mode(scenario, sweep_run.SweepOptions(isolation=isolation), "aws")
+        document = iam.policy(configuration, mode=mode,
+                              sweeps_architectures=any(c.architecture != current for c in plan.configs),
+                              tagged=bool(response.get("Tags")))
+    except ValueError as exc:
+        raise UsageError(f"cannot build the policy for {function!r}: {exc}",
+                         "pass the unqualified function name or ARN in [function] name") from exc
+    click.echo(json.dumps(document, indent=2))
+
+
+
 def main(argv: list[str] | None = None) -> None:
     args = argv if argv is not None else sys.argv[1:]
     debug = "--debug" in args

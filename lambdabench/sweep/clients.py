@@ -177,8 +177,8 @@ def translate(exc: BaseException, *, function: str | None = None, action: str = 
         if code in ("AccessDeniedException", "AccessDenied"):
             return UsageError(
                 f"access denied{what}: {message}",
-                "the credentials need lambda:GetFunction, lambda:UpdateFunctionConfiguration, "
-                "lambda:UpdateFunctionCode, lambda:InvokeFunction and logs:FilterLogEvents",
+                "`lambdabench iam-policy SCENARIO` prints the policy the sweep needs "
+                "(add --in-place for an in-place sweep)",
             )
         if code in ("InvalidParameterValueException", "ValidationException"):
             return UsageError(f"Lambda rejected a parameter{what}: {message}", "fix the value in the scenario file")

@@ -205,11 +205,7 @@ def main() -> None:
     try:
         release, cpu = raw_burst(port, args.n)
         raw = skew_line("baseline: raw http.client threads", release, fetch_arrivals(port), cpu, args.n)
-        try:
-            import greenlet  # noqa: F401
-            mode = "greenlets"
-        except ImportError:
-            mode = "threads"
+        mode = "greenlets"
         with tempfile.TemporaryDirectory() as tmp:
             release, cpu, _ = driver_burst(port, args.n, Path(tmp), greenlets=False)
             skew_line("driver burst, threads (boto3+records)", release, fetch_arrivals(port), cpu, args.n)

@@ -45,7 +45,6 @@ from lambdabench.records import InvocationRecord, host_cores, host_limited, reco
 from lambdabench.results import RESULTS_FILE, ResultsWriter, read_results
 from lambdabench.sweep.clients import Clients, call, error_code, translate
 from lambdabench.sweep.release import (
-    GREENLETS_AVAILABLE,
     Released,
     call_through_gate,
     endpoint_reachable,
@@ -546,7 +545,7 @@ class Driver:
         # fsync is done once for the wave, not once per record (1,000 serial fsyncs under the lock
         # were most of the driver's system CPU in bench/driver_bench.py).
         timeout_s = self.clients.invoke.meta.config.read_timeout
-        green = greenlets and GREENLETS_AVAILABLE and endpoint_reachable(self.clients.invoke.meta.endpoint_url)
+        green = greenlets and endpoint_reachable(self.clients.invoke.meta.endpoint_url)
         logs_pool: ThreadPoolExecutor | None = None
         later: list[Future[None]] = []
 

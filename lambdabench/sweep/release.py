@@ -29,12 +29,7 @@ import botocore.exceptions
 from botocore.awsrequest import AWSResponse
 from botocore.utils import get_environ_proxies
 
-try:  # optional: bursts run on greenlets when it is installed, else on one thread per invocation
-    import greenlet as _greenlet
-except ImportError:  # pragma: no cover - depends on the environment
-    _greenlet = None  # type: ignore[assignment]
-
-GREENLETS_AVAILABLE = _greenlet is not None
+import greenlet as _greenlet
 
 
 # -- the burst release ---------------------------------------------------------------------------
@@ -53,7 +48,7 @@ GREENLETS_AVAILABLE = _greenlet is not None
 # thread wakes one thread per reply and waits (bounded by TURN_WAIT_S) for its record before waking the
 # next. Only the order of CPU work changes: every request still goes on the wire in the same instant,
 # and each reply's arrival time is taken when it is read, not when its thread gets to run.
-# With the greenlet package installed the threads are replaced by greenlets on one thread (`_run_green`):
+# Where the endpoint is directly reachable the threads are replaced by greenlets on one thread (`_run_green`):
 # same gate, same reading loop, no thread creation and no GIL hand-offs.
 
 _gate = threading.local()
@@ -293,9 +288,6 @@ class BurstGate:
             while self._arrived < count:
                 self._cond.wait()
 
-    def wait_all(self) -> None:
-        self.wait_arrived(self.n)
-
     def release(self) -> None:
         self.release_wall = datetime.now(timezone.utc)
         self.release_perf = time.perf_counter()
@@ -510,7 +502,7 @@ def run_released(tasks: Sequence[Callable[[], Any]], *, gated: bool = False, pre
     task on this thread instead of one thread per task (see `_run_green`).
     """
     n = len(tasks)
-    if gated and green and _greenlet is not None:
+    if gated and green:
         return _run_green(tasks, preconnect_timeout_s)
     errors: list[BaseException] = []
     errors_lock = threading.Lock()
@@ -578,7 +570,6 @@ def _run_green(tasks: Sequence[Callable[[], Any]], timeout_s: float | None) -> R
     loop goes on. Nothing may block inside a task: Driver.burst passes CloudWatch Logs lookups to
     threads, and a request that could not be pre-connected is recorded as a connection error.
     """
-    assert _greenlet is not None
     gate = BurstGate(len(tasks), timeout_s)
     gate.hub = _greenlet.getcurrent()
     errors: list[BaseException] = []

@@ -15,11 +15,6 @@ from typing import Any, Callable
 import botocore.exceptions
 import pytest
 
-try:
-    import greenlet
-except ImportError:  # the driver falls back to threads; the greenlet cases are skipped
-    greenlet = None
-
 from lambdabench.sweep.clients import make_clients
 from lambdabench.sweep.driver import Driver, PayloadSet, Prepared
 from lambdabench.sweep.release import call_through_gate, run_released
@@ -148,9 +143,9 @@ def burst(port: int, n: int, green: bool, timeout_s: float = 10) -> tuple[list[A
     return outcomes, released.release_at
 
 
-# One thread per invoke (no greenlet package) and one greenlet per invoke take the same reply path.
+# One thread per invoke (an endpoint behind a proxy) and one greenlet per invoke take the same reply path.
 MODES = [pytest.param(False, id="threads"),
-         pytest.param(True, id="greenlets", marks=pytest.mark.skipif(greenlet is None, reason="needs greenlet"))]
+         pytest.param(True, id="greenlets")]
 
 
 @pytest.mark.parametrize("green", MODES)

@@ -81,15 +81,9 @@ def _burst(port: int, n: int, green: bool):
 GREEN = [pytest.param(False, id="threads"), pytest.param(True, id="greenlets")]
 
 
-def _skip_without_greenlet(green: bool) -> None:
-    if green:
-        pytest.importorskip("greenlet")
-
-
 @pytest.mark.parametrize("green", GREEN)
 @pytest.mark.parametrize("kind", ["length", "chunked", "split", "close"])
 def test_a_burst_over_tls_gets_every_reply(tls_server, kind, green):
-    _skip_without_greenlet(green)
     server = tls_server(kind)
     assert endpoint_reachable(f"https://127.0.0.1:{server.port}")
     outcomes = _burst(server.port, 8, green)
@@ -110,7 +104,6 @@ def test_an_untrusted_certificate_is_not_pre_connected(tls_server, monkeypatch, 
 
 @pytest.mark.parametrize("green", GREEN)
 def test_a_reply_spanning_many_tls_records_arrives_whole(tls_server, monkeypatch, green, burst_gate):
-    _skip_without_greenlet(green)
     gate = burst_gate
     plain = gate.framed
 

@@ -32,6 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any, Iterable, Iterator, NamedTuple
 
+from lambdabench import limits
 from lambdabench.errors import UsageError
 from lambdabench.logs import (
     Report,
@@ -481,7 +482,7 @@ class MemorySummary:
     billed_count: int
     cost_per_million_usd: float | None
     cost_region: str = "us-east-1"
-    cost_architecture: str = "x86_64"
+    cost_architecture: str = limits.DEFAULT_ARCHITECTURE
     # Percentile method, named so readers can reproduce the numbers.
     percentile_method: str = field(default="linear interpolation (numpy default)")
 
@@ -499,7 +500,7 @@ def _percentiles(values: list[float]) -> tuple[float | None, float | None, float
     return float(p50), float(p95), float(p99)
 
 
-def check_pricing(architecture: str = "x86_64", region: str = "us-east-1",
+def check_pricing(architecture: str = limits.DEFAULT_ARCHITECTURE, region: str = "us-east-1",
                   price_gb_s: float | None = None) -> None:
     """Raise UsageError now for a region/architecture/price the summary could not price,
     rather than after reading every file."""
@@ -508,7 +509,7 @@ def check_pricing(architecture: str = "x86_64", region: str = "us-east-1",
     invocation_cost(1024, 1, architecture=architecture, region=region, price_gb_s=price_gb_s)
 
 
-def summarize(reports: Iterable[Report], *, architecture: str = "x86_64",
+def summarize(reports: Iterable[Report], *, architecture: str = limits.DEFAULT_ARCHITECTURE,
               region: str = "us-east-1", price_gb_s: float | None = None) -> list[MemorySummary]:
     """One MemorySummary per memory size found, in ascending memory order (unknown last).
 

@@ -166,7 +166,7 @@ def _check_price(price_gb_s: float) -> None:
         )
 
 
-def duration_price_gb_s(region: str = "us-east-1", architecture: str = "x86_64", tier: int = 1) -> float:
+def duration_price_gb_s(region: str = "us-east-1", architecture: str = limits.DEFAULT_ARCHITECTURE, tier: int = 1) -> float:
     """On-demand duration price in USD per GB-second for a region, architecture and tier (1-3)."""
     _check_architecture(architecture)
     _check_region(region)
@@ -175,7 +175,7 @@ def duration_price_gb_s(region: str = "us-east-1", architecture: str = "x86_64",
     return DURATION_PRICES_GB_S[region][architecture][tier - 1]
 
 
-def provisioned_prices_gb_s(region: str = "us-east-1", architecture: str = "x86_64") -> tuple[float, float]:
+def provisioned_prices_gb_s(region: str = "us-east-1", architecture: str = limits.DEFAULT_ARCHITECTURE) -> tuple[float, float]:
     """(enabled, duration while serving) provisioned-concurrency prices in USD per GB-second."""
     _check_architecture(architecture)
     if region not in PROVISIONED_PRICES_GB_S:
@@ -214,8 +214,8 @@ class InvocationCost:
         return asdict(self)
 
 
-def invocation_cost(memory_mb: int, billed_duration_ms: int, *, architecture: str = "x86_64",
-                    region: str = "us-east-1", storage_mb: int = 512, price_gb_s: float | None = None,
+def invocation_cost(memory_mb: int, billed_duration_ms: int, *, architecture: str = limits.DEFAULT_ARCHITECTURE,
+                    region: str = "us-east-1", storage_mb: int = limits.EPHEMERAL_STORAGE_DEFAULT_MB, price_gb_s: float | None = None,
                     tier: int = 1) -> InvocationCost:
     """Cost of one invocation from its Billed Duration (never Duration + Init Duration).
 
@@ -292,7 +292,7 @@ class MonthlyCost:
 
 
 def monthly_cost(invocations_per_month: int, memory_mb: int, billed_duration_ms: int, *,
-                 architecture: str = "x86_64", region: str = "us-east-1", storage_mb: int = 512,
+                 architecture: str = limits.DEFAULT_ARCHITECTURE, region: str = "us-east-1", storage_mb: int = limits.EPHEMERAL_STORAGE_DEFAULT_MB,
                  include_free_tier: bool = False, price_gb_s: float | None = None) -> MonthlyCost:
     """Cost of `invocations_per_month` invocations of one size and billed duration in one month.
 

@@ -25,7 +25,7 @@ FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 
 STATUSES = ("ok", "error", "timeout", "throttled", "oom")
-DEFAULT_ARCHITECTURE = "x86_64"
+DEFAULT_ARCHITECTURE = limits.DEFAULT_ARCHITECTURE
 
 
 @dataclass(frozen=True, order=True)

@@ -130,10 +130,10 @@ class FunctionSpec:
     code: Path | None              # absolute directory of the handler code (required for the local target)
     handler: str = "app.handler"
     runtime: str = "python3.12"
-    architecture: str = "x86_64"
+    architecture: str = limits.DEFAULT_ARCHITECTURE
     environment: Mapping[str, str] = field(default_factory=FrozenMap)  # set when lambdabench creates the function
     log_format: str = "Text"       # Text | JSON (only when lambdabench creates the function)
-    ephemeral_storage_mb: int = 512
+    ephemeral_storage_mb: int = limits.EPHEMERAL_STORAGE_DEFAULT_MB
 
 
 @dataclass(frozen=True)

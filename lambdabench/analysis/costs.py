@@ -10,6 +10,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
+from lambdabench import limits
 from lambdabench import pricing
 from lambdabench.errors import UsageError
 
@@ -38,10 +39,10 @@ def pricing_for(header: dict[str, Any]) -> Pricing:
     """How to price the invocations of the sweep with this header (unpriced: a region without USD prices)."""
     original = header.get("original_config") or {}
     function = (header.get("scenario") or {}).get("function") or {}
-    storage = original.get("ephemeral_storage_mb") or function.get("ephemeral_storage_mb") or 512
+    storage = original.get("ephemeral_storage_mb") or function.get("ephemeral_storage_mb") or limits.EPHEMERAL_STORAGE_DEFAULT_MB
     region = str(header.get("region") or "us-east-1")
     try:
-        pricing.duration_price_gb_s(region, "x86_64")
+        pricing.duration_price_gb_s(region, limits.DEFAULT_ARCHITECTURE)
     except UsageError as exc:
         # e.g. the China regions, priced in CNY: costs stay unknown rather than invented.
         return Pricing(region=region, storage_mb=int(storage), unpriced=exc.message)

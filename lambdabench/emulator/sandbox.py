@@ -68,8 +68,8 @@ class SandboxSpec:
     log_format: str = "Text"
     application_log_level: str | None = None
     log_group: str = ""
-    ephemeral_storage_mb: int = 512
-    architecture: str = "x86_64"
+    ephemeral_storage_mb: int = limits.EPHEMERAL_STORAGE_DEFAULT_MB
+    architecture: str = limits.DEFAULT_ARCHITECTURE
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from typing import Any, Callable, ContextManager, Sequence
 
 import botocore.exceptions
 
+from lambdabench import limits
 from lambdabench import __version__
 from lambdabench.arns import parse_function
 from lambdabench.errors import UsageError
@@ -252,7 +253,7 @@ class Driver:
         out_dir: Path,
         header: dict[str, Any],
         *,
-        storage_mb: int = 512,
+        storage_mb: int = limits.EPHEMERAL_STORAGE_DEFAULT_MB,
         resume: bool = False,
         progress: ProgressFn | None = None,
         shield: Callable[[], ContextManager[Any]] | None = None,

@@ -94,7 +94,7 @@ def preflight(configuration: dict[str, Any], *, isolation: str, architectures: s
             f"make room for {len(nonce_variable) + NONCE_VALUE_CHARS + 6} bytes (move large values to SSM "
             "Parameter Store or Secrets Manager), then run again")
     package = configuration.get("PackageType") or "Zip"
-    current = (configuration.get("Architectures") or ["x86_64"])[0]
+    current = (configuration.get("Architectures") or [limits.DEFAULT_ARCHITECTURE])[0]
     if package == "Image" and architectures - {current}:
         raise UsageError(
             f"{name} is a container image built for {current}: the architecture axis "
@@ -124,7 +124,7 @@ def copy_request(configuration: dict[str, Any], code: dict[str, Any], *, name: s
         "Timeout": int(configuration.get("Timeout", 3)),
         "Architectures": [architecture],
         "Environment": {"Variables": dict(environment)},
-        "EphemeralStorage": {"Size": int((configuration.get("EphemeralStorage") or {}).get("Size", 512))},
+        "EphemeralStorage": {"Size": int((configuration.get("EphemeralStorage") or {}).get("Size", limits.EPHEMERAL_STORAGE_DEFAULT_MB))},
         "Tags": {SWEEP_TAG: run_id, SOURCE_TAG: configuration.get("FunctionArn", "")},
         "Description": f"lambdabench sweep {run_id} copy of {configuration.get('FunctionName', '')}"[:256],
     }
@@ -179,7 +179,7 @@ class CopySet:
 
     @property
     def original_architecture(self) -> str:
-        return (self.configuration.get("Architectures") or ["x86_64"])[0]
+        return (self.configuration.get("Architectures") or [limits.DEFAULT_ARCHITECTURE])[0]
 
     def name_for(self, architecture: str) -> str:
         return copy_name(self.source_name, self.run_id, architecture, self.original_architecture)

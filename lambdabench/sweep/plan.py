@@ -27,6 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from lambdabench import limits
 from lambdabench.records import ConfigPoint
 
 # A conservative guess of what one invocation of an unknown function bills, for --dry-run. Lambda
@@ -136,7 +137,7 @@ def draw_payload(seed: int, invocation_id: str, weights: Sequence[float]) -> int
     return rng.choices(range(len(weights)), weights=list(weights), k=1)[0]
 
 
-def build_plan(scenario: Any, *, default_architecture: str = "x86_64") -> Plan:
+def build_plan(scenario: Any, *, default_architecture: str = limits.DEFAULT_ARCHITECTURE) -> Plan:
     """The plan for a loaded Scenario. `default_architecture` is the function's own, used when the
     scenario lists no architectures (the sweep then keeps it)."""
     sweep = scenario.sweep
@@ -228,7 +229,7 @@ class CostEstimate:
     assumption: str
 
 
-def estimate_cost(plan: Plan, *, region: str = "us-east-1", storage_mb: int = 512,
+def estimate_cost(plan: Plan, *, region: str = "us-east-1", storage_mb: int = limits.EPHEMERAL_STORAGE_DEFAULT_MB,
                   duration_guess_ms: int = GUESS_DURATION_MS, init_guess_ms: int = GUESS_INIT_MS) -> CostEstimate:
     """Price every planned invocation with pricing.invocation_cost (request fee included).
 

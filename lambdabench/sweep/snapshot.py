@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 import botocore.exceptions
 
+from lambdabench import limits
 from lambdabench.errors import LambdabenchError, RunError, UsageError
 from lambdabench.sweep.clients import Clients, TargetInfo, call, error_code, translate
 
@@ -62,9 +63,9 @@ class FunctionConfig:
         return cls(
             memory_mb=int(configuration.get("MemorySize", 128)),
             timeout_s=int(configuration.get("Timeout", 3)),
-            architecture=(configuration.get("Architectures") or ["x86_64"])[0],
+            architecture=(configuration.get("Architectures") or [limits.DEFAULT_ARCHITECTURE])[0],
             environment=tuple(sorted(variables.items())),
-            ephemeral_storage_mb=int((configuration.get("EphemeralStorage") or {}).get("Size", 512)),
+            ephemeral_storage_mb=int((configuration.get("EphemeralStorage") or {}).get("Size", limits.EPHEMERAL_STORAGE_DEFAULT_MB)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -452,7 +453,7 @@ def update_architecture(
         return (response or {}).get("RevisionId")
     now = call(clients.control.get_function_configuration, FunctionName=function, function=function,
                action="reading the update back")
-    if (now.get("Architectures") or ["x86_64"])[0] != architecture:
+    if (now.get("Architectures") or [limits.DEFAULT_ARCHITECTURE])[0] != architecture:
         raise ForeignChange(f"{function} was changed by someone else while the sweep switched its architecture",
                             "nothing more was applied; see which fields the other writer changed above")
     return now.get("RevisionId")

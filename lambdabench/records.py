@@ -145,7 +145,7 @@ def record_status(report_status: str | None, *, function_error: str | None, thro
 
 def wave_demand_vcpus(concurrency: int, memory_mb: float, threads: int = 1) -> float:
     """vCPUs a burst wave asks for: each environment gets min(1, memory/1769) vCPU per busy thread."""
-    return concurrency * min(1.0, memory_mb / limits.MB_PER_VCPU) * max(1, threads)
+    return concurrency * min(1.0, limits.vcpus_for_memory(memory_mb)) * max(1, threads)
 
 
 def host_cores(header: dict[str, Any]) -> int | None:
@@ -172,7 +172,7 @@ def host_limited(header: dict[str, Any], *, scenario: str, concurrency: int, mem
 
 def largest_fitting_concurrency(cores: int, memory_mb: float, threads: int = 1) -> int:
     """The largest burst concurrency at this memory size whose wave the host can run at Lambda's share."""
-    return max(1, int(cores // (min(1.0, memory_mb / limits.MB_PER_VCPU) * max(1, threads))))
+    return max(1, int(cores // (min(1.0, limits.vcpus_for_memory(memory_mb)) * max(1, threads))))
 
 
 def migrate(version: int, header: dict[str, Any], rows: list[dict[str, Any]]) -> list[InvocationRecord]:

@@ -119,7 +119,7 @@ def host_cores(header: dict[str, Any], configs: tuple[ConfigSummary, ...]) -> Wa
     cores = emulator.get("host_cores") if emulator else None
     if not cores:
         return None
-    too_big = sorted({c.config.memory_mb for c in configs if c.config.memory_mb / limits.MB_PER_VCPU > cores})
+    too_big = sorted({c.config.memory_mb for c in configs if limits.vcpus_for_memory(c.config.memory_mb) > cores})
     if not too_big:
         return None
     ceiling = int(cores * limits.MB_PER_VCPU)
@@ -205,7 +205,7 @@ def host_limited_burst(header: dict[str, Any], key: ConfigPoint, name: str, s: S
     cores = records.host_cores(header)
     if not s.excluded_host_limited or cores is None:
         return None
-    share = min(1.0, key.memory_mb / limits.MB_PER_VCPU)
+    share = min(1.0, limits.vcpus_for_memory(key.memory_mb))
     fits = records.largest_fitting_concurrency(cores, key.memory_mb)
     return Warning(
         "host_limited",

@@ -231,11 +231,9 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 @click.option("--logs-wait-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="How long to poll CloudWatch Logs for a REPORT the LogResult tail did not carry.")
 @click.option("--verbose", is_flag=True, help="Summary with a block per configuration and scenario, every warning.")
-@click.option("--per-month", "per_month", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Also price a month of N invocations per configuration (overrides [recommend] monthly_invocations).")
 def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, resume_dir: str | None,
                   profile: str | None, region: str | None, endpoint_url: str | None, yes: bool,
-                  dry_run: bool, logs_wait_s: float, verbose: bool, per_month: int | None) -> None:
+                  dry_run: bool, logs_wait_s: float, verbose: bool) -> None:
     """Sweep memory x timeout of a function with cold, warm and burst invocations."""
     from pathlib import Path
 
@@ -298,9 +296,7 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
         click.echo(f"function restored to its original configuration "
                    f"({outcome.restore.duration_ms:.0f} ms)", err=True)
     sweep_run.check_restore(outcome)
-    summary, paths, notes = sweep_run.write_outputs(
-        outcome.out_dir, verbose=verbose,
-        recommend=None if per_month is None else {"monthly_invocations": per_month})
+    summary, paths, notes = sweep_run.write_outputs(outcome.out_dir, verbose=verbose)
     for note in notes:
         click.echo(f"warning: {note}", err=True)
     if summary:
@@ -422,10 +418,8 @@ def restore_command(out_dir: str, profile: str | None, region: str | None, endpo
 @click.option("--cold-share", type=float, default=None, help="Price blended cost at this share of cold starts (0..1).")
 @click.option("--no-html", is_flag=True, help="Write summary.csv and report.json only, no HTML report.")
 @click.option("--verbose", is_flag=True, help="Summary with a block per configuration and scenario, every warning.")
-@click.option("--per-month", "per_month", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Also price a month of N invocations per configuration (overrides [recommend] monthly_invocations).")
 def report_command(out_dir: str, strategy: str | None, p95_slo_ms: float | None, cold_share: float | None,
-                   no_html: bool, verbose: bool, per_month: int | None) -> None:
+                   no_html: bool, verbose: bool) -> None:
     """Re-analyse a finished or partial sweep from DIR/results.jsonl and rewrite its report."""
     from pathlib import Path
 
@@ -435,8 +429,7 @@ def report_command(out_dir: str, strategy: str | None, p95_slo_ms: float | None,
     from lambdabench.results import read_results
 
     overrides = {k: v for k, v in (("strategy", strategy), ("p95_slo_ms", p95_slo_ms),
-                                   ("cold_share", cold_share), ("monthly_invocations", per_month))
-                 if v is not None}
+                                   ("cold_share", cold_share)) if v is not None}
     results = read_results(out_dir)
     folder = results.path.parent
     analysis = analyze(results, recommend=overrides)

@@ -239,9 +239,11 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 @click.option("--dry-run", is_flag=True, help="Print the plan and its estimated AWS cost; change nothing.")
 @click.option("--logs-wait-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="How long to poll CloudWatch Logs for a REPORT the LogResult tail did not carry.")
+@click.option("--verbose", is_flag=True, help="Summary with a block per configuration and scenario, every warning.")
 def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, resume_dir: str | None,
                   profile: str | None, region: str | None, endpoint_url: str | None, yes: bool,
-                  isolation: str | None, accept_live_traffic: bool, dry_run: bool, logs_wait_s: float) -> None:
+                  isolation: str | None, accept_live_traffic: bool, dry_run: bool, logs_wait_s: float,
+                  verbose: bool) -> None:
     """Sweep memory x timeout of a function with cold, warm and burst invocations.
 
     On the aws target the sweep runs on a temporary copy of the function (deleted afterwards) unless
@@ -312,7 +314,7 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
             click.echo(f"function restored to its original configuration "
                        f"({outcome.restore.duration_ms:.0f} ms)", err=True)
     sweep_run.check_restore(outcome)
-    summary, paths, notes = sweep_run.write_outputs(outcome.out_dir)
+    summary, paths, notes = sweep_run.write_outputs(outcome.out_dir, verbose=verbose)
     for note in notes:
         click.echo(f"warning: {note}", err=True)
     if summary:
@@ -476,8 +478,9 @@ def cleanup_command(profile: str | None, region: str | None, endpoint_url: str |
 @click.option("--p95-slo-ms", type=float, default=None, help="p95 latency objective for --strategy slo.")
 @click.option("--cold-share", type=float, default=None, help="Price blended cost at this share of cold starts (0..1).")
 @click.option("--no-html", is_flag=True, help="Write summary.csv and report.json only, no HTML report.")
+@click.option("--verbose", is_flag=True, help="Summary with a block per configuration and scenario, every warning.")
 def report_command(out_dir: str, strategy: str | None, p95_slo_ms: float | None, cold_share: float | None,
-                   no_html: bool) -> None:
+                   no_html: bool, verbose: bool) -> None:
     """Re-analyse a finished or partial sweep from DIR/results.jsonl and rewrite its report."""
     from pathlib import Path
 
@@ -497,7 +500,7 @@ def report_command(out_dir: str, strategy: str | None, p95_slo_ms: float | None,
         paths.append(Path(write_report(analysis, folder)))
     if not any(e.get("event") == "completed" for e in results.events):
         click.echo("note: this sweep did not complete; the analysis covers what was measured", err=True)
-    click.echo(render_summary(analysis))
+    click.echo(render_summary(analysis, verbose=verbose))
     for path in paths:
         click.echo(f"wrote {path}")
 

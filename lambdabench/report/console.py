@@ -1,14 +1,17 @@
 """Console tables: the sweep summary and the comparison of two sweeps, as plain text.
 
-In the style of hyperfine and pyperf: one block per configuration, every statistic with its
-spread or interval in one unit, then the recommendation and the warnings. Plain text (no
-colour codes), so the same string works in a terminal, a log file and a CI job. Nothing is
-computed here; every number comes from the analysis records.
+The summary fits a screen: one table with a row per configuration, the recommendation, then the
+warnings grouped one line per kind. `verbose=True` gives the long form in the style of hyperfine
+and pyperf: one block per configuration and scenario, every statistic with its spread or interval
+in one unit, and every warning in full. Plain text (no colour codes), so the same string works in
+a terminal, a log file and a CI job. Nothing is computed here; every number comes from the
+analysis records.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,7 +19,13 @@ if TYPE_CHECKING:
     from lambdabench.analysis.model import Analysis, Interval, ScenarioStats
 
 
-def render_summary(analysis: "Analysis") -> str:
+WIDTH = 100  # columns the compact summary is wrapped to
+
+
+def render_summary(analysis: "Analysis", *, verbose: bool = False) -> str:
+    """The sweep summary: a table a screen wide, or with `verbose` every block and warning in full."""
+    if not verbose:
+        return _compact_summary(analysis)
     lines: list[str] = []
     header = analysis.header
     name = header.get("function_name") or "function"
@@ -48,6 +57,18 @@ def render_summary(analysis: "Analysis") -> str:
     if analysis.pareto:
         lines.append("Pareto frontier (cost vs latency, cheapest first): " + ", ".join(f"{k.memory_mb} MB" for k in analysis.pareto))
         lines.append("")
+    lines.extend(_recommendation_block(analysis))
+    if analysis.warnings:
+        lines.append("")
+        lines.append(f"Warnings ({len(analysis.warnings)}):")
+        for w in analysis.warnings:
+            lines.append(f"  [{w.kind}] {w.message}")
+            lines.append(f"      fix: {w.remedy}")
+    return "\n".join(lines) + "\n"
+
+
+def _recommendation_block(analysis: "Analysis") -> list[str]:
+    lines: list[str] = []
     r = analysis.recommendation
     if r is None:
         lines.append("Recommendation: none (see warnings)")
@@ -65,13 +86,113 @@ def render_summary(analysis: "Analysis") -> str:
                 text += f" ({r.savings_fraction:+.1%})"
             lines.append(f"  Savings: {text}")
         lines.append(f"  Timeout: {r.timeout_reason}")
+    return lines
+
+
+def _compact_summary(analysis: "Analysis") -> str:
+    header = analysis.header
+    name = header.get("function_name") or "function"
+    lines = [
+        f"lambdabench: {name} on {header.get('target', '?')} ({header.get('region', '?')}), "
+        f"{len(analysis.configs)} configurations measured"
+    ]
+    lines.append("")
+    lines.extend(_table(analysis))
+    lines.append("")
+    flagged = [c for c in analysis.configs if not c.recommendable]
+    if flagged:
+        lines.extend(_wrap("Not recommended: " + "; ".join(
+            f"{c.config.label} ({c.not_recommended_reason})" for c in flagged)))
+    if analysis.missing:
+        lines.extend(_wrap("Missing (partial sweep): " + ", ".join(k.label for k in analysis.missing)))
+    if analysis.pareto:
+        lines.extend(_wrap("Pareto frontier (cost vs latency, cheapest first): "
+                           + ", ".join(f"{k.memory_mb} MB" for k in analysis.pareto)))
+    if flagged or analysis.missing or analysis.pareto:
+        lines.append("")
+    for line in _recommendation_block(analysis):
+        lines.extend(_wrap(line, indent="    " if line.startswith("  ") else "  "))
     if analysis.warnings:
         lines.append("")
-        lines.append(f"Warnings ({len(analysis.warnings)}):")
-        for w in analysis.warnings:
-            lines.append(f"  [{w.kind}] {w.message}")
-            lines.append(f"      fix: {w.remedy}")
+        lines.append(f"Warnings ({len(analysis.warnings)}, one line per kind; all of them with --verbose):")
+        lines.extend(_grouped_warnings(analysis))
     return "\n".join(lines) + "\n"
+
+
+def _table(analysis: "Analysis") -> list[str]:
+    configs = analysis.configs
+    if not configs:
+        return ["(no configuration measured)"]
+    scenarios = sorted({c.latency_scenario for c in configs})
+    scenario = scenarios[0] if len(scenarios) == 1 else "ranked"
+    values = [v for c in configs for v in (c.p95_ms, c.p95_ci.high if c.p95_ci else None) if v is not None]
+    u = _Unit.for_max(max(values, default=0.0))
+    monthly = any(c.monthly_cost_usd is not None for c in configs)
+    head = ["memory", "timeout", "arch", f"{scenario} p50 {u.name} [95% CI]", f"{scenario} p95 {u.name} [95% CI]",
+            "init p50", "cost/1M"] + (["per month"] if monthly else []) + ["ok/err/thr"]
+    right = set(range(len(head))) - {2, 3, 4}
+    rows = []
+    for c in configs:
+        cold = c.scenarios.get("cold")
+        init = cold.init_duration_ms.p50 if cold is not None and cold.init_duration_ms is not None else None
+        ok = sum(s.counts.get("ok", 0) for s in c.scenarios.values())
+        throttled = sum(s.counts.get("throttled", 0) for s in c.scenarios.values())
+        failed = sum(s.n_failed for s in c.scenarios.values())
+        row = [f"{c.config.memory_mb} MB", f"{c.config.timeout_s} s", c.config.architecture,
+               _bare_ci(u, c.p50_ms, c.p50_ci), _bare_ci(u, c.p95_ms, c.p95_ci), _ms(init),
+               _usd(c.cost_per_million_usd)]
+        if monthly:
+            row.append(_usd_month(c.monthly_cost_usd))
+        row.append(f"{ok}/{failed}/{throttled}")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
+    # Two spaces between columns, one when two would not fit the screen.
+    gap = "  " if sum(widths) + 2 * (len(widths) - 1) <= WIDTH else " "
+
+    def fmt(cells: list[str]) -> str:
+        return gap.join(cell.rjust(w) if i in right else cell.ljust(w)
+                        for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [fmt(head)] + [fmt(r) for r in rows]
+    if monthly:
+        n = next(c.monthly_invocations for c in configs if c.monthly_invocations is not None)
+        out.append(f"per month: {n:,} invocations at each configuration's cold share, duration tiers applied")
+    return out
+
+
+def _grouped_warnings(analysis: "Analysis") -> list[str]:
+    groups: dict[str, list] = {}
+    for w in analysis.warnings:
+        groups.setdefault(w.kind, []).append(w)
+    short = len({(c.config.timeout_s, c.config.architecture) for c in analysis.configs}) <= 1
+    lines: list[str] = []
+    for kind, warnings in groups.items():
+        affected: list[str] = []
+        for w in warnings:
+            if w.config is not None:
+                label = f"{w.config.memory_mb} MB" if short else w.config.label
+            else:
+                label = w.message.split(":", 1)[0]
+            if label not in affected:
+                affected.append(label)
+        remedies = {w.remedy for w in warnings}
+        fix = warnings[0].remedy + ("" if len(remedies) == 1 else " (each configuration's own fix: --verbose)")
+        lines.extend(_wrap(f"[{kind}] {', '.join(affected)} — fix: {fix}", first="  ", indent="      "))
+    return lines
+
+
+def _wrap(text: str, *, first: str = "", indent: str = "  ") -> list[str]:
+    lead = len(text) - len(text.lstrip(" "))
+    return textwrap.wrap(text.strip(), WIDTH, initial_indent=first or " " * lead,
+                         subsequent_indent=indent, break_on_hyphens=False) or [""]
+
+
+def _bare_ci(u: "_Unit", value_ms: float | None, ci: "Interval | None") -> str:
+    if value_ms is None:
+        return "–"
+    if ci is None:
+        return u.bare(value_ms)
+    return f"{u.bare(value_ms)} [{u.bare(ci.low)}–{u.bare(ci.high)}]"
 
 
 def _scenario_block(scenario: str, s: "ScenarioStats") -> list[str]:
@@ -139,6 +260,12 @@ def _ms(value: float | None) -> str:
 
 def _ms_ci(value: float | None, ci: "Interval | None") -> str:
     return _Unit.for_max(value or 0.0).ci(value, ci)
+
+
+def _usd_month(value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"${value:,.2f}"
 
 
 def _usd(value: float | None) -> str:

@@ -403,7 +403,8 @@ def delete_copies(clients: Clients, copies: list[iso.SweepCopy]) -> list[str]:
     return problems
 
 
-def write_outputs(out_dir: Path) -> tuple[str | None, list[Path], list[str]]:
+def write_outputs(out_dir: Path, *, verbose: bool = False,
+                  recommend: dict | None = None) -> tuple[str | None, list[Path], list[str]]:
     """Analyse the results and write summary.csv, report.json and the HTML report.
 
     Returns (console summary, written paths, notes about parts not available). The analysis and the
@@ -418,7 +419,7 @@ def write_outputs(out_dir: Path) -> tuple[str | None, list[Path], list[str]]:
         from lambdabench.analysis import analyze
     except ImportError as exc:
         return None, paths, [f"analysis not available ({exc}); results are in {out_dir / 'results.jsonl'}"]
-    analysis = analyze(read_results(out_dir))
+    analysis = analyze(read_results(out_dir), recommend=recommend)
     try:
         from lambdabench.analysis.export import write_outputs as export
         written = export(analysis, out_dir)
@@ -433,7 +434,7 @@ def write_outputs(out_dir: Path) -> tuple[str | None, list[Path], list[str]]:
         notes.append(f"HTML report not written ({exc})")
     try:
         from lambdabench.report.console import render_summary
-        summary = render_summary(analysis)
+        summary = render_summary(analysis, verbose=verbose)
     except ImportError as exc:
         notes.append(f"console summary not available ({exc})")
     return summary, paths, notes

@@ -1,4 +1,4 @@
-"""Golden outputs: report.json, summary.csv and the console summary for fixed inputs, byte for byte.
+"""Golden outputs: report.json, summary.csv and the console summaries (verbose and compact) for fixed inputs, byte for byte.
 
 The inputs are fixed: two recorded local sweeps (tests/golden/inputs/*.results.jsonl: the tiny
 test handler in tests/data/sweep_tiny, and scenarios/demo.toml), replayed through the analysis,
@@ -32,7 +32,8 @@ from lambdabench.results import read_results, write_results_file
 TESTS = Path(__file__).resolve().parents[1]
 GOLDEN = TESTS / "golden"
 INPUTS = GOLDEN / "inputs"
-CONSOLE = "console.txt"
+CONSOLE = "console.txt"  # the --verbose summary (per-scenario blocks, every warning)
+CONSOLE_COMPACT = "console_compact.txt"  # the default summary: one table, warnings grouped
 
 _spec = importlib.util.spec_from_file_location("synthetic_results", TESTS / "synthetic_results.py")
 synthetic = importlib.util.module_from_spec(_spec)
@@ -85,7 +86,8 @@ def render(name: str, workdir: Path) -> dict[str, bytes]:
     return {
         REPORT_JSON: (out / REPORT_JSON).read_bytes(),
         SUMMARY_CSV: (out / SUMMARY_CSV).read_bytes(),
-        CONSOLE: render_summary(analysis).encode("utf-8"),
+        CONSOLE: render_summary(analysis, verbose=True).encode("utf-8"),
+        CONSOLE_COMPACT: render_summary(analysis).encode("utf-8"),
     }
 
 

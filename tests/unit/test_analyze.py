@@ -331,10 +331,10 @@ def test_invocations_without_a_report_line_are_counted_and_warned(tmp_path):
     assert w.message.startswith("128 MB / 3 s / x86_64 warm: 3 ok invocations had no REPORT line")
 
 
-def test_console_summary_has_a_block_per_configuration_in_one_unit(tmp_path):
+def test_verbose_console_summary_has_a_block_per_configuration_in_one_unit(tmp_path):
     recs = [inv(i, duration=d, billed=int(d) + 1, timeout=30) for i, d in enumerate([9000.0, 12000.0, 15000.0])]
     recs += [inv(10 + i, memory=256, duration=d, billed=int(d) + 1, timeout=30) for i, d in enumerate([10.0, 20.0, 30.0])]
-    text = render_summary(analyze(write(tmp_path, recs, original_config=None)))
+    text = render_summary(analyze(write(tmp_path, recs, original_config=None)), verbose=True)
     lines = text.splitlines()
     block = lines[lines.index("128 MB / 30 s / x86_64") + 1: lines.index("256 MB / 30 s / x86_64")]
     assert block[0] == "  warm   (3 ok)"

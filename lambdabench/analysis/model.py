@@ -100,11 +100,6 @@ class ConfigSummary:
     latency_percentile: float = 95.0  # the [recommend] percentile that ranks latency
     latency_ms: float | None = None  # duration at latency_percentile in latency_scenario
     latency_ci: Interval | None = None
-    # With [recommend] monthly_invocations: a month of that many invocations at `cold_share`,
-    # priced by pricing.monthly_cost at the blended whole-ms Billed Duration (duration tiers applied).
-    monthly_invocations: int | None = None
-    monthly_billed_duration_ms: int | None = None
-    monthly_cost_usd: float | None = None
 
 
 @dataclass(frozen=True)

@@ -127,9 +127,8 @@ def _table(analysis: "Analysis") -> list[str]:
     scenario = scenarios[0] if len(scenarios) == 1 else "ranked"
     values = [v for c in configs for v in (c.p95_ms, c.p95_ci.high if c.p95_ci else None) if v is not None]
     u = _Unit.for_max(max(values, default=0.0))
-    monthly = any(c.monthly_cost_usd is not None for c in configs)
     head = ["memory", "timeout", "arch", f"{scenario} p50 {u.name} [95% CI]", f"{scenario} p95 {u.name} [95% CI]",
-            "init p50", "cost/1M"] + (["per month"] if monthly else []) + ["ok/err/thr"]
+            "init p50", "cost/1M", "ok/err/thr"]
     right = set(range(len(head))) - {2, 3, 4}
     rows = []
     for c in configs:
@@ -141,8 +140,6 @@ def _table(analysis: "Analysis") -> list[str]:
         row = [f"{c.config.memory_mb} MB", f"{c.config.timeout_s} s", c.config.architecture,
                _bare_ci(u, c.p50_ms, c.p50_ci), _bare_ci(u, c.p95_ms, c.p95_ci), _ms(init),
                _usd(c.cost_per_million_usd)]
-        if monthly:
-            row.append(_usd_month(c.monthly_cost_usd))
         row.append(f"{ok}/{failed}/{throttled}")
         rows.append(row)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
@@ -154,9 +151,6 @@ def _table(analysis: "Analysis") -> list[str]:
                         for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
 
     out = [fmt(head)] + [fmt(r) for r in rows]
-    if monthly:
-        n = next(c.monthly_invocations for c in configs if c.monthly_invocations is not None)
-        out.append(f"per month: {n:,} invocations at each configuration's cold share, duration tiers applied")
     return out
 
 
@@ -261,11 +255,6 @@ def _ms(value: float | None) -> str:
 def _ms_ci(value: float | None, ci: "Interval | None") -> str:
     return _Unit.for_max(value or 0.0).ci(value, ci)
 
-
-def _usd_month(value: float | None) -> str:
-    if value is None or not math.isfinite(value):
-        return "–"
-    return f"${value:,.2f}"
 
 
 def _usd(value: float | None) -> str:

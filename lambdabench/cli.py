@@ -314,11 +314,8 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
             click.echo(f"function restored to its original configuration "
                        f"({outcome.restore.duration_ms:.0f} ms)", err=True)
     sweep_run.check_restore(outcome)
-    summary, paths, notes = sweep_run.write_outputs(outcome.out_dir, verbose=verbose)
-    for note in notes:
-        click.echo(f"warning: {note}", err=True)
-    if summary:
-        click.echo(summary)
+    summary, paths = sweep_run.write_outputs(outcome.out_dir, verbose=verbose)
+    click.echo(summary)
     for path in paths:
         click.echo(f"wrote {path}", err=True)
     click.echo(str(outcome.out_dir))

@@ -95,7 +95,7 @@ class ConfigSummary:
     recommendable: bool
     not_recommended_reason: str | None  # e.g. "2 timeouts, 1 OOM"
     timeouts_cut_off: int = 0  # invocations this configured timeout cut off
-    # Added by the analysis (helper F):
+    # Filled in by the analysis:
     cost_per_million_ci: Interval | None = None  # 95% interval of cost_per_million_usd
     latency_percentile: float = 95.0  # the [recommend] percentile that ranks latency
     latency_ms: float | None = None  # duration at latency_percentile in latency_scenario
@@ -118,7 +118,7 @@ class Recommendation:
     savings_fraction: float | None
     confidence: str  # one plain sentence: how sure we are, and why
     reason: str  # one plain sentence: why this one
-    # Added by the analysis (helper F):
+    # Filled in by the analysis:
     savings_note: str = ""  # one sentence on savings, incl. "original was not measured"
     latency_percentile: float = 95.0  # the percentile the strategy ranked by
     latency_ms: float | None = None

@@ -78,7 +78,7 @@ def local_function(
     pool_size: int = 10,
     max_timeout_s: int = 900,
 ) -> Iterator[LocalTarget]:
-    from lambdabench.emulator import running  # helper C's emulator; imported late (heavy)
+    from lambdabench.emulator import running  # imported late: the emulator is heavy
 
     spec = scenario.function
     if spec.code is None:

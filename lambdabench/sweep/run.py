@@ -404,40 +404,21 @@ def delete_copies(clients: Clients, copies: list[iso.SweepCopy]) -> list[str]:
 
 
 def write_outputs(out_dir: Path, *, verbose: bool = False,
-                  recommend: dict | None = None) -> tuple[str | None, list[Path], list[str]]:
+                  recommend: dict | None = None) -> tuple[str, list[Path]]:
     """Analyse the results and write summary.csv, report.json and the HTML report.
 
-    Returns (console summary, written paths, notes about parts not available). The analysis and the
-    report are helpers F's and G's modules; a missing one is reported, never replaced here.
+    Returns (console summary, written paths).
     """
+    from lambdabench.analysis import analyze
+    from lambdabench.analysis.export import write_outputs as export
+    from lambdabench.report import write_report
+    from lambdabench.report.console import render_summary
     from lambdabench.results import read_results
 
-    notes: list[str] = []
-    paths: list[Path] = []
-    summary: str | None = None
-    try:
-        from lambdabench.analysis import analyze
-    except ImportError as exc:
-        return None, paths, [f"analysis not available ({exc}); results are in {out_dir / 'results.jsonl'}"]
     analysis = analyze(read_results(out_dir), recommend=recommend)
-    try:
-        from lambdabench.analysis.export import write_outputs as export
-        written = export(analysis, out_dir)
-        if isinstance(written, (list, tuple)):
-            paths.extend(Path(p) for p in written)
-    except ImportError as exc:
-        notes.append(f"summary.csv/report.json not written ({exc})")
-    try:
-        from lambdabench.report import write_report
-        paths.append(Path(write_report(analysis, out_dir)))
-    except ImportError as exc:
-        notes.append(f"HTML report not written ({exc})")
-    try:
-        from lambdabench.report.console import render_summary
-        summary = render_summary(analysis, verbose=verbose)
-    except ImportError as exc:
-        notes.append(f"console summary not available ({exc})")
-    return summary, paths, notes
+    paths = [Path(p) for p in export(analysis, out_dir)]
+    paths.append(Path(write_report(analysis, out_dir)))
+    return render_summary(analysis, verbose=verbose), paths
 
 
 __all__ = ["SweepOptions", "SweepRun", "cleanup_candidates", "delete_copies", "isolation_mode", "run_sweep",

@@ -162,11 +162,21 @@ def test_the_shipped_scenarios_are_the_documented_five():
         "aws-example.toml", "demo.toml", "inference.toml", "io_wait.toml", "node_demo.toml"]
 
 
-def test_demo_grid_stays_within_its_time_budget():
+def test_demo_measures_enough_samples_and_its_bursts_fit_a_two_core_host():
+    from lambdabench.analysis.warnings import MIN_SAMPLES
+    from lambdabench.records import wave_demand_vcpus
+
     s = load_scenario(SCENARIOS / "demo.toml")
     assert s.sweep.memory_mb == (128, 256, 512, 1024, 1769)
-    per_size = sum(x.invocations + x.warmup + x.concurrency * x.waves for x in s.scenarios)
-    assert per_size == 19
+    kinds = {x.kind: x for x in s.scenarios}
+    assert kinds["cold"].invocations >= MIN_SAMPLES["cold"]
+    assert kinds["warm"].invocations >= MIN_SAMPLES["warm"]
+    burst = kinds["burst"]
+    assert burst.concurrency * (burst.waves - 1) >= MIN_SAMPLES["burst"]  # even without the cold first wave
+    assert max(wave_demand_vcpus(burst.concurrency, m) for m in s.sweep.memory_mb) <= 2
+    # The time budget: 48 invocations per size (5 cold, 2 + 30 warm, 11 waves) keep the demo near 20 s.
+    per_size = sum(x.invocations + x.warmup + x.waves for x in s.scenarios)
+    assert per_size == 48
 
 
 # --- errors: file, key, fix -------------------------------------------------------------------

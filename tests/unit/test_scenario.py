@@ -175,7 +175,7 @@ def test_demo_measures_enough_samples_and_its_bursts_fit_a_two_core_host():
     assert burst.concurrency * (burst.waves - 1) >= MIN_SAMPLES["burst"]  # even without the cold first wave
     assert max(wave_demand_vcpus(burst.concurrency, m) for m in s.sweep.memory_mb) <= 2
     # The time budget: 48 invocations per size (5 cold, 2 + 30 warm, 11 waves) keep the demo near 20 s.
-    per_size = sum(x.invocations + x.warmup + x.waves for x in s.scenarios)
+    per_size = kinds["cold"].invocations + kinds["warm"].warmup + kinds["warm"].invocations + burst.waves
     assert per_size == 48
 
 

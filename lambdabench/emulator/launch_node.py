@@ -19,8 +19,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lambdabench.emulator.forkserver import ForkServerUnavailable
-from lambdabench.emulator.sandbox_process import Clock, Process, Started, function_environment, spawn
+from lambdabench.emulator.sandbox_process import Clock, Process, SpawnedLauncher, Started, spawn
 
 NODE_RUNTIMES = ("nodejs20.x", "nodejs22.x", "nodejs24.x")
 BUILTIN_CLIENT = Path(__file__).with_name("node_runtime.mjs")
@@ -66,16 +65,13 @@ class NodeMissing(OSError):
     """No `node` to run a Node.js function with."""
 
 
-class NodeLauncher:
+class NodeLauncher(SpawnedLauncher):
     """Node.js runtimes: `node` with a runtime client, spawned (node has no fork server)."""
 
-    sandbox_start = "spawn"
-    failure = None
-    can_prepare = False
+    spawn_reason = "Node.js sandboxes are spawned"
 
     def __init__(self, *, runtime_dir: Path, host_environment: Mapping[str, str]):
-        self._runtime_dir = runtime_dir
-        self._host_environment = dict(host_environment)
+        super().__init__(runtime_dir=runtime_dir, host_environment=host_environment)
         self.node = find_node(self._host_environment)
         self.version = node_version(self.node) if self.node else None
         ric = find_aws_lambda_ric(self.node) if self.node else None
@@ -102,17 +98,6 @@ class NodeLauncher:
             return None
         return f"Node.js {self.version} ({self.node}) with the {self.client} runtime client"
 
-    def environment(self, spec: Any, *, log_stream: str, api_address: str, tmp_dir: Path) -> dict[str, str]:
-        return function_environment(spec, log_stream=log_stream, api_address=api_address,
-                                    runtime_dir=self._runtime_dir, tmp_dir=tmp_dir,
-                                    host_environment=self._host_environment)
-
-    def takes_prepared(self, spec: Any) -> bool:
-        return False
-
-    def prepare(self) -> Process:
-        raise ForkServerUnavailable("Node.js sandboxes are spawned")
-
     def start(self, spec: Any, env: Mapping[str, str], resources: Any, prepared: Process | None,
               clock: Clock) -> Started:
         problem = self.problem
@@ -125,6 +110,3 @@ class NodeLauncher:
                                               f"({self.node}), not Node.js {asked.group(1)}")
         argv = [self.node, *heap_arguments(spec.memory_mb), self._client_path, spec.handler]
         return spawn(argv, cwd=spec.code_dir, env=env, resources=resources, clock=clock)
-
-    def close(self) -> None:
-        pass

@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from lambdabench.emulator.forkserver import ForkServerUnavailable
-from lambdabench.emulator.sandbox_process import Clock, Process, Started, function_environment, spawn
+from lambdabench.emulator.sandbox_process import Clock, Process, SpawnedLauncher, Started, spawn
 
 PROVIDED_RUNTIMES = ("provided.al2023", "provided.al2")
 INVALID_ENTRYPOINT = "Runtime.InvalidEntrypoint"
@@ -45,27 +44,10 @@ def entrypoint_problem(code_dir: str) -> str | None:
     return None
 
 
-class ProvidedLauncher:
+class ProvidedLauncher(SpawnedLauncher):
     """Custom runtimes: the bootstrap is spawned (nothing to prepare: it is the function's own program)."""
 
-    sandbox_start = "spawn"
-    failure = None
-    can_prepare = False
-
-    def __init__(self, *, runtime_dir: Path, host_environment: Mapping[str, str]):
-        self._runtime_dir = runtime_dir
-        self._host_environment = dict(host_environment)
-
-    def environment(self, spec: Any, *, log_stream: str, api_address: str, tmp_dir: Path) -> dict[str, str]:
-        return function_environment(spec, log_stream=log_stream, api_address=api_address,
-                                    runtime_dir=self._runtime_dir, tmp_dir=tmp_dir,
-                                    host_environment=self._host_environment)
-
-    def takes_prepared(self, spec: Any) -> bool:
-        return False
-
-    def prepare(self) -> Process:
-        raise ForkServerUnavailable("custom runtimes start their own bootstrap")
+    spawn_reason = "custom runtimes start their own bootstrap"
 
     def start(self, spec: Any, env: Mapping[str, str], resources: Any, prepared: Process | None,
               clock: Clock) -> Started:
@@ -76,6 +58,3 @@ class ProvidedLauncher:
             error = json.dumps({"errorType": INVALID_ENTRYPOINT, "errorMessage": f"RequestId:  Error: {problem}"})
             argv = [sys.executable, "-S", "-I", "-c", _REPORTER, error, INVALID_ENTRYPOINT]
         return spawn(argv, cwd=spec.code_dir, env=env, resources=resources, clock=clock)
-
-    def close(self) -> None:
-        pass

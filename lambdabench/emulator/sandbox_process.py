@@ -242,6 +242,34 @@ def spawn(argv: list[str], *, cwd: str, env: Mapping[str, str], resources: Any, 
     return Started(process, t_perf, t_wall)
 
 
+class SpawnedLauncher:
+    """What a launcher whose processes are always spawned shares: no prepared process, no fork server,
+    the function's environment as every runtime gets it. Subclasses say how to start (`start`)."""
+
+    sandbox_start = "spawn"
+    failure = None
+    can_prepare = False
+    spawn_reason = "these sandboxes are spawned"  # why `prepare` never gives a process
+
+    def __init__(self, *, runtime_dir: Path, host_environment: Mapping[str, str]):
+        self._runtime_dir = runtime_dir
+        self._host_environment = dict(host_environment)
+
+    def environment(self, spec: Any, *, log_stream: str, api_address: str, tmp_dir: Path) -> dict[str, str]:
+        return function_environment(spec, log_stream=log_stream, api_address=api_address,
+                                    runtime_dir=self._runtime_dir, tmp_dir=tmp_dir,
+                                    host_environment=self._host_environment)
+
+    def takes_prepared(self, spec: Any) -> bool:
+        return False
+
+    def prepare(self) -> Process:
+        raise ForkServerUnavailable(self.spawn_reason)
+
+    def close(self) -> None:
+        pass
+
+
 class PythonLauncher:
     """The Python runtimes: a runtime client (awslambdaric or the built-in bootstrap) forked from the
     fork server or spawned."""

@@ -35,8 +35,8 @@ def monthly_savings(
         return MonthlySavings(None, (), f"A month of {invocations:,} invocations could not be priced for "
                                         f"{winner.config.label}: {_why_unpriced(winner)}.")
     share = winner.cold_share or 0.0
-    lead = (f"A month of {invocations:,} invocations ({share:.1%} cold starts, duration tiers applied) costs "
-            f"{_usd(month.total_usd)} at {winner.config.label}")
+    lead = (f"{invocations:,} invocations a month ({share:.1%} cold starts) cost {_usd(month.total_usd)} "
+            f"at {winner.config.label}")
     deltas: list[MonthlyDelta] = []
     sentences: list[str] = []
 

@@ -136,7 +136,7 @@ def _table(analysis: "Analysis") -> list[str]:
             "init p50", "cost/1M", "ok/err/thr"]
     monthly = analysis.monthly_invocations is not None
     if monthly:  # a column only when [recommend] monthly_invocations (or --per-month) asks for it
-        head.insert(7, "per month")
+        head.insert(7, "$/month")
     right = set(range(len(head))) - {2, 3, 4}
     rows = []
     for c in configs:
@@ -268,9 +268,10 @@ def _ms_ci(value: float | None, ci: "Interval | None") -> str:
 
 
 def _usd_month(value: float | None) -> str:
+    """A month in dollars: cents below $100, whole dollars above (the table must fit 100 columns)."""
     if value is None or not math.isfinite(value):
         return "–"
-    return f"${value:,.2f}"
+    return f"${value:,.2f}" if value < 100 else f"${value:,.0f}"
 
 
 def _usd(value: float | None) -> str:

@@ -87,9 +87,9 @@ def test_recommendation_says_what_it_saves_per_month_against_the_current_configu
     assert f"it saves {saved} a month" in rec["monthly"]["note"]
     assert "against the current 1024 MB / 10 s / x86_64" in rec["monthly"]["note"]
     console = " ".join(proc.stdout.split())
-    assert f"Per month: A month of 25,000,000 invocations (5.6% cold starts, duration tiers applied) costs " \
-           f"${months[rec['memory_mb']]:,.2f}" in console
-    assert "per month" in proc.stdout.splitlines()[2]  # the table's column
+    assert f"Per month: 25,000,000 invocations a month (5.6% cold starts) cost " \
+           f"${months[rec['memory_mb']]:,.2f} at {rec['memory_mb']} MB / 10 s / x86_64: it saves" in console
+    assert "$/month" in proc.stdout.splitlines()[2]  # the table's column
     rows = list(csv.DictReader((out / "summary.csv").open()))
     assert {float(r["monthly_cost_usd"]) for r in rows if r["memory_mb"] == "1024"} == {months[1024]}
 
@@ -116,7 +116,7 @@ def test_without_per_month_no_monthly_field_column_or_line(tmp_path):
     text = (out / "report.json").read_text()
     assert "monthly" not in text
     assert "monthly" not in (out / "summary.csv").read_text()
-    assert "per month" not in proc.stdout.lower()
+    assert "per month" not in proc.stdout.lower() and "$/month" not in proc.stdout
 
 
 @pytest.mark.parametrize("value, message", [
@@ -165,6 +165,6 @@ def test_sweep_per_month_records_the_effective_scenario_and_prices_each_configur
                                      cold_billed_duration_ms=month["cold_billed_duration_ms"])
         assert month["total_usd"] == again.total_usd
         assert month["total_usd"] == pytest.approx(7 * config["blended_cost_per_million_usd"], rel=1e-9)
-    assert "Per month: A month of 7,000,000 invocations" in " ".join(proc.stdout.split())
+    assert "Per month: 7,000,000 invocations a month (0.0% cold starts) cost $" in " ".join(proc.stdout.split())
     assert 'id="monthly"' in (out / "index.html").read_text()
     assert "<th" in (out / "index.html").read_text() and ">per month<" in (out / "index.html").read_text()

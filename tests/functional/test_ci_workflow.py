@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from lambdabench import __version__
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "examples" / "github-actions" / "lambda-perf.yml"
 BIN = Path(sys.executable).parent  # where this environment's `lambdabench` script lives
@@ -109,6 +111,7 @@ def test_parser_reads_the_workflows_steps():
     job_env, steps = parse_workflow(WORKFLOW.read_text())
     assert job_env["TARGET"] == "local" and job_env["SCENARIO"] == "perf/lambda-perf.toml"
     assert job_env["FAIL_ON"] == "p95+10%,cost+10%"
+    assert job_env["LAMBDABENCH"] == f"lambdabench=={__version__}"  # the example pins this release
     names = [s.name or s.uses for s in steps]
     assert names == ["actions/checkout@v4", "actions/setup-python@v5", "Install lambdabench",
                      "Check out the base commit", "Sweep the base", "Sweep the pull request",
@@ -116,6 +119,7 @@ def test_parser_reads_the_workflows_steps():
     compare = steps[6].run
     assert "lambdabench compare" in compare and "--markdown" in compare and "$GITHUB_STEP_SUMMARY" in compare
     assert steps[3].env == {"BASE_SHA": "${{ github.event.pull_request.base.sha }}"}
+    assert 'pip install "$LAMBDABENCH"' in steps[2].run
     # The aws target's pieces are there, commented, for a team to switch on.
     text = WORKFLOW.read_text()
     assert "# id-token: write" in text and "#   uses: aws-actions/configure-aws-credentials@v4" in text

@@ -106,9 +106,15 @@ def parse_command(files: tuple[str, ...], fmt: str | None, summary: bool, archit
 @click.option("--per-month", "per_month", type=int, default=None, metavar="N",
               help="Also project N such invocations per month (duration tiers applied).")
 @click.option("--free-tier", is_flag=True, help="Apply the monthly free tier to the --per-month projection.")
+@click.option("--cold-share", type=float, default=None, metavar="S",
+              help="With --per-month: this share (0..1) of the month's invocations start cold.")
+@click.option("--cold-billed-ms", "cold_billed_ms", type=float, default=None, metavar="MS",
+              help="With --cold-share: Billed Duration of a cold invocation (Init included; a mean may be "
+                   "fractional).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 def price_command(memory_mb: int, billed_duration_ms: int, architecture: str, region: str, storage_mb: int,
-                  price_gb_s: float | None, per_month: int | None, free_tier: bool, as_json: bool) -> None:
+                  price_gb_s: float | None, per_month: int | None, free_tier: bool, as_json: bool,
+                  cold_share: float | None = None, cold_billed_ms: float | None = None) -> None:
     """What one invocation costs (and, with --per-month, a month of them), in USD list prices.
 
     Cost = memory/1024 x billed ms/1000 x price per GB-s + $0.20 per million requests
@@ -122,13 +128,20 @@ def price_command(memory_mb: int, billed_duration_ms: int, architecture: str, re
     if free_tier and per_month is None:
         raise UsageError("--free-tier applies to the monthly projection only",
                          "add --per-month N, e.g. --per-month 1000000")
+    if (cold_share is not None or cold_billed_ms is not None) and per_month is None:
+        raise UsageError("--cold-share and --cold-billed-ms apply to the monthly projection only",
+                         "add --per-month N, e.g. --per-month 1000000")
+    if (cold_share is None) != (cold_billed_ms is None):
+        raise UsageError("--cold-share and --cold-billed-ms go together",
+                         "pass both: the share of cold starts and what one of them bills")
     cost = pricing.invocation_cost(memory_mb, billed_duration_ms, architecture=architecture, region=region,
                                    storage_mb=storage_mb, price_gb_s=price_gb_s)
     month = None
     if per_month is not None:
         month = pricing.monthly_cost(per_month, memory_mb, billed_duration_ms, architecture=architecture,
                                      region=region, storage_mb=storage_mb, include_free_tier=free_tier,
-                                     price_gb_s=price_gb_s)
+                                     price_gb_s=price_gb_s, cold_share=cold_share or 0.0,
+                                     cold_billed_duration_ms=cold_billed_ms)
     if as_json:
         payload = cost.to_dict()
         payload["currency"] = "USD"
@@ -147,7 +160,10 @@ def price_command(memory_mb: int, billed_duration_ms: int, architecture: str, re
         f"           {cost.per_million_usd:.4f} USD per million invocations",
     ]
     if month is not None:
-        lines.append(f"per month: {month.invocations:,} invocations, {month.gb_s:,.1f} GB-s"
+        cold = ""
+        if month.cold_billed_duration_ms is not None:
+            cold = f" ({month.cold_share:.1%} cold, {month.cold_billed_duration_ms:g} ms billed each)"
+        lines.append(f"per month: {month.invocations:,} invocations{cold}, {month.gb_s:,.1f} GB-s"
                      + (" (free tier applied)" if month.free_tier_applied else ""))
         for tier in month.tiers:
             lines.append(f"  tier {tier.tier}   {tier.gb_s:,.1f} GB-s x {tier.price_gb_s:.10f} USD = "
@@ -240,10 +256,12 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 @click.option("--logs-wait-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="How long to poll CloudWatch Logs for a REPORT the LogResult tail did not carry.")
 @click.option("--verbose", is_flag=True, help="Summary with a block per configuration and scenario, every warning.")
+@click.option("--per-month", "per_month", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Price a month of N invocations per configuration ([recommend] monthly_invocations).")
 def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, resume_dir: str | None,
                   profile: str | None, region: str | None, endpoint_url: str | None, yes: bool,
                   isolation: str | None, accept_live_traffic: bool, dry_run: bool, logs_wait_s: float,
-                  verbose: bool) -> None:
+                  verbose: bool, per_month: int | None = None) -> None:
     """Sweep memory x timeout of a function with cold, warm and burst invocations.
 
     On the aws target the sweep runs on a temporary copy of the function (deleted afterwards) unless
@@ -251,11 +269,13 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
     from pathlib import Path
 
     from lambdabench.errors import UsageError
-    from lambdabench.scenario import load_scenario
+    from lambdabench.scenario import load_scenario, with_monthly_invocations
     from lambdabench.sweep import plan as sweep_plan
     from lambdabench.sweep import run as sweep_run
 
     scenario = load_scenario(scenario_file)
+    if per_month is not None:  # the flag overrides the key; the header records the effective scenario
+        scenario = with_monthly_invocations(scenario, per_month)
     options = sweep_run.SweepOptions(
         target=target, out_dir=Path(out_dir) if out_dir else None,
         resume_dir=Path(resume_dir) if resume_dir else None, profile=profile, region=region,
@@ -474,10 +494,12 @@ def cleanup_command(profile: str | None, region: str | None, endpoint_url: str |
               help="Recommend with this strategy instead of the scenario's [recommend] strategy.")
 @click.option("--p95-slo-ms", type=float, default=None, help="p95 latency objective for --strategy slo.")
 @click.option("--cold-share", type=float, default=None, help="Price blended cost at this share of cold starts (0..1).")
+@click.option("--per-month", "per_month", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Price a month of N invocations per configuration (observed cold share, duration tiers).")
 @click.option("--no-html", is_flag=True, help="Write summary.csv and report.json only, no HTML report.")
 @click.option("--verbose", is_flag=True, help="Summary with a block per configuration and scenario, every warning.")
 def report_command(out_dir: str, strategy: str | None, p95_slo_ms: float | None, cold_share: float | None,
-                   no_html: bool, verbose: bool) -> None:
+                   no_html: bool, verbose: bool, per_month: int | None = None) -> None:
     """Re-analyse a finished or partial sweep from DIR/results.jsonl and rewrite its report."""
     from pathlib import Path
 
@@ -487,7 +509,8 @@ def report_command(out_dir: str, strategy: str | None, p95_slo_ms: float | None,
     from lambdabench.results import read_results
 
     overrides = {k: v for k, v in (("strategy", strategy), ("p95_slo_ms", p95_slo_ms),
-                                   ("cold_share", cold_share)) if v is not None}
+                                   ("cold_share", cold_share), ("monthly_invocations", per_month))
+                 if v is not None}
     results = read_results(out_dir)
     folder = results.path.parent
     analysis = analyze(results, recommend=overrides)

@@ -187,7 +187,7 @@ def provisioned_prices_gb_s(region: str = "us-east-1", architecture: str = limit
     return PROVISIONED_PRICES_GB_S[region][architecture]
 
 
-def gb_seconds(memory_mb: int, billed_duration_ms: int) -> float:
+def gb_seconds(memory_mb: int, billed_duration_ms: float) -> float:
     """The GB-seconds one invocation bills (memory in GB x billed seconds)."""
     return (memory_mb / 1024) * (billed_duration_ms / 1000)
 
@@ -267,11 +267,12 @@ class TierUsage:
 
 @dataclass(frozen=True)
 class MonthlyCost:
-    """A month of identical invocations, with tiers and (optionally) the free tier applied."""
+    """A month of invocations (warm ones, and cold ones at `cold_share`), tiers and optionally the
+    free tier applied."""
 
     invocations: int
     memory_mb: int
-    billed_duration_ms: int
+    billed_duration_ms: float          # Billed Duration of a warm invocation (or the mean of many)
     architecture: str
     region: str
     storage_mb: int
@@ -284,17 +285,44 @@ class MonthlyCost:
     request_usd: float                 # after the free tier
     storage_usd: float
     total_usd: float
+    cold_share: float = 0.0            # share of the invocations that start cold
+    cold_billed_duration_ms: float | None = None  # Billed Duration of a cold one (Init included)
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["tiers"] = [asdict(t) for t in self.tiers]
+        if self.cold_billed_duration_ms is None and not self.cold_share:
+            # A month of one kind of invocation: the document `price --json` always wrote.
+            del out["cold_share"], out["cold_billed_duration_ms"]
         return out
 
 
-def monthly_cost(invocations_per_month: int, memory_mb: int, billed_duration_ms: int, *,
+def _check_mean_billed(value: float, what: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise UsageError(
+            f"{what} {value!r} ms is not a number of milliseconds >= 0",
+            "pass the Billed Duration from the REPORT line (or the mean of many)",
+        )
+
+
+def _check_cold_share(cold_share: float) -> None:
+    if isinstance(cold_share, bool) or not isinstance(cold_share, (int, float)) \
+            or not math.isfinite(cold_share) or not 0.0 <= cold_share <= 1.0:
+        raise UsageError(
+            f"cold share {cold_share!r} is not between 0 and 1",
+            "pass the fraction of invocations that start cold, e.g. 0.02 for 2%",
+        )
+
+
+def monthly_cost(invocations_per_month: int, memory_mb: int, billed_duration_ms: float, *,
                  architecture: str = limits.DEFAULT_ARCHITECTURE, region: str = "us-east-1", storage_mb: int = limits.EPHEMERAL_STORAGE_DEFAULT_MB,
-                 include_free_tier: bool = False, price_gb_s: float | None = None) -> MonthlyCost:
-    """Cost of `invocations_per_month` invocations of one size and billed duration in one month.
+                 include_free_tier: bool = False, price_gb_s: float | None = None,
+                 cold_share: float = 0.0, cold_billed_duration_ms: float | None = None) -> MonthlyCost:
+    """Cost of `invocations_per_month` invocations of one size in one month.
+
+    Each invocation bills `billed_duration_ms`, except a `cold_share` of them that start cold and
+    bill `cold_billed_duration_ms` (Init included). Both may be means over many invocations (a
+    mean need not be whole milliseconds): GB-s, and so the tiers, depend only on the month's total.
 
     Assumes this function is the account's only usage of this architecture in this region (tiers
     and the free tier are shared account-wide). The free tier covers the first 400,000 GB-s, which
@@ -306,13 +334,31 @@ def monthly_cost(invocations_per_month: int, memory_mb: int, billed_duration_ms:
             f"invocations per month {invocations_per_month!r} is not a whole number >= 0",
             "pass a count such as 1000000",
         )
-    one = invocation_cost(memory_mb, billed_duration_ms, architecture=architecture, region=region,
-                          storage_mb=storage_mb, price_gb_s=price_gb_s)
-    total_gb_s = one.gb_s * invocations_per_month
+    _check_memory(memory_mb)
+    _check_mean_billed(billed_duration_ms, "billed duration")
+    _check_architecture(architecture)
+    _check_storage(storage_mb)
+    _check_cold_share(cold_share)
+    if cold_billed_duration_ms is not None:
+        _check_mean_billed(cold_billed_duration_ms, "cold billed duration")
+    elif cold_share:
+        raise UsageError(
+            f"a cold share of {cold_share:g} needs the Billed Duration of a cold invocation",
+            "pass it too (lambdabench price: --cold-billed-ms MS)",
+        )
+    if price_gb_s is None:
+        tier1 = duration_price_gb_s(region, architecture, 1)
+    else:
+        _check_price(price_gb_s)
+        tier1 = float(price_gb_s)
+    # GB-s and storage are linear in billed time, so the month's mean invocation prices the month.
+    mean_billed_ms = float(billed_duration_ms) if not cold_share else \
+        (1.0 - cold_share) * billed_duration_ms + cold_share * float(cold_billed_duration_ms)  # type: ignore[arg-type]
+    total_gb_s = gb_seconds(memory_mb, mean_billed_ms) * invocations_per_month
 
     tiers: list[TierUsage] = []
     if price_gb_s is not None:
-        tiers.append(TierUsage(1, total_gb_s, one.price_gb_s, total_gb_s * one.price_gb_s))
+        tiers.append(TierUsage(1, total_gb_s, tier1, total_gb_s * tier1))
     else:
         lower = 0.0
         for index, upper in enumerate(TIER_LIMITS_GB_S[architecture], start=1):
@@ -333,7 +379,8 @@ def monthly_cost(invocations_per_month: int, memory_mb: int, billed_duration_ms:
         free_requests = min(invocations_per_month, FREE_TIER_REQUESTS)
         compute = max(0.0, compute - free_gb_s * tiers[0].price_gb_s)
     requests = (invocations_per_month - free_requests) * REQUEST_PRICE_USD
-    storage = one.storage_usd * invocations_per_month
+    storage = ((storage_mb - STORAGE_FREE_MB) / 1024) * (mean_billed_ms / 1000) * STORAGE_PRICE_GB_S \
+        * invocations_per_month
     return MonthlyCost(
         invocations=invocations_per_month,
         memory_mb=memory_mb,
@@ -350,4 +397,6 @@ def monthly_cost(invocations_per_month: int, memory_mb: int, billed_duration_ms:
         request_usd=requests,
         storage_usd=storage,
         total_usd=compute + requests + storage,
+        cold_share=float(cold_share),
+        cold_billed_duration_ms=None if cold_billed_duration_ms is None else cold_billed_duration_ms,
     )

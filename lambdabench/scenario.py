@@ -12,6 +12,7 @@ so a scenario runs the same from any working directory.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import difflib
 import json
@@ -186,6 +187,7 @@ class RecommendSpec:
     p95_slo_ms: float | None = None  # required when strategy = slo
     cold_share: float | None = None  # blended cost at this cold-start share (0..1); None = observed
     percentile: float = 95.0       # for `speed`
+    monthly_invocations: int | None = None  # price a month of this many invocations per configuration
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,8 @@ class Scenario:
                 "p95_slo_ms": r.p95_slo_ms,
                 "cold_share": r.cold_share,
                 "percentile": r.percentile,
+                # Only when set, so headers (and resumes) of sweeps without it stay as they were.
+                **({"monthly_invocations": r.monthly_invocations} if r.monthly_invocations is not None else {}),
             },
             "scenarios": [sc.to_dict() for sc in self.scenarios],
         }
@@ -247,7 +251,7 @@ _FUNCTION_KEYS = ("name", "code", "handler", "runtime", "architecture", "environ
 _TARGET_KEYS = ("kind", "region", "profile", "endpoint_url", "isolation")
 _SWEEP_KEYS = ("memory_mb", "timeout_s", "architectures", "payload", "payload_file", "payloads", "seed", "order")
 _PAYLOAD_ENTRY_KEYS = ("weight", "payload", "payload_file", "label")
-_RECOMMEND_KEYS = ("strategy", "balanced_weight", "p95_slo_ms", "cold_share", "percentile")
+_RECOMMEND_KEYS = ("strategy", "balanced_weight", "p95_slo_ms", "cold_share", "percentile", "monthly_invocations")
 _SCENARIO_KEYS = {
     "cold": ("kind", "invocations"),
     "warm": ("kind", "invocations", "warmup"),
@@ -657,12 +661,13 @@ class _Loader:
         cold_share = self.number(data, "cold_share", p, None, low=0.0, high=1.0)
         # p0 and p100 are the min and max, not percentiles the analysis can put an interval on.
         percentile = self.number(data, "percentile", p, 95.0, low=0.0, high=100.0, low_open=True, high_open=True)
+        monthly = self.integer(data, "monthly_invocations", p, None, minimum=1)
         if strategy == "slo" and slo is None:
             raise self.fail(p + "p95_slo_ms", "missing: strategy \"slo\" needs a latency objective",
                             "add p95_slo_ms = <milliseconds> (the cheapest configuration whose p95 stays under "
                             "it wins), or pick another strategy")
         return RecommendSpec(strategy=strategy, balanced_weight=weight, p95_slo_ms=slo, cold_share=cold_share,
-                             percentile=percentile)
+                             percentile=percentile, monthly_invocations=monthly)
 
     def scenarios(self, data: dict[str, Any]) -> tuple[ScenarioSpec, ...]:
         if "scenario" not in data:
@@ -734,6 +739,15 @@ def _first_non_json(value: Any, key: str) -> tuple[str, Any] | None:
             if found:
                 return found
     return None
+
+
+def with_monthly_invocations(scenario: Scenario, invocations: int) -> Scenario:
+    """The scenario with [recommend] monthly_invocations set (the CLI's --per-month)."""
+    if isinstance(invocations, bool) or not isinstance(invocations, int) or invocations < 1:
+        raise UsageError(f"--per-month {invocations!r} is not a whole number of at least 1",
+                         "pass the invocations a month, e.g. --per-month 10000000")
+    return dataclasses.replace(scenario, recommend=dataclasses.replace(scenario.recommend,
+                                                                        monthly_invocations=invocations))
 
 
 def load_scenario(path: str | Path) -> Scenario:

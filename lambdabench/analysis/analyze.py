@@ -10,6 +10,7 @@ recommendation and its explanation (`explain`), plan coverage (`coverage`) and w
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from lambdabench.analysis import explain
@@ -18,6 +19,7 @@ from lambdabench.analysis import stats
 from lambdabench.analysis.costs import pricing_for
 from lambdabench.analysis.coverage import missing_configs
 from lambdabench.analysis.model import Analysis
+from lambdabench.analysis.monthly import monthly_savings
 from lambdabench.analysis.settings import recommend_settings
 from lambdabench.analysis.summaries import measure, ranking_scenario, summarize
 from lambdabench.analysis.warnings import collect_warnings
@@ -50,6 +52,11 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
     if outcome is not None:
         qualified = sum(1 for c in candidates if c.recommendable)
         recommendation = explain.recommendation(outcome, configurations, original, stand_in, settings, qualified)
+        if settings.monthly_invocations is not None:
+            winner = next(c for c in configs if c.config == recommendation.config)
+            month = monthly_savings(winner, configs, original, stand_in, settings.monthly_invocations)
+            recommendation = dataclasses.replace(recommendation, monthly_usd=month.monthly_usd,
+                                                 monthly_deltas=month.deltas, monthly_note=month.note)
 
     missing = missing_configs(header, by_config)
     warnings = collect_warnings(
@@ -73,4 +80,5 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
         warnings=warnings,
         original_measured_as=stand_in.config if stand_in else None,
         invocations=results.invocations,
+        monthly_invocations=settings.monthly_invocations,
     )

@@ -26,6 +26,16 @@ class Pricing:
             return None
         return _price(int(memory_mb), int(billed_ms), architecture, self.region, self.storage_mb)
 
+    def month(self, invocations: int, memory_mb: int, architecture: str, billed_ms: float,
+              cold_share: float, cold_billed_ms: float | None) -> pricing.MonthlyCost | None:
+        """A month of `invocations` at this cold share, tiers applied: `lambdabench price --per-month`'s
+        figure for the same inputs (no free tier: it is shared by the whole account)."""
+        if self.unpriced is not None:
+            return None
+        return pricing.monthly_cost(invocations, int(memory_mb), billed_ms, architecture=architecture,
+                                    region=self.region, storage_mb=self.storage_mb, cold_share=cold_share,
+                                    cold_billed_duration_ms=cold_billed_ms)
+
 
 @functools.lru_cache(maxsize=65536)
 def _price(memory_mb: int, billed_ms: int, architecture: str, region: str, storage_mb: int) -> float:

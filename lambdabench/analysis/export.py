@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdabench.analysis.model import Analysis, ConfigPoint, Distribution, Interval
+from lambdabench.pricing import MonthlyCost
 
 REPORT_FORMAT_VERSION = 1
 SUMMARY_CSV = "summary.csv"
@@ -59,6 +60,14 @@ def summary_rows(analysis: Analysis) -> list[dict[str, Any]]:
             row["cost_per_million_usd"] = s.cost_per_million_usd
             row["recommendable"] = summary.recommendable
             row["not_recommended_reason"] = summary.not_recommended_reason or ""
+            if analysis.monthly_invocations is not None:
+                # The configuration's month (the same on each of its scenario rows); only when asked
+                # for, so files of analyses without it keep their columns.
+                month = summary.monthly
+                row["monthly_invocations"] = analysis.monthly_invocations
+                row["monthly_cold_share"] = summary.cold_share if month is not None else None
+                row["monthly_gb_s"] = month.gb_s if month is not None else None
+                row["monthly_cost_usd"] = month.total_usd if month is not None else None
             rows.append(row)
     return rows
 
@@ -103,6 +112,17 @@ def report_document(analysis: Analysis) -> dict[str, Any]:
             "confidence": r.confidence,
             "reason": r.reason,
         }
+        if analysis.monthly_invocations is not None:
+            recommendation["monthly"] = {
+                "invocations": analysis.monthly_invocations,
+                "cost_usd": r.monthly_usd,
+                "against": [
+                    {"against": d.against, **_json(d.config), "monthly_cost_usd": d.monthly_usd,
+                     "saved_usd": d.saved_usd, "saved_fraction": d.saved_fraction}
+                    for d in r.monthly_deltas
+                ],
+                "note": r.monthly_note,
+            }
     configs = []
     for c in analysis.configs:
         configs.append(
@@ -124,6 +144,7 @@ def report_document(analysis: Analysis) -> dict[str, Any]:
                 "recommendable": c.recommendable,
                 "not_recommended_reason": c.not_recommended_reason,
                 "timeouts_cut_off": c.timeouts_cut_off,
+                **({"monthly": _monthly_json(c.monthly)} if analysis.monthly_invocations is not None else {}),
                 "scenarios": {
                     name: {
                         "counts": dict(s.counts),
@@ -143,6 +164,7 @@ def report_document(analysis: Analysis) -> dict[str, Any]:
             }
         )
     header = analysis.header
+    monthly = {} if analysis.monthly_invocations is None else {"monthly_invocations": analysis.monthly_invocations}
     return {
         "format_version": REPORT_FORMAT_VERSION,
         "tool_version": header.get("tool_version"),
@@ -151,6 +173,7 @@ def report_document(analysis: Analysis) -> dict[str, Any]:
         "region": header.get("region"),
         "started_at": header.get("started_at"),
         "original_config": _json(analysis.original),
+        **monthly,
         "recommendation": recommendation,
         "configs": configs,
         "pareto": [_json(k) for k in analysis.pareto],
@@ -159,6 +182,24 @@ def report_document(analysis: Analysis) -> dict[str, Any]:
             {"kind": w.kind, "message": w.message, "remedy": w.remedy, "config": _json(w.config)}
             for w in analysis.warnings
         ],
+    }
+
+
+def _monthly_json(month: MonthlyCost | None) -> dict[str, Any] | None:
+    """A configuration's month: its inputs (as `lambdabench price --per-month` takes them) and result."""
+    if month is None:
+        return None
+    return {
+        "invocations": month.invocations,
+        "cold_share": month.cold_share,
+        "billed_duration_ms": _json(float(month.billed_duration_ms)),
+        "cold_billed_duration_ms": _json(month.cold_billed_duration_ms),
+        "gb_s": month.gb_s,
+        "tiers": [_json(t) for t in month.tiers],
+        "compute_usd": month.compute_usd,
+        "request_usd": month.request_usd,
+        "storage_usd": month.storage_usd,
+        "total_usd": month.total_usd,
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from lambdabench.pricing import MonthlyCost
 from lambdabench.records import ConfigPoint
 
 
@@ -100,6 +101,20 @@ class ConfigSummary:
     latency_percentile: float = 95.0  # the [recommend] percentile that ranks latency
     latency_ms: float | None = None  # duration at latency_percentile in latency_scenario
     latency_ci: Interval | None = None
+    # [recommend] monthly_invocations of them at `cold_share` cold starts, duration tiers applied
+    # (None: not asked for, or nothing to price it from).
+    monthly: MonthlyCost | None = None
+
+
+@dataclass(frozen=True)
+class MonthlyDelta:
+    """What the recommended configuration saves in a month against one alternative (+ = saves)."""
+
+    against: str  # "current" | "most expensive" | "cheapest"
+    config: ConfigPoint
+    monthly_usd: float  # the alternative's month
+    saved_usd: float  # alternative - recommended
+    saved_fraction: float | None  # of the alternative's month (None when that is 0)
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,9 @@ class Recommendation:
     latency_percentile: float = 95.0  # the percentile the strategy ranked by
     latency_ms: float | None = None
     latency_ci: Interval | None = None
+    monthly_usd: float | None = None  # a month of [recommend] monthly_invocations at its cold share
+    monthly_deltas: tuple[MonthlyDelta, ...] = ()
+    monthly_note: str = ""  # one sentence on what it saves per month, and against what
 
 
 @dataclass(frozen=True)
@@ -146,6 +164,8 @@ class Analysis:
     # The measured configuration that stands for `original` (same memory and architecture;
     # timeout does not change what a finished invocation costs), or None if none was measured.
     original_measured_as: ConfigPoint | None = None
+    monthly_invocations: int | None = None  # [recommend] monthly_invocations, when set
+
 
     def config(self, key: ConfigPoint) -> ConfigSummary | None:
         return next((c for c in self.configs if c.config == key), None)

@@ -17,6 +17,7 @@ DEFAULT_RECOMMEND: dict[str, Any] = {
     "p95_slo_ms": None,
     "cold_share": None,
     "percentile": 95.0,
+    "monthly_invocations": None,
 }
 
 
@@ -27,6 +28,7 @@ class Settings:
     p95_slo_ms: float | None
     cold_share: float | None
     percentile: float
+    monthly_invocations: int | None = None  # price a month of this many invocations per configuration
 
     @property
     def ranking_percentile(self) -> float:
@@ -63,6 +65,12 @@ def recommend_settings(header: dict[str, Any], overrides: dict[str, Any] | None 
             f"recommend percentile {percentile!r} is not between 0 and 100",
             "set [recommend] percentile to e.g. 95 or 99",
         )
+    monthly = merged.get("monthly_invocations")
+    if monthly is not None and (isinstance(monthly, bool) or not isinstance(monthly, int) or monthly < 1):
+        raise UsageError(
+            f"recommend monthly_invocations {monthly!r} is not a whole number of at least 1",
+            "set [recommend] monthly_invocations (or --per-month) to the invocations a month, e.g. 10000000",
+        )
     slo = merged.get("p95_slo_ms")
     return Settings(
         strategy=strategy,
@@ -70,4 +78,5 @@ def recommend_settings(header: dict[str, Any], overrides: dict[str, Any] | None 
         p95_slo_ms=None if slo is None else float(slo),
         cold_share=None if cold_share is None else float(cold_share),
         percentile=percentile,
+        monthly_invocations=monthly,
     )

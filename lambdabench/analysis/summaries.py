@@ -24,6 +24,7 @@ from lambdabench.analysis import stats
 from lambdabench.analysis.costs import Pricing
 from lambdabench.analysis.model import ConfigSummary, Interval, ScenarioStats
 from lambdabench.analysis.settings import Settings
+from lambdabench.pricing import MonthlyCost
 from lambdabench.records import STATUSES, ConfigPoint, InvocationRecord, in_statistics
 
 SCENARIO_ORDER = ("cold", "warm", "burst")
@@ -227,6 +228,10 @@ def _config_summary(
         elif cold_cost is not None:
             blended = cold_share * cold_cost + (1.0 - cold_share) * steady_cost
 
+    monthly = None
+    if settings.monthly_invocations is not None:
+        monthly = _monthly(key, rows, scenarios, lat, cold_share, settings.monthly_invocations, price)
+
     failures = Counter(
         str(r.status) for r in rows if r.status in ("error", "timeout", "oom")
     )
@@ -257,8 +262,43 @@ def _config_summary(
         latency_percentile=settings.ranking_percentile,
         latency_ms=latency_point[0] if latency_point else None,
         latency_ci=latency_point[1] if latency_point else None,
+        monthly=monthly,
     )
     return summary, latency_point
+
+
+def _monthly(
+    key: ConfigPoint,
+    rows: list[InvocationRecord],
+    scenarios: dict[str, ScenarioStats],
+    steady: ScenarioStats | None,
+    cold_share: float | None,
+    invocations: int,
+    price: Pricing,
+) -> MonthlyCost | None:
+    """A month of `invocations`: the steady scenario's mean Billed Duration, and at `cold_share` the
+    cold starts' (the same samples the blended cost per million is priced from)."""
+    billed = steady.billed_duration_ms if steady is not None else None
+    if billed is None or cold_share is None:
+        return None
+    cold_billed = _cold_billed_ms(rows, scenarios)
+    if cold_share > 0.0 and cold_billed is None:
+        return None
+    return price.month(invocations, key.memory_mb, key.architecture, billed.mean, cold_share, cold_billed)
+
+
+def _cold_billed_ms(rows: list[InvocationRecord], scenarios: dict[str, ScenarioStats]) -> float | None:
+    """Mean Billed Duration of a cold start: the cold scenario's, else of cold samples seen anywhere
+    (as `_cold_cost_per_million` prices them)."""
+    cold = scenarios.get("cold")
+    if cold is not None and cold.billed_duration_ms is not None:
+        return cold.billed_duration_ms.mean
+    billed = [
+        float(r.billed_duration_ms)
+        for r in rows
+        if r.status == "ok" and r.cold and not r.warmup and not r.host_limited and r.billed_duration_ms is not None
+    ]
+    return float(np.mean(billed)) if billed else None
 
 
 def _no_latency_reason(

@@ -48,6 +48,9 @@ def render_summary(analysis: "Analysis", *, verbose: bool = False) -> str:
             lines.append(
                 f"  Blended per 1M:     {_usd(c.blended_cost_per_million_usd)} at {c.cold_share:.1%} cold starts"
             )
+        if c.monthly is not None:
+            lines.append(f"  Per month:          {_usd_month(c.monthly.total_usd)} for {c.monthly.invocations:,} "
+                         f"invocations at {c.monthly.cold_share:.1%} cold starts (duration tiers applied)")
         if c.max_memory_used_mb is not None:
             lines.append(f"  Max memory used:    {c.max_memory_used_mb} MB of {c.config.memory_mb} MB")
         lines.append("")
@@ -85,6 +88,8 @@ def _recommendation_block(analysis: "Analysis") -> list[str]:
             if r.savings_fraction is not None:
                 text += f" ({r.savings_fraction:+.1%})"
             lines.append(f"  Savings: {text}")
+        if r.monthly_note:
+            lines.append(f"  Per month: {r.monthly_note}")
         lines.append(f"  Timeout: {r.timeout_reason}")
     return lines
 
@@ -129,6 +134,9 @@ def _table(analysis: "Analysis") -> list[str]:
     u = _Unit.for_max(max(values, default=0.0))
     head = ["memory", "timeout", "arch", f"{scenario} p50 {u.name} [95% CI]", f"{scenario} p95 {u.name} [95% CI]",
             "init p50", "cost/1M", "ok/err/thr"]
+    monthly = analysis.monthly_invocations is not None
+    if monthly:  # a column only when [recommend] monthly_invocations (or --per-month) asks for it
+        head.insert(7, "$/month")
     right = set(range(len(head))) - {2, 3, 4}
     rows = []
     for c in configs:
@@ -140,6 +148,8 @@ def _table(analysis: "Analysis") -> list[str]:
         row = [f"{c.config.memory_mb} MB", f"{c.config.timeout_s} s", c.config.architecture,
                _bare_ci(u, c.p50_ms, c.p50_ci), _bare_ci(u, c.p95_ms, c.p95_ci), _ms(init),
                _usd(c.cost_per_million_usd)]
+        if monthly:
+            row.append(_usd_month(c.monthly.total_usd if c.monthly is not None else None))
         row.append(f"{ok}/{failed}/{throttled}")
         rows.append(row)
     widths = [max(len(r[i]) for r in [head, *rows]) for i in range(len(head))]
@@ -255,6 +265,13 @@ def _ms(value: float | None) -> str:
 def _ms_ci(value: float | None, ci: "Interval | None") -> str:
     return _Unit.for_max(value or 0.0).ci(value, ci)
 
+
+
+def _usd_month(value: float | None) -> str:
+    """A month in dollars: cents below $100, whole dollars above (the table must fit 100 columns)."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    return f"${value:,.2f}" if value < 100 else f"${value:,.0f}"
 
 
 def _usd(value: float | None) -> str:

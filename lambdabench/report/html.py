@@ -116,6 +116,8 @@ def _rec_card(analysis: Analysis, vary) -> dict[str, Any] | None:
                               else f"{rec.latency_percentile:g}"),
         "ranked_latency": _interval(rec.latency_ms, rec.latency_ci),
         "savings": savings,
+        "monthly": rec.monthly_note or None,
+        "monthly_saves": any(d.against != "cheapest" and d.saved_usd > 0 for d in rec.monthly_deltas),
         "saves": rec.savings_per_million_usd is not None and rec.savings_per_million_usd > 0,
         "confidence": rec.confidence,
         "reason": rec.reason,
@@ -173,6 +175,24 @@ COLUMNS = (
     ("ok / failed / throttled", "num", "samples kept in the statistics, by outcome"),
     ("status", "text", "recommendation, Pareto frontier, and why a configuration cannot be recommended"),
 )
+# Shown after "blended / 1M" only when [recommend] monthly_invocations (or --per-month) is set.
+MONTHLY_COLUMN = ("per month", "num", "a month of the stated invocations at the configuration's cold-start share, "
+                  "duration tiers applied (lambdabench price --per-month)")
+_MONTHLY_AT = 7
+
+
+def _columns(analysis: Analysis) -> tuple[tuple[str, str, str], ...]:
+    if analysis.monthly_invocations is None:
+        return COLUMNS
+    return COLUMNS[:_MONTHLY_AT] + (MONTHLY_COLUMN,) + COLUMNS[_MONTHLY_AT:]
+
+
+def _monthly_cell(c: ConfigSummary) -> Cell:
+    month = c.monthly
+    if month is None:
+        return Cell("—", "", "no monthly figure: see the recommendation card")
+    return Cell(f"${month.total_usd:,.2f}", _num(month.total_usd),
+                f"{month.invocations:,} invocations, {month.cold_share:.1%} cold starts, {month.gb_s:,.0f} GB-s")
 
 
 def _table_rows(analysis: Analysis) -> list[dict[str, Any]]:
@@ -214,6 +234,7 @@ def _table_rows(analysis: Analysis) -> list[dict[str, Any]]:
                          fmt_usd),
                 Cell(fmt_usd(c.blended_cost_per_million_usd) if c.blended_cost_per_million_usd is not None else "—",
                      _num(c.blended_cost_per_million_usd), blended_title),
+            ] + ([_monthly_cell(c)] if analysis.monthly_invocations is not None else []) + [
                 _ci_cell(init.p50 if init is not None else None, init.p50_ci if init is not None else None,
                          "median Init Duration of cold starts; second line: 95% CI"),
                 Cell(f"{c.max_memory_used_mb} MB ({c.max_memory_used_mb / key.memory_mb:.0%})"
@@ -230,7 +251,7 @@ def _table_rows(analysis: Analysis) -> list[dict[str, Any]]:
             "classes": "missing",
             "cells": [Cell(f"{key.memory_mb} MB", _num(key.memory_mb)), Cell(f"{key.timeout_s} s", _num(key.timeout_s)),
                       Cell(key.architecture, key.architecture)]
-                     + [Cell("not measured", "") for _ in COLUMNS[3:-1]]
+                     + [Cell("not measured", "") for _ in _columns(analysis)[3:-1]]
                      + [Cell("missing: the sweep did not finish this configuration", "missing")],
         })
     return rows
@@ -365,7 +386,7 @@ def render_index(analysis: Analysis, charts: tuple[Chart, ...]) -> str:
         "rec": _rec_card(analysis, vary),
         "no_rec_reason": None if analysis.recommendation else _no_rec_reason(analysis),
         "charts": [_chart_context(c) for c in charts],
-        "columns": COLUMNS,
+        "columns": _columns(analysis),
         "rows": _table_rows(analysis),
         # A planned configuration is either not measured at all or measured in part (incomplete).
         "missing": [k.label for k in analysis.missing if analysis.config(k) is None],

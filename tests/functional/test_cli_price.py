@@ -93,6 +93,12 @@ def test_memory_out_of_range_exits_2(memory):
     (("--memory", "1024", "--billed-ms", "5", "--storage-mb", "100"), "ephemeral storage 100 MB"),
     (("--memory", "1024", "--billed-ms", "5", "--price-gb-s", "-1"), "price per GB-second -1"),
     (("--memory", "1024", "--billed-ms", "5", "--free-tier"), "--free-tier applies to the monthly projection"),
+    (("--memory", "1024", "--billed-ms", "5", "--cold-share", "0.1", "--cold-billed-ms", "9"),
+     "--cold-share and --cold-billed-ms apply to the monthly projection only"),
+    (("--memory", "1024", "--billed-ms", "5", "--per-month", "9", "--cold-share", "0.1"),
+     "--cold-share and --cold-billed-ms go together"),
+    (("--memory", "1024", "--billed-ms", "5", "--per-month", "9", "--cold-share", "2", "--cold-billed-ms", "9"),
+     "cold share 2.0 is not between 0 and 1"),
     (("--memory", "abc", "--billed-ms", "5"), "'abc' is not a valid integer"),
     (("--billed-ms", "5",), "Missing option '--memory'"),
 ])
@@ -101,3 +107,11 @@ def test_bad_input_exits_2_with_a_message(args, words):
     assert proc.returncode == 2
     assert words in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_per_month_projection_with_a_cold_share():
+    proc = run("--memory", "512", "--billed-ms", "36", "--per-month", "10000000", "--cold-share", "0.05",
+               "--cold-billed-ms", "281")
+    assert proc.returncode == 0, proc.stderr
+    assert "per month: 10,000,000 invocations (5.0% cold, 281 ms billed each), 241,250.0 GB-s" in proc.stdout
+    assert "total    6.02 USD per month" in proc.stdout

@@ -44,3 +44,12 @@ def test_verbose_keeps_the_per_scenario_blocks_and_every_warning(tmp_path):
     assert text.count("  warm   (10 ok; excluded 2 warm-up)") == 5
     assert text.count("      fix: ") == 12
     assert "warm   (" not in render_summary(analysis)
+
+
+def test_the_monthly_column_and_sentence_still_fit_100_columns(tmp_path):
+    shutil.copyfile(INPUTS / "demo.results.jsonl", tmp_path / "results.jsonl")
+    analysis = analyze(read_results(tmp_path / "results.jsonl"), recommend={"monthly_invocations": 2_500_000_000})
+    lines = render_summary(analysis).splitlines()
+    assert [line for line in lines if len(line) > 100] == []
+    assert "$/month" in lines[2] and "$3,691" in lines[3]  # 128 MB's month, in whole dollars
+    assert len(lines) <= 30 + 2  # the per-month sentence adds at most two lines

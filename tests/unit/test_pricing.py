@@ -165,3 +165,43 @@ def test_provisioned_prices_us_east_1_and_unknown_region():
     assert pricing.provisioned_prices_gb_s("us-east-1", "arm64") == (0.0000033334, 0.0000077778)
     with pytest.raises(UsageError, match="provisioned"):
         pricing.provisioned_prices_gb_s("eu-west-1")
+
+
+def test_monthly_cost_of_a_cold_and_warm_mix_prices_the_mean_invocation():
+    # 10M at 512 MB: 95% warm billing 36 ms, 5% cold billing 281 ms.
+    month = pricing.monthly_cost(10_000_000, 512, 36, cold_share=0.05, cold_billed_duration_ms=281)
+    gb_s = 10_000_000 * 0.5 * (0.95 * 0.036 + 0.05 * 0.281)
+    assert month.gb_s == pytest.approx(gb_s, rel=1e-12)
+    assert month.compute_usd == pytest.approx(gb_s * 0.0000166667, rel=1e-12)
+    assert month.request_usd == pytest.approx(2.0, rel=1e-12)
+    warm = pricing.monthly_cost(9_500_000, 512, 36)
+    cold = pricing.monthly_cost(500_000, 512, 281)
+    assert month.total_usd == pytest.approx(warm.total_usd + cold.total_usd, rel=1e-12)  # tier 1: additive
+    assert month.to_dict()["cold_share"] == 0.05 and month.to_dict()["cold_billed_duration_ms"] == 281
+
+
+def test_monthly_cost_mix_applies_tiers_to_the_months_total():
+    # 10240 MB: 1 s warm (10 GB-s), 3 s cold (30 GB-s), half cold, 4e8 invocations = 8e9 GB-s.
+    month = pricing.monthly_cost(400_000_000, 10240, 1000, cold_share=0.5, cold_billed_duration_ms=3000)
+    assert [(t.tier, t.gb_s) for t in month.tiers] == [(1, 6e9), (2, 2e9)]
+
+
+def test_monthly_cost_without_a_mix_keeps_its_document():
+    assert "cold_share" not in pricing.monthly_cost(10, 128, 100).to_dict()
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(cold_share=0.1), "a cold share of 0.1 needs the Billed Duration of a cold invocation"),
+    (dict(cold_share=1.5, cold_billed_duration_ms=10), "cold share 1.5 is not between 0 and 1"),
+    (dict(cold_share=0.1, cold_billed_duration_ms=-1), "cold billed duration -1 ms"),
+    (dict(cold_share=float("nan"), cold_billed_duration_ms=1), "cold share nan"),
+])
+def test_monthly_cost_rejects_a_bad_mix(kwargs, message):
+    with pytest.raises(UsageError, match=message):
+        pricing.monthly_cost(10, 128, 100, **kwargs)
+
+
+def test_monthly_cost_takes_a_mean_billed_duration_but_not_a_negative_one():
+    assert pricing.monthly_cost(2, 1024, 1.5).gb_s == pytest.approx(2 * 0.0015, rel=1e-12)
+    with pytest.raises(UsageError, match="billed duration -0.5 ms"):
+        pricing.monthly_cost(2, 1024, -0.5)

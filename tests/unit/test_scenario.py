@@ -305,6 +305,14 @@ def test_bad_toml_syntax_reports_line_and_column(tmp_path):
      "above 0 and below 100"),
     (dict(recommend='[recommend]\np95_slo_ms = "300"\n'), "recommend.p95_slo_ms", 'got the string "300"',
      "without quotes"),
+    (dict(recommend='[recommend]\nmonthly_invocations = 0\n'), "recommend.monthly_invocations",
+     "0 is out of range", "of at least 1"),
+    (dict(recommend='[recommend]\nmonthly_invocations = 1.5e6\n'), "recommend.monthly_invocations",
+     "must be a whole number, got", "without quotes or decimals"),
+    (dict(recommend='[recommend]\nmonthly_invocations = "10M"\n'), "recommend.monthly_invocations",
+     'got the string "10M"', "without quotes"),
+    (dict(recommend='[recommend]\nmonthly_invoctions = 5\n'), "recommend.monthly_invoctions",
+     "unknown key", "monthly_invocations"),
     # scenarios
     (dict(scenarios=""), "[[scenario]]", "missing: nothing to run", "add at least one [[scenario]]"),
     (dict(scenarios='[[scenario]]\ninvocations = 3\n'), "scenario[0].kind", "missing", 'kind = "cold"'),
@@ -434,3 +442,17 @@ def test_target_isolation_is_copy_or_in_place_for_the_aws_target_only(tmp_path):
     err = error_for(tmp_path, scenario_text(target='[target]\nisolation = "copy"\n'))
     assert "target.isolation: applies to the aws target only" in err.message
     assert "the local target creates its own function" in err.hint
+
+
+def test_monthly_invocations_is_read_and_recorded_only_when_set(tmp_path):
+    from lambdabench.scenario import with_monthly_invocations
+
+    plain = load_scenario(write(tmp_path, scenario_text()))
+    assert plain.recommend.monthly_invocations is None
+    assert "monthly_invocations" not in plain.to_dict()["recommend"]  # headers without it stay as they were
+    text = scenario_text(recommend="[recommend]\nmonthly_invocations = 10_000_000\n")
+    s = load_scenario(write(tmp_path, text))
+    assert s.recommend.monthly_invocations == 10_000_000
+    assert s.to_dict()["recommend"]["monthly_invocations"] == 10_000_000
+    assert with_monthly_invocations(s, 42).recommend.monthly_invocations == 42
+    assert with_monthly_invocations(s, 42).sweep == s.sweep

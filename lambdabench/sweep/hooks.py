@@ -127,11 +127,11 @@ class HookRunner:
             message += f" [{'after' if name == 'after_each' else 'before'} {fields['invocation_id']}]"
         message += "\n    output (last lines):\n      " + ("\n      ".join(tail.splitlines()) if tail.strip()
                                                          else "(none)")
-        hint = ("fix the hook (it reads one JSON document on stdin, see README [hooks]; try it by hand), then "
-                "finish the sweep with `lambdabench sweep SCENARIO --resume` on its output folder"
+        resume = f"`lambdabench sweep {self.scenario['path']} --resume <output folder>`"
+        hint = (f"fix the hook (it reads one JSON document on stdin: README, [hooks]), then finish with {resume}"
                 if spec.command else
-                "fix the hook function (its log group has the details), then finish the sweep with "
-                "`lambdabench sweep SCENARIO --resume` on its output folder")
+                f"fix the hook function or its name in [hooks] (a FunctionError's details are in the function's "
+                f"log group), then finish with {resume}")
         raise HookFailed(message, hint, fields)
 
     def _command(self, spec: HookSpec, body: bytes) -> tuple[str | None, str, int | None]:

@@ -381,3 +381,23 @@ def test_ctrl_c_during_a_hook_ends_the_hook_and_its_children_and_restores(tmp_pa
     while any(emulator_helpers.process_alive(pid) for pid in pids):
         assert time.monotonic() < deadline, "the hook or its child outlived the sweep"
         time.sleep(0.05)
+
+
+def test_dry_run_lists_the_hooks_and_runs_none(tmp_path):
+    path = local_scenario(tmp_path, ALL_LOGGED)
+    result = run_cli("sweep", str(path), "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert ("hooks (their time is never part of a measured invocation; a failing hook stops the sweep):\n"
+            "  before_config: command python3 log_hook.py (timeout 60 s), after each configuration change, before "
+            "its first invocation\n"
+            "  before_each: command python3 log_hook.py (timeout 60 s), before each invocation (a burst: for each "
+            "one, before the wave is released)\n") in result.stdout
+    assert logged(tmp_path) == []
+
+
+def test_a_lambda_hook_with_the_target_overridden_to_local_is_refused(tmp_path):
+    path = aws_scenario(tmp_path, "orders", 'before_each = { function = "orders-seed" }\n')
+    result = run_cli("sweep", str(path), "--target", "local", "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert "[hooks] names a Lambda function, which the local target cannot invoke" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -290,6 +290,10 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
         click.echo(f"dry run of {scenario.path} on the {kind} target (nothing changed):")
         for line in sweep_plan.describe(plan, estimate):
             click.echo(line)
+        from lambdabench.sweep.hooks import describe as describe_hooks
+
+        for line in describe_hooks(scenario.hooks):  # [hooks]: listed, never run by a dry run
+            click.echo(line)
         return
 
     def confirm(lines: list[str]) -> None:
@@ -591,7 +595,9 @@ def iam_policy_command(scenario_file: str, isolation: str | None, profile: str |
         mode = sweep_run.isolation_mode(scenario, sweep_run.SweepOptions(isolation=isolation), "aws")
         document = iam.policy(configuration, mode=mode,
                               sweeps_architectures=any(c.architecture != current for c in plan.configs),
-                              tagged=bool(response.get("Tags")))
+                              tagged=bool(response.get("Tags")),
+                              hook_functions=[h.function for _, h in (scenario.hooks.items() if scenario.hooks
+                                                                       else []) if h.function])
     except ValueError as exc:
         raise UsageError(f"cannot build the policy for {function!r}: {exc}",
                          "pass the unqualified function name or ARN in [function] name") from exc

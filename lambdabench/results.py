@@ -3,7 +3,7 @@
 Line 1 is the header (`type` = "header"): format version, tool version, scenario, target,
 region, emulator mechanisms, start time, original configuration, the plan. Every other line
 is one record: `type` = "invocation" for a measured invocation, or "event" for something
-that happened to the sweep (configuration applied, restore done, interrupted ...).
+that happened to the sweep (configuration applied, a hook failed, restore done, interrupted ...).
 Each record is written and flushed (and fsynced) as it completes, so a killed sweep loses
 nothing that finished; a torn last line (killed mid-write) is ignored on reading.
 """

@@ -6,8 +6,9 @@ missing code folder or payload file all raise `ScenarioError` (a `UsageError`, e
 message names the FILE and the KEY (dotted, with 0-based indexes into lists and arrays of
 tables: `sweep.memory_mb[2]`, `scenario[1].concurrency`) and whose hint says how to fix it.
 
-Relative paths (`function.code`, `payload_file`) are resolved against the scenario file's folder,
-so a scenario runs the same from any working directory.
+Relative paths (`function.code`, `payload_file`, a hook command's program) are resolved against the
+scenario file's folder, and hook commands run in that folder, so a scenario runs the same from any
+working directory.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import datetime as _dt
 import difflib
 import json
 import math
+import os
 import re
+import shutil
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -190,6 +193,41 @@ class RecommendSpec:
     monthly_invocations: int | None = None  # price a month of this many invocations per configuration
 
 
+HOOK_NAMES = ("before_config", "before_each", "after_each", "after_config")
+HOOK_TIMEOUT_DEFAULT_S = 60.0
+HOOK_TIMEOUT_MAX_S = 3600.0  # a setup step that needs more than an hour per call is not a hook's job
+
+
+@dataclass(frozen=True)
+class HookSpec:
+    """One [hooks] entry: a Lambda function to invoke, or a command (argv, no shell) run in the scenario's
+    folder. Exactly one of `function` and `command` is set."""
+
+    function: str | None = None            # name or ARN, invoked through the target's client
+    command: tuple[str, ...] | None = None  # argv; argv[0] with a '/' resolved against the scenario's folder
+    timeout_s: float = HOOK_TIMEOUT_DEFAULT_S
+
+    def to_dict(self) -> dict[str, Any]:
+        what = {"function": self.function} if self.function is not None else {"command": list(self.command or ())}
+        return {**what, "timeout_s": self.timeout_s}
+
+
+@dataclass(frozen=True)
+class HooksSpec:
+    """[hooks]: setup and teardown around each configuration and each invocation (lambdabench.sweep.hooks)."""
+
+    before_config: HookSpec | None = None
+    before_each: HookSpec | None = None
+    after_each: HookSpec | None = None
+    after_config: HookSpec | None = None
+
+    def items(self) -> list[tuple[str, HookSpec]]:
+        return [(name, getattr(self, name)) for name in HOOK_NAMES if getattr(self, name) is not None]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {name: spec.to_dict() for name, spec in self.items()}
+
+
 @dataclass(frozen=True)
 class Scenario:
     name: str
@@ -199,6 +237,7 @@ class Scenario:
     sweep: SweepSpec
     recommend: RecommendSpec
     scenarios: tuple[ScenarioSpec, ...]
+    hooks: HooksSpec | None = None  # None: no [hooks] (the header then has no "hooks" key)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe copy for the results header: paths as strings, payload bodies as text."""
@@ -239,13 +278,15 @@ class Scenario:
                 **({"monthly_invocations": r.monthly_invocations} if r.monthly_invocations is not None else {}),
             },
             "scenarios": [sc.to_dict() for sc in self.scenarios],
+            **({"hooks": self.hooks.to_dict()} if self.hooks is not None else {}),
         }
 
 
 # --- loading ----------------------------------------------------------------------------------
 
 _T = TypeVar("_T")
-_TOP_KEYS = ("name", "function", "target", "sweep", "recommend", "scenario")
+_TOP_KEYS = ("name", "function", "target", "sweep", "recommend", "scenario", "hooks")
+_HOOK_KEYS = ("function", "command", "timeout_s")
 _FUNCTION_KEYS = ("name", "code", "handler", "runtime", "architecture", "environment", "log_format",
                   "ephemeral_storage_mb")
 _TARGET_KEYS = ("kind", "region", "profile", "endpoint_url", "isolation")
@@ -436,10 +477,11 @@ class _Loader:
         sweep = self.collect(lambda: self.sweep(self.table(data, "sweep", "", required=True)))
         recommend = self.collect(lambda: self.recommend(self.table(data, "recommend", "", required=False)))
         scenarios = self.collect(lambda: self.scenarios(data))
+        hooks = self.collect(lambda: self.hooks(self.table(data, "hooks", "", required=False), target))
         if self.errors:
             raise self.errors[0] if len(self.errors) == 1 else ScenarioErrors(self.errors)
         return Scenario(name=name, path=self.path, function=function, target=target, sweep=sweep,
-                        recommend=recommend, scenarios=scenarios)
+                        recommend=recommend, scenarios=scenarios, hooks=hooks)
 
     def name(self, data: dict[str, Any]) -> str:
         name = self.string(data, "name", "", self.path.stem)
@@ -668,6 +710,72 @@ class _Loader:
                             "it wins), or pick another strategy")
         return RecommendSpec(strategy=strategy, balanced_weight=weight, p95_slo_ms=slo, cold_share=cold_share,
                              percentile=percentile, monthly_invocations=monthly)
+
+    def hooks(self, data: dict[str, Any], target: TargetSpec | None) -> HooksSpec | None:
+        self.unknown_keys(data, HOOK_NAMES, "hooks.", "[hooks]")
+        found = {name: self.hook(data[name], f"hooks.{name}", target) for name in HOOK_NAMES if name in data}
+        return HooksSpec(**found) if found else None
+
+    def hook(self, value: Any, key: str, target: TargetSpec | None) -> HookSpec:
+        example = f'{key.split(".")[-1]} = {{ command = ["python3", "setup.py"] }} or {{ function = "my-setup" }}'
+        if not isinstance(value, dict):
+            raise self.fail(key, f"must be a table, got {_describe(value)}", f"write it as {example}")
+        self.unknown_keys(value, _HOOK_KEYS, key + ".", f"a hook ({key})")
+        given = [k for k in ("function", "command") if k in value]
+        if len(given) != 1:
+            problem = "gives both function and command" if given else "names neither a function nor a command"
+            raise self.fail(key, problem, f"give exactly one: {example}")
+        timeout = self.number(value, "timeout_s", key + ".", HOOK_TIMEOUT_DEFAULT_S, low=0.0, low_open=True,
+                              high=HOOK_TIMEOUT_MAX_S, unit=" s")
+        if given[0] == "function":
+            name = self.string(value, "function", key + ".")
+            if parse_function(name) is None:
+                raise self.fail(key + ".function", f"{json.dumps(name)} is neither a function name nor a function ARN",
+                                "use the name (1-64 letters, digits, '-', '_'), name:alias, or "
+                                "arn:aws:lambda:<region>:<account>:function:<name>")
+            if target is not None and target.kind == "local":
+                raise self.fail(key + ".function", "a Lambda hook cannot run on the local target: its emulator "
+                                "holds only the function under test",
+                                "use a command hook, e.g. command = [\"python3\", \"setup.py\"], or sweep with "
+                                "--target aws (--endpoint-url reaches `lambdabench serve`)")
+            return HookSpec(function=name, timeout_s=timeout)
+        return HookSpec(command=self.command(value["command"], key + ".command"), timeout_s=timeout)
+
+    def command(self, argv: Any, key: str) -> tuple[str, ...]:
+        fix = 'write it as a list of arguments (run without a shell), e.g. command = ["python3", "setup.py"]'
+        if not isinstance(argv, list):
+            raise self.fail(key, f"must be a list of strings, got {_describe(argv)}", fix)
+        if not argv:
+            raise self.fail(key, "is empty", fix)
+        for i, arg in enumerate(argv):
+            if not isinstance(arg, str):
+                raise self.fail(f"{key}[{i}]", f"must be a string, got {_describe(arg)}", "quote each argument")
+            if "\0" in arg:
+                raise self.fail(f"{key}[{i}]", f"{json.dumps(arg)} contains a null character, which no argument "
+                                "can hold", "remove it")
+        program = argv[0]
+        if not program.strip():
+            raise self.fail(f"{key}[0]", "is empty", "name the program to run, e.g. \"python3\"")
+        if "/" not in program:
+            if shutil.which(program) is None:
+                raise self.fail(f"{key}[0]", f"{json.dumps(program)} is not a program on PATH",
+                                "install it, give its path (relative to this file, e.g. \"./hooks/setup.sh\"), "
+                                "or run the script through its interpreter, e.g. [\"python3\", \"setup.py\"]")
+            return tuple(argv)
+        try:
+            resolved = (self.base / Path(program).expanduser()).resolve()
+            runnable = resolved.is_file() and os.access(resolved, os.X_OK)
+            exists = resolved.exists()
+        except (OSError, RuntimeError) as exc:
+            shown = program if len(program) <= 80 else program[:77] + "..."
+            raise self.fail(f"{key}[0]", f"program {json.dumps(shown)} cannot be used: {_os_reason(exc)}",
+                            f"fix the path; relative paths start at the scenario's folder {self.base}") from None
+        if not runnable:
+            problem = "is not an executable file" if exists else "does not exist"
+            raise self.fail(f"{key}[0]", f"program {resolved} {problem}",
+                            f"fix the path (relative paths start at {self.base}), chmod +x it, or run it through "
+                            "its interpreter, e.g. [\"python3\", \"setup.py\"]")
+        return (str(resolved), *argv[1:])
 
     def scenarios(self, data: dict[str, Any]) -> tuple[ScenarioSpec, ...]:
         if "scenario" not in data:

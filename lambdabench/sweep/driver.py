@@ -13,6 +13,11 @@ update_architecture). Order of work:
    changes, record `own_changes_undone`, and fail with exit 1 naming what they changed). KeyboardInterrupt (Ctrl-C, and SIGTERM which the CLI turns
    into one) takes the same path and records `interrupted` first.
 
+Hooks ([hooks], sweep/hooks.py) run between actions, never inside a measured call: before_config after
+each configuration is applied, after_config when the sweep leaves it, before_each / after_each around
+every invocation (warm-ups included; a burst's for each invocation, before the wave is released and
+after it is done). A failing hook records `hook_failed` and raises: the sweep stops through step 3.
+
 Measurement rules: Invoke has retries off (clients.py), so a 429 reaches the results exactly once, as
 `throttled`. The REPORT comes from the LogType=Tail result; when it is missing or unparsable (JSON log
 format, a tail cut at 4 KB) the driver polls CloudWatch Logs for that request id, bounded, and says
@@ -45,6 +50,7 @@ from lambdabench.pricing import invocation_cost
 from lambdabench.records import InvocationRecord, host_cores, host_limited, record_status
 from lambdabench.results import RESULTS_FILE, ResultsWriter, read_results
 from lambdabench.sweep.clients import Clients, call, error_code, translate
+from lambdabench.sweep.hooks import HookFailed, HookRunner
 from lambdabench.sweep.release import (
     Released,
     call_through_gate,
@@ -261,6 +267,7 @@ class Driver:
         clock: Callable[[], float] = time.perf_counter,
         wait_delay_s: float = 1.0,
         logs_max_wait_s: float = LOGS_MAX_WAIT_S,
+        hooks: HookRunner | None = None,
     ):
         self.clients = clients
         self.prepared = prepared
@@ -277,6 +284,9 @@ class Driver:
         self.clock = clock
         self.wait_delay_s = wait_delay_s
         self.logs_max_wait_s = logs_max_wait_s
+        self.hooks = hooks
+        self._hooked_config: ConfigPoint | None = None  # before_config ran for it; after_config is due
+        self._recorded: dict[str, InvocationRecord] = {}  # records as written, for after_each
         self._lock = threading.Lock()
         self._seq = 0
         self._done = 0
@@ -331,6 +341,7 @@ class Driver:
             self._report_progress(total, "starting")
             for action in actions:
                 self._perform(action, total)
+            self._after_config()
             completed = True
         except ForeignChange as exc:
             self._foreign = exc
@@ -454,7 +465,9 @@ class Driver:
     def _perform(self, action: Action, total: int) -> None:
         point = action.config
         if action.kind == "configure":
+            self._after_config()
             self._configure(point)
+            self._before_config(point)
         elif action.kind == "refresh":
             self._refresh(point)
         elif action.kind == "pause":
@@ -468,7 +481,13 @@ class Driver:
             self._invoke_and_record(inv)
             self._state.fresh = False
         elif action.kind == "burst":
+            # Hooks around a burst run per invocation, all before_each before the wave is released and
+            # all after_each once it is done: the wave stays simultaneous and no hook time is inside it.
+            for inv in action.invocations:
+                self._each_hook("before_each", inv)
             self.burst(action.invocations)
+            for inv in action.invocations:
+                self._each_hook("after_each", inv)
             self._state.fresh = False
         self._report_progress(total, point.config_id)
 
@@ -532,10 +551,41 @@ class Driver:
 
     # -- invocations ----------------------------------------------------------------------------
     def _invoke_and_record(self, inv: PlannedInvocation) -> dict[str, Any]:
+        self._each_hook("before_each", inv)
         record = self.invoke(inv)
         assert record is not None  # no `defer`: the record is always complete
         self._write(record)
+        self._each_hook("after_each", inv)
         return record
+
+    # -- hooks (sweep/hooks.py runs them; their time is never inside a measured invocation) ----------
+    def _hook(self, name: str, document: dict[str, Any]) -> None:
+        try:
+            self.hooks.run(name, document)
+        except HookFailed as exc:
+            self._event("hook_failed", at=iso(utc_now()), **exc.fields)
+            raise
+
+    def _before_config(self, point: ConfigPoint) -> None:
+        if self.hooks is not None:
+            self._hooked_config = point
+            if self.hooks.has("before_config"):
+                self._hook("before_config", self.hooks.config_document("before_config", point, self.function))
+
+    def _after_config(self) -> None:
+        point, self._hooked_config = self._hooked_config, None
+        if point is not None and self.hooks.has("after_config"):
+            self._hook("after_config", self.hooks.config_document("after_config", point, self.function))
+
+    def _each_hook(self, name: str, inv: PlannedInvocation) -> None:
+        if self.hooks is None or not self.hooks.has(name):
+            return
+        record = self._recorded.pop(inv.invocation_id) if name == "after_each" else None
+        self._hook(name, self.hooks.invocation_document(
+            name, point=inv.config, function=self.function, invocation_id=inv.invocation_id,
+            scenario=inv.scenario, wave=inv.wave, warmup=inv.warmup,
+            payload_label=self.payloads.labels[inv.payload_index],
+            payload=self.payloads.bodies[inv.payload_index], record=record))
 
     def burst(self, invocations: Sequence[PlannedInvocation], *, greenlets: bool = True) -> Released:
         """Release N invokes together (see `run_released`); each record is written as it completes.
@@ -721,6 +771,8 @@ class Driver:
             if record.state_mismatch:
                 self._mismatches += 1
             self._counts[record.status] = self._counts.get(record.status, 0) + 1
+            if self.hooks is not None and self.hooks.has("after_each"):
+                self._recorded[record.invocation_id] = record
             if self._writer is not None and not self._closed:
                 self._writer.write_invocation(record, sync=sync)
 

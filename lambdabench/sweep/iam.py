@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from lambdabench.arns import NAME_MAX_CHARS
+from lambdabench.arns import NAME_MAX_CHARS, parse_function
 from lambdabench.sweep.isolation import COPY, IN_PLACE, copy_name, new_run_id
 
 MODES = (COPY, IN_PLACE)
@@ -50,6 +50,7 @@ COPY_LOG_GROUPS = "copies' log groups"
 ROLE = "role"
 KMS_KEY = "KMS key"
 LAYERS = "layer versions"
+HOOK_FUNCTIONS = "hook functions"
 
 # When a row applies, beyond its modes.
 ALWAYS = "always"
@@ -58,6 +59,7 @@ CUSTOMER_KEY = "the environment uses a customer managed key"
 TAGGED = "the function has tags"
 USES_LAYERS = "the function uses layers"
 IN_VPC = "the function is attached to a VPC"
+HOOKS = "the scenario has Lambda [hooks]"
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,10 @@ API_CALLS: tuple[ApiCall, ...] = (
             "REPORT lines the LogResult tail did not carry", "driver.Driver.report_from_logs"),
     ApiCall("DeleteLogGroup", "logs:DeleteLogGroup", "CopyLogs", COPY_LOG_GROUPS, (COPY,),
             "delete the copy's log group with it", "isolation.delete_function_and_logs"),
+    # Both: the scenario's [hooks] that name Lambda functions, invoked in the sweep's account and region.
+    ApiCall("Invoke", "lambda:InvokeFunction", "InvokeHooks", HOOK_FUNCTIONS, _BOTH,
+            "run the setup/teardown hook functions (only those named in [hooks])", "hooks.HookRunner.run",
+            when=HOOKS),
     # Both: a customer managed key on the environment.
     ApiCall("GetFunctionConfiguration", "kms:Decrypt", "DecryptEnvironment", KMS_KEY, _BOTH,
             "Lambda returns the environment (which the sweep keeps) only to a caller that may decrypt it",
@@ -158,7 +164,7 @@ _ARN = re.compile(r"^arn:(?P<partition>[^:]+):lambda:(?P<region>[^:]+):(?P<accou
 
 
 def applies(call: ApiCall, *, mode: str, sweeps_architectures: bool, customer_key: bool, tagged: bool,
-            uses_layers: bool = False, in_vpc: bool = False) -> bool:
+            uses_layers: bool = False, in_vpc: bool = False, hooks: bool = False) -> bool:
     if mode not in call.modes:
         return False
     return {
@@ -168,17 +174,19 @@ def applies(call: ApiCall, *, mode: str, sweeps_architectures: bool, customer_ke
         TAGGED: tagged,
         USES_LAYERS: uses_layers,
         IN_VPC: in_vpc,
+        HOOKS: hooks,
     }[call.when]
 
 
 def policy(configuration: Mapping[str, Any], *, mode: str, sweeps_architectures: bool = False,
-           tagged: bool = False) -> dict[str, Any]:
+           tagged: bool = False, hook_functions: Sequence[str] = ()) -> dict[str, Any]:
     """The IAM policy a sweep of this function in `mode` needs, and nothing more.
 
     `configuration` is the function's configuration as Lambda returns it: FunctionArn (unqualified;
     it gives partition, region and account), Role, KMSKeyArn, LoggingConfig.LogGroup, Layers and
     VpcConfig.SubnetIds are read.
     `tagged`: the function has tags (GetFunction then also needs lambda:ListTags).
+    `hook_functions`: the Lambda functions [hooks] names (names are in the function's account and region).
     Raises ValueError for a mode or configuration it cannot build a policy for.
     """
     if mode not in MODES:
@@ -204,13 +212,15 @@ def policy(configuration: Mapping[str, Any], *, mode: str, sweeps_architectures:
         ROLE: [role],
         KMS_KEY: [key],
         LAYERS: [layer["Arn"] for layer in configuration.get("Layers") or []],
+        HOOK_FUNCTIONS: _hook_arns(hook_functions, partition=partition, region=region, account=account),
     }
     in_vpc = bool((configuration.get("VpcConfig") or {}).get("SubnetIds"))
     conditions = {"PassRoleToCopies": {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}}
     statements: dict[str, dict[str, Any]] = {}
     for call in API_CALLS:
         if not applies(call, mode=mode, sweeps_architectures=sweeps_architectures, customer_key=bool(key),
-                       tagged=tagged, uses_layers=bool(resources[LAYERS]), in_vpc=in_vpc):
+                       tagged=tagged, uses_layers=bool(resources[LAYERS]), in_vpc=in_vpc,
+                       hooks=bool(resources[HOOK_FUNCTIONS])):
             continue
         statement = statements.setdefault(call.statement, {
             "Sid": call.statement, "Effect": "Allow", "Action": [], "Resource": resources[call.on]})
@@ -221,6 +231,20 @@ def policy(configuration: Mapping[str, Any], *, mode: str, sweeps_architectures:
     for statement in statements.values():
         statement["Resource"] = statement["Resource"][0] if len(statement["Resource"]) == 1 else statement["Resource"]
     return {"Version": "2012-10-17", "Statement": list(statements.values())}
+
+
+def _hook_arns(functions: Sequence[str], *, partition: str, region: str, account: str) -> list[str]:
+    """The ARN each hook function is invoked by (a qualifier kept: IAM checks the qualified ARN)."""
+    arns: list[str] = []
+    for text in functions:
+        ref = parse_function(text)
+        if ref is None:
+            raise ValueError(f"hook function {text!r} is neither a function name nor an ARN")
+        arn = (f"arn:{ref.partition or partition}:lambda:{ref.region or region}:{ref.account or account}:"
+               f"function:{ref.name}" + (f":{ref.qualifier}" if ref.qualifier else ""))
+        if arn not in arns:
+            arns.append(arn)
+    return arns
 
 
 def markdown_table() -> str:

@@ -21,6 +21,7 @@ from lambdabench.arns import parse_function
 from lambdabench.errors import RunError, UsageError
 from lambdabench.sweep import isolation as iso
 from lambdabench.sweep.clients import Clients, make_clients
+from lambdabench.sweep.hooks import HookRunner, describe as describe_hooks
 from lambdabench.sweep.driver import (
     Driver,
     PayloadSet,
@@ -119,6 +120,12 @@ def run_sweep(
                          f"choose another --out, or finish that sweep with --resume {out_dir}")
 
     mode = isolation_mode(scenario, options, kind)
+    hooks = getattr(scenario, "hooks", None)
+    if kind == "local" and hooks is not None and any(h.function for _, h in hooks.items()):
+        raise UsageError(f"{scenario.path}: [hooks] names a Lambda function, which the local target cannot "
+                         "invoke (its emulator holds only the function under test)",
+                         "sweep with --target aws (--endpoint-url reaches `lambdabench serve`), or use command "
+                         "hooks")
     run_id = iso.new_run_id()
     if resume and kind == "aws":
         saved = read_snapshot(out_dir)
@@ -160,6 +167,7 @@ def run_sweep(
                 lines += [f"  live traffic: {e}" for e in evidence]
             else:
                 lines += _concurrency_warning(clients, scenario)
+            lines += side_effects_notice(prepared, plan, scenario)
             confirm(lines)
             if mode == iso.COPY and resume:
                 _delete_leftovers(clients, run_id)
@@ -174,9 +182,38 @@ def run_sweep(
             clients, prepared, plan, payload_set(scenario), out_dir, header,
             storage_mb=prepared.snapshot.config.ephemeral_storage_mb, resume=resume, progress=progress,
             shield=shield, wait_delay_s=wait_delay, logs_max_wait_s=options.logs_max_wait_s,
+            hooks=None if hooks is None else HookRunner(
+                hooks, invoke_client=clients.invoke, base_dir=Path(scenario.path).parent,
+                scenario_name=scenario.name, scenario_path=str(scenario.path)),
         )
         outcome = driver.run()
     return SweepRun(outcome=outcome, plan=plan, target=kind)
+
+
+def side_effects_notice(prepared: Any, plan: Plan, scenario: Any) -> list[str]:
+    """The confirmation's plain statement of what running the function means, hooks included."""
+    copies = prepared.copies
+    arn = copies.configuration.get("Role") if copies is not None else None
+    role = f"the function's own role {arn}" if arn else "the function's own role"
+    payloads = scenario.sweep.payloads
+    shown = "; ".join(f"{p.label}: {_preview(p.body)}" for p in payloads[:3])
+    if len(payloads) > 3:
+        shown += f"; and {len(payloads) - 3} more"
+    which = "the copies run" if copies is not None else "the function runs"
+    lines = [
+        f"  side effects: {which} {plan.total_invocations} times with "
+        f"{'this payload' if len(payloads) == 1 else 'these payloads'} ({shown}) under {role}, doing whatever "
+        "the code does to its downstreams (writes, messages, calls to other services): make the handler "
+        "idempotent or point it at test resources",
+        f"  to see the plan without running anything: lambdabench sweep {scenario.path} --dry-run",
+    ]
+    hooks = getattr(scenario, "hooks", None)
+    return lines + [f"  {line}" for line in describe_hooks(hooks)]
+
+
+def _preview(body: bytes, limit: int = 120) -> str:
+    text = body.decode("utf-8", errors="replace")
+    return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
 def _isolation_header(mode: str | None, run_id: str, evidence: list[str]) -> dict[str, Any] | None:

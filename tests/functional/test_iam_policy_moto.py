@@ -196,6 +196,19 @@ def test_iam_policy_command_prints_the_policy_of_the_function_it_reads(moto, tmp
         "arn:aws:iam::123456789012:role/lb-exec")
 
 
+def test_iam_policy_command_grants_invoke_on_the_scenarios_lambda_hooks(moto, tmp_path):
+    scenario = scenario_file(tmp_path)
+    scenario.write_text(scenario.read_text() + '[hooks]\nbefore_each = { function = "seed" }\n'
+                        'after_config = { command = ["true"] }\n')
+    result = printed_policy(moto, tmp_path, str(scenario), "--in-place")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    hooks = [s for s in document["Statement"] if s["Sid"] == "InvokeHooks"]
+    assert hooks == [{"Sid": "InvokeHooks", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                      "Resource": f"arn:aws:lambda:{REGION}:123456789012:function:seed"}]
+    assert [s for s in document["Statement"] if s["Sid"] != "InvokeHooks"] == in_place_policy(moto)["Statement"]
+
+
 def test_iam_policy_command_for_a_missing_function_exits_2(moto, tmp_path):
     path = scenario_file(tmp_path)
     path.write_text(path.read_text().replace(f'name = "{FUNCTION}"', 'name = "lb-nowhere"'))

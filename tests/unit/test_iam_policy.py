@@ -244,3 +244,18 @@ def test_access_denied_hint_points_to_the_iam_policy_command():
     assert error.message == "access denied while reading the function: not authorized to perform lambda:GetFunction"
     assert error.hint == ("`lambdabench iam-policy SCENARIO` prints the policy the sweep needs "
                           "(add --in-place for an in-place sweep)")
+
+
+def test_lambda_hooks_may_be_invoked_and_nothing_else_is_added():
+    hooks = ["orders-seed", "orders-check:live", "arn:aws:lambda:eu-west-1:123456789012:function:shared-reset",
+             "orders-seed"]
+    for mode in iam.MODES:
+        with_hooks = statements(iam.policy(config(), mode=mode, hook_functions=hooks))
+        assert with_hooks.pop("InvokeHooks") == {
+            "Sid": "InvokeHooks", "Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+            "Resource": ["arn:aws:lambda:eu-west-1:123456789012:function:orders-seed",
+                         "arn:aws:lambda:eu-west-1:123456789012:function:orders-check:live",
+                         "arn:aws:lambda:eu-west-1:123456789012:function:shared-reset"]}
+        assert with_hooks == statements(iam.policy(config(), mode=mode))
+    single = statements(iam.policy(config(), mode=iam.COPY, hook_functions=["orders-seed"]))["InvokeHooks"]
+    assert single["Resource"] == "arn:aws:lambda:eu-west-1:123456789012:function:orders-seed"

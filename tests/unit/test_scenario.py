@@ -157,9 +157,9 @@ def test_every_shipped_scenario_loads(file):
         assert s.function.code is not None and (s.function.code / (module + ext)).is_file()
 
 
-def test_the_shipped_scenarios_are_the_documented_five():
+def test_the_shipped_scenarios_are_the_documented_ones():
     assert sorted(p.name for p in SCENARIOS.glob("*.toml")) == [
-        "aws-example.toml", "demo.toml", "inference.toml", "io_wait.toml", "node_demo.toml"]
+        "aws-example.toml", "demo.toml", "hooks_demo.toml", "inference.toml", "io_wait.toml", "node_demo.toml"]
 
 
 def test_demo_measures_enough_samples_and_its_bursts_fit_a_two_core_host():
@@ -456,3 +456,73 @@ def test_monthly_invocations_is_read_and_recorded_only_when_set(tmp_path):
     assert s.to_dict()["recommend"]["monthly_invocations"] == 10_000_000
     assert with_monthly_invocations(s, 42).recommend.monthly_invocations == 42
     assert with_monthly_invocations(s, 42).sweep == s.sweep
+
+
+# --- [hooks] ------------------------------------------------------------------------------------
+
+def hooks_text(hooks: str, *, target: str = "") -> str:
+    return scenario_text(target=target) + "[hooks]\n" + hooks
+
+
+def test_hooks_load_commands_resolved_against_the_file_and_functions_by_name(tmp_path):
+    (tmp_path / "hooks").mkdir()
+    (tmp_path / "hooks" / "seed.sh").write_text("#!/bin/sh\n")
+    (tmp_path / "hooks" / "seed.sh").chmod(0o755)
+    s = load_scenario(write(tmp_path, hooks_text(
+        'before_config = { command = ["./hooks/seed.sh", "--table", "t"] }\n'
+        'after_each = { command = ["python3", "check.py"], timeout_s = 2.5 }\n')))
+    assert s.hooks.before_config.command == (str(tmp_path.resolve() / "hooks" / "seed.sh"), "--table", "t")
+    assert s.hooks.before_config.timeout_s == 60.0 and s.hooks.before_config.function is None
+    assert s.hooks.after_each.command == ("python3", "check.py") and s.hooks.after_each.timeout_s == 2.5
+    assert s.hooks.before_each is None and s.hooks.after_config is None
+    assert s.to_dict()["hooks"] == {
+        "before_config": {"command": [str(tmp_path.resolve() / "hooks" / "seed.sh"), "--table", "t"],
+                          "timeout_s": 60.0},
+        "after_each": {"command": ["python3", "check.py"], "timeout_s": 2.5}}
+    aws = load_scenario(write(tmp_path, 'name = "t"\n[function]\nname = "orders"\n[target]\nkind = "aws"\n'
+                              + SWEEP + WARM + '[hooks]\nbefore_each = { function = "orders-seed:live" }\n',
+                              code=False))
+    assert aws.hooks.before_each.function == "orders-seed:live"
+
+
+def test_without_hooks_the_header_has_no_hooks_key(tmp_path):
+    assert "hooks" not in load_scenario(write(tmp_path, scenario_text())).to_dict()
+    assert load_scenario(write(tmp_path, hooks_text(""))).hooks is None  # an empty [hooks] is no hooks
+
+
+@pytest.mark.parametrize("hooks, key, problem", [
+    ('before_all = { command = ["true"] }\n', "hooks.before_all", "unknown key in [hooks]"),
+    ('before_each = "setup.sh"\n', "hooks.before_each", 'must be a table, got the string "setup.sh"'),
+    ('before_each = { }\n', "hooks.before_each", "names neither a function nor a command"),
+    ('before_each = { command = ["true"], function = "f" }\n', "hooks.before_each",
+     "gives both function and command"),
+    ('before_each = { command = "python3 setup.py" }\n', "hooks.before_each.command",
+     'must be a list of strings, got the string "python3 setup.py"'),
+    ('before_each = { command = [] }\n', "hooks.before_each.command", "is empty"),
+    ('before_each = { command = ["python3", 1] }\n', "hooks.before_each.command[1]",
+     "must be a string, got the integer 1"),
+    ('before_each = { command = ["no-such-program-lb"] }\n', "hooks.before_each.command[0]",
+     '"no-such-program-lb" is not a program on PATH'),
+    ('before_each = { command = ["true"], timeout_s = 0 }\n', "hooks.before_each.timeout_s", "0 s is out of range"),
+    ('before_each = { command = ["true"], timeout_s = 3601 }\n', "hooks.before_each.timeout_s",
+     "3601 s is out of range"),
+    ('before_each = { command = ["true"], timout_s = 1 }\n', "hooks.before_each.timout_s",
+     "unknown key in a hook (hooks.before_each)"),
+    ('after_config = { function = "setup" }\n', "hooks.after_config.function",
+     "a Lambda hook cannot run on the local target: its emulator holds only the function under test"),
+    ('after_config = { function = "no such" }\n', "hooks.after_config.function",
+     '"no such" is neither a function name nor a function ARN'),
+])
+def test_hook_errors_name_file_key_and_fix(tmp_path, hooks, key, problem):
+    err = error_for(tmp_path, hooks_text(hooks))
+    assert (err.key, err.problem) == (key, problem)
+
+
+def test_a_hook_program_that_is_missing_or_not_executable_is_named_with_its_resolved_path(tmp_path):
+    err = error_for(tmp_path, hooks_text('before_each = { command = ["./setup.sh"] }\n'))
+    assert err.key == "hooks.before_each.command[0]"
+    assert err.problem == f"program {tmp_path.resolve() / 'setup.sh'} does not exist"
+    (tmp_path / "setup.sh").write_text("#!/bin/sh\n")
+    err = error_for(tmp_path, hooks_text('before_each = { command = ["./setup.sh"] }\n'))
+    assert err.problem == f"program {tmp_path.resolve() / 'setup.sh'} is not an executable file"
+    assert "chmod +x" in err.fix

@@ -36,9 +36,12 @@ BASE: dict[str, Any] = {
                   "percentile": 95.0},
     "scenario": [{"kind": "cold", "invocations": 2}, {"kind": "warm", "invocations": 3, "warmup": 1},
                  {"kind": "burst", "concurrency": 2, "waves": 1, "pause_s": 0.5}],
+    "hooks": {"before_each": {"command": ["./h.sh", "a b"], "timeout_s": 5},
+              "after_config": {"command": ["sh", "-c", "cat >/dev/null"]}},
 }
 # Keys the base leaves out, so that they are fuzzed too.
-EXTRA_PATHS = [("sweep", "payload"), ("sweep", "payload_file"), ("function", "environment", "X")]
+EXTRA_PATHS = [("sweep", "payload"), ("sweep", "payload_file"), ("function", "environment", "X"),
+               ("hooks", "before_config"), ("hooks", "after_each", "function"), ("hooks", "before_each", "function")]
 
 
 def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
@@ -186,6 +189,8 @@ def _folder(folder: Path) -> Path:
     (folder / "fn").mkdir()
     (folder / "fn" / "app.py").write_text("def handler(event, context):\n    return event\n")
     (folder / "e.json").write_text('{"k": 1}')
+    (folder / "h.sh").write_text("#!/bin/sh\ncat >/dev/null\n")
+    (folder / "h.sh").chmod(0o755)
     return folder
 
 
@@ -210,6 +215,8 @@ def test_the_unfuzzed_base_scenario_loads(tmp_path):
     scenario = load_scenario(path)
     assert scenario.recommend.strategy == "slo" and scenario.sweep.memory_mb == (128, 256)
     assert [p.label for p in scenario.sweep.payloads] == ["a", "payloads[1]"]
+    assert scenario.hooks.before_each.command == (str(folder.resolve() / "h.sh"), "a b")
+    assert scenario.hooks.after_config.command == ("sh", "-c", "cat >/dev/null")
 
 
 def test_every_fuzzed_scenario_file_loads_or_names_file_key_and_fix(tmp_path):

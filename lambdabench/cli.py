@@ -338,9 +338,11 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
             click.echo(f"function restored to its original configuration "
                        f"({outcome.restore.duration_ms:.0f} ms)", err=True)
     sweep_run.check_restore(outcome)
-    summary, paths = sweep_run.write_outputs(outcome.out_dir, verbose=verbose)
-    click.echo(summary)
-    for path in paths:
+    from lambdabench.report.outputs import write_outputs
+
+    written = write_outputs(outcome.out_dir, verbose=verbose)
+    click.echo(written.summary)
+    for path in written.paths:
         click.echo(f"wrote {path}", err=True)
     click.echo(str(outcome.out_dir))
 
@@ -505,27 +507,16 @@ def cleanup_command(profile: str | None, region: str | None, endpoint_url: str |
 def report_command(out_dir: str, strategy: str | None, p95_slo_ms: float | None, cold_share: float | None,
                    no_html: bool, verbose: bool, per_month: int | None = None) -> None:
     """Re-analyse a finished or partial sweep from DIR/results.jsonl and rewrite its report."""
-    from pathlib import Path
-
-    from lambdabench.analysis import analyze
-    from lambdabench.analysis.export import write_outputs
-    from lambdabench.report.console import render_summary
-    from lambdabench.results import read_results
+    from lambdabench.report.outputs import write_outputs
 
     overrides = {k: v for k, v in (("strategy", strategy), ("p95_slo_ms", p95_slo_ms),
                                    ("cold_share", cold_share), ("monthly_invocations", per_month))
                  if v is not None}
-    results = read_results(out_dir)
-    folder = results.path.parent
-    analysis = analyze(results, recommend=overrides)
-    paths = list(write_outputs(analysis, folder))
-    if not no_html:
-        from lambdabench.report import write_report
-        paths.append(Path(write_report(analysis, folder)))
-    if not any(e.get("event") == "completed" for e in results.events):
+    written = write_outputs(out_dir, recommend=overrides, html=not no_html, verbose=verbose)
+    if not written.completed:
         click.echo("note: this sweep did not complete; the analysis covers what was measured", err=True)
-    click.echo(render_summary(analysis, verbose=verbose))
-    for path in paths:
+    click.echo(written.summary)
+    for path in written.paths:
         click.echo(f"wrote {path}")
 
 

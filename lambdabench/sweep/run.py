@@ -440,24 +440,6 @@ def delete_copies(clients: Clients, copies: list[iso.SweepCopy]) -> list[str]:
     return problems
 
 
-def write_outputs(out_dir: Path, *, verbose: bool = False,
-                  recommend: dict | None = None) -> tuple[str, list[Path]]:
-    """Analyse the results and write summary.csv, report.json and the HTML report.
-
-    Returns (console summary, written paths).
-    """
-    from lambdabench.analysis import analyze
-    from lambdabench.analysis.export import write_outputs as export
-    from lambdabench.report import write_report
-    from lambdabench.report.console import render_summary
-    from lambdabench.results import read_results
-
-    analysis = analyze(read_results(out_dir), recommend=recommend)
-    paths = [Path(p) for p in export(analysis, out_dir)]
-    paths.append(Path(write_report(analysis, out_dir)))
-    return render_summary(analysis, verbose=verbose), paths
-
-
 __all__ = ["SweepOptions", "SweepRun", "cleanup_candidates", "delete_copies", "isolation_mode", "run_sweep",
-           "restore_from_dir", "restore_state", "write_outputs",
+           "restore_from_dir", "restore_state",
            "check_restore", "default_out_dir", "target_kind"]

@@ -355,11 +355,60 @@ def test_a_pending_function_is_refused_with_wait(emulator, lam, emulator_helpers
     assert "pending is Pending" in err and "aws lambda wait function-active-v2 --function-name pending" in err
 
 
-def test_an_inactive_function_is_refused(emulator, lam, emulator_helpers, tmp_path):
+ONE_COLD = """
+    [[scenario]]
+    kind = "cold"
+    invocations = 2
+    """
+
+
+def test_an_inactive_function_is_refused_in_place_without_wake_inactive(emulator, lam, emulator_helpers, tmp_path):
     make_function(lam, emulator_helpers, "sleepy")
     emulator.make_inactive("sleepy")
-    err = refused(lam, tmp_path, "sleepy")
-    assert "sleepy is Inactive" in err
+    err = refused(lam, tmp_path, "sleepy", "--in-place", memory="[128]", scenarios=ONE_COLD)
+    assert "sleepy is Inactive: Lambda reclaimed its resources after it stayed idle" in err
+    assert ("hint: sweep a disposable copy instead (drop --in-place: the copy is created Active from the same "
+            "code and the original stays as it is), or add --wake-inactive") in err
+    assert lam.get_function_configuration(FunctionName="sleepy")["State"] == "Inactive"  # not woken either
+
+
+def test_a_copy_sweep_of_an_inactive_function_runs_and_leaves_the_original_inactive(
+        emulator, lam, logs, emulator_helpers, tmp_path):
+    before = make_function(lam, emulator_helpers, "dormant")
+    emulator.make_inactive("dormant")
+    out = tmp_path / "out"
+    result = run_cli("sweep", str(scenario(tmp_path, "dormant", memory="[128]", scenarios=ONE_COLD)),
+                     "--endpoint-url", lam.meta.endpoint_url, "--yes", "--out", str(out), "--logs-wait-s", "0")
+    assert result.returncode == 0, result.stderr
+    assert ("note: dormant is Inactive (idle; Lambda reclaimed its resources): it is only read and stays Inactive; "
+            "the copies are created from its code and become Active on their own") in result.stderr
+    assert set(read_results(out).invocations["status"]) == {"ok"}
+    after = lam.get_function_configuration(FunctionName="dormant")
+    assert (after["State"], after["StateReasonCode"], after["RevisionId"]) == ("Inactive", "Idle",
+                                                                              before["RevisionId"])
+    assert copies_of(lam, "dormant") == [] and copy_log_groups(logs, "dormant") == []
+
+
+def test_in_place_with_wake_inactive_wakes_the_function_first_and_measures_no_error(
+        emulator, lam, emulator_helpers, tmp_path):
+    make_function(lam, emulator_helpers, "napping")
+    emulator.make_inactive("napping")
+    emulator.pending_s = 1.5  # restoring an Inactive function keeps it Pending this long
+    out = tmp_path / "out"
+    try:
+        result = run_cli("sweep", str(scenario(tmp_path, "napping", memory="[128]", scenarios=ONE_COLD)),
+                         "--endpoint-url", lam.meta.endpoint_url, "--in-place", "--wake-inactive", "--yes",
+                         "--out", str(out), "--logs-wait-s", "0")
+    finally:
+        emulator.pending_s = 0.0
+    assert result.returncode == 0, result.stderr
+    assert ("wakes napping first: it is Inactive, so one invoke (which Lambda fails while it restores the "
+            "function's resources) and a wait until it is Active (--wake-inactive)") in result.stderr
+    frame = read_results(out).invocations
+    assert list(frame["status"]) == ["ok", "ok"] and list(frame["cold"]) == [True, True]
+    after = lam.get_function_configuration(FunctionName="napping")
+    assert after["State"] == "Active" and after["MemorySize"] == ORIGINAL_MEMORY_MB
+    assert "LAMBDABENCH_NONCE" not in after["Environment"]["Variables"]
 
 
 def test_in_place_on_a_function_with_live_traffic_is_refused_without_accept_live_traffic(
@@ -483,3 +532,23 @@ def test_resuming_a_killed_copy_sweep_replaces_its_leftover_copy_and_finishes_cl
     frame = read_results(out).invocations
     assert len(frame) == 30 and frame["invocation_id"].is_unique
     assert copies_of(lam, name) == [] and copy_log_groups(logs, name) == []
+
+
+def test_restore_finds_a_runs_copies_by_name_and_deletes_only_those_carrying_its_tag(lam, emulator_helpers,
+                                                                                    monkeypatch):
+    from lambdabench.sweep.clients import make_clients
+
+    for key, value in cli_env().items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    from lambdabench.sweep.isolation import recorded_copies, run_copy_names
+
+    assert run_copy_names("orders", "abcd1234", "x86_64") == ["orders-lb-abcd1234", "orders-lb-abcd1234-arm"]
+    assert run_copy_names("orders", "abcd1234", "arm64") == ["orders-lb-abcd1234", "orders-lb-abcd1234-x86"]
+    # same name, another sweep's tag: not this run's copy
+    emulator_helpers.create(lam, "orders-lb-abcd1234", SOURCE, Tags={"lambdabench:sweep": "ffff0000"})
+    emulator_helpers.create(lam, "orders-lb-abcd1234-arm", SOURCE,
+                            Tags={"lambdabench:sweep": "abcd1234", "lambdabench:source": "arn:orders"})
+    clients = make_clients("aws", region="us-east-1", endpoint_url=lam.meta.endpoint_url)
+    found = recorded_copies(clients, "orders", "abcd1234", "x86_64")
+    assert [(c.name, c.run_id, c.source) for c in found] == [("orders-lb-abcd1234-arm", "abcd1234", "arn:orders")]

@@ -552,3 +552,61 @@ def test_restore_finds_a_runs_copies_by_name_and_deletes_only_those_carrying_its
     clients = make_clients("aws", region="us-east-1", endpoint_url=lam.meta.endpoint_url)
     found = recorded_copies(clients, "orders", "abcd1234", "x86_64")
     assert [(c.name, c.run_id, c.source) for c in found] == [("orders-lb-abcd1234-arm", "abcd1234", "arn:orders")]
+
+
+# -- restore compares the code's KMS key (and, tests/functional/test_restore_cli.py, the image tag) ------
+
+CODE_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+def make_keyed_function(lam, helpers, name: str) -> bytes:
+    code = helpers.zip_of({"app.py": textwrap.dedent(SOURCE)})
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=helpers.ROLE, Handler="app.handler",
+                        Code={"ZipFile": code, "SourceKMSKeyArn": CODE_KEY}, MemorySize=ORIGINAL_MEMORY_MB,
+                        Timeout=5, Environment={"Variables": {"API_TOKEN": SECRET, "MODE": "prod"}})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    return code
+
+
+def test_an_in_place_architecture_sweep_puts_the_code_back_encrypted_with_its_own_key(lam, emulator_helpers,
+                                                                                     tmp_path):
+    name = "keyed-arch"
+    make_keyed_function(lam, emulator_helpers, name)
+    out = tmp_path / "out"
+    result = run_cli("sweep", str(scenario(tmp_path, name, memory="[128]", scenarios=ONE_COLD,
+                                           extra_sweep='architectures = ["x86_64", "arm64"]')),
+                     "--endpoint-url", lam.meta.endpoint_url, "--in-place", "--yes", "--out", str(out),
+                     "--logs-wait-s", "0")
+    assert result.returncode == 0, result.stderr
+    after = lam.get_function(FunctionName=name)
+    assert after["Configuration"]["Architectures"] == ["x86_64"]
+    assert after["Code"]["SourceKMSKeyArn"] == CODE_KEY  # both re-uploads carried the key
+    assert json.loads((out / "original_config.json").read_text())["source_kms_key_arn"] == CODE_KEY
+    assert set(read_results(out).invocations["architecture"]) == {"x86_64", "arm64"}
+
+
+def test_restore_reports_a_code_key_lost_since_the_sweep_and_leaves_the_code_alone(lam, emulator_helpers,
+                                                                                  tmp_path):
+    name = "keyed-lost"
+    code = make_keyed_function(lam, emulator_helpers, name)
+    out = tmp_path / "out"
+    result = run_cli("sweep", str(scenario(tmp_path, name, memory="[128]", scenarios=ONE_COLD)),
+                     "--endpoint-url", lam.meta.endpoint_url, "--in-place", "--yes", "--out", str(out),
+                     "--logs-wait-s", "0")
+    assert result.returncode == 0, result.stderr
+    # a colleague redeploys without the key: Lambda encrypts the package with an AWS owned key
+    lam.update_function_code(FunctionName=name, ZipFile=code)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    deployed = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    result = run_cli("restore", str(out))
+    assert result.returncode == 1, result.stderr
+    assert f"{name} still differs from its original configuration" in result.stderr
+    assert f"code encryption key: expected {CODE_KEY}, found an AWS owned key" in result.stderr
+    assert (f"hint: aws lambda update-function-code --function-name {name} --zip-file fileb://<the function's "
+            f"package> --source-kms-key-arn {CODE_KEY}") in result.stderr
+    assert "update-function-configuration" not in result.stderr  # the configuration matches: no command for it
+    assert lam.get_function_configuration(FunctionName=name)["RevisionId"] == deployed  # their deploy untouched
+    events = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines() if '"event"' in line]
+    assert events[-1]["event"] == "restore_failed" and any("code encryption key" in d
+                                                           for d in events[-1]["differences"])
+    assert SECRET not in result.stdout + result.stderr

@@ -480,7 +480,7 @@ class Backend:
             doc["LoggingConfig"]["ApplicationLogLevel"] = config.application_log_level or "INFO"
             doc["LoggingConfig"]["SystemLogLevel"] = config.system_log_level or "INFO"
         if state == "Pending":
-            doc.update(StateReason="The function is being created.", StateReasonCode="Creating")
+            doc.update(self.stores.pending_reason(config.name))
         elif state == "Inactive":
             doc.update(StateReason="The function is inactive.", StateReasonCode="Idle")
         self.stores.decorate(config.name, doc)

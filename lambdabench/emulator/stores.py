@@ -31,11 +31,13 @@ class Lifecycle:
         self.pending_s = pending_s
         self._lock = threading.Lock()
         self._inactive: set[tuple[str, str]] = set()
+        self._woken: set[tuple[str, str]] = set()  # Pending from a wake, not a create: "Restoring"
 
     def make_inactive(self, region: str, name: str) -> None:
         """As if Lambda had reclaimed an idle function: reads say Inactive until an invoke wakes it."""
         with self._lock:
             self._inactive.add((region, name))
+            self._woken.discard((region, name))
 
     def is_inactive(self, region: str, name: str) -> bool:
         with self._lock:
@@ -43,7 +45,18 @@ class Lifecycle:
 
     def wake(self, region: str, name: str) -> None:
         with self._lock:
+            if (region, name) in self._inactive:
+                self._woken.add((region, name))
             self._inactive.discard((region, name))
+
+    def was_woken(self, region: str, name: str) -> bool:
+        with self._lock:
+            return (region, name) in self._woken
+
+    def forget(self, region: str, name: str) -> None:
+        with self._lock:
+            self._inactive.discard((region, name))
+            self._woken.discard((region, name))
 
 
 class CapacityStore:
@@ -114,7 +127,7 @@ class Stores:
         source mappings stay, as on Lambda)."""
         for store in (self.tags, self.policies, self.urls, self.capacity, self.code_keys):
             store.forget(name)
-        self.lifecycle.wake(self.region, name)
+        self.lifecycle.forget(self.region, name)
 
     def is_inactive(self, name: str) -> bool:
         return self.lifecycle.is_inactive(self.region, name)
@@ -123,6 +136,13 @@ class Stores:
         """Start restoring an Inactive function; answers how long it stays Pending."""
         self.lifecycle.wake(self.region, name)
         return self.lifecycle.pending_s
+
+    def pending_reason(self, name: str) -> dict[str, str]:
+        """StateReason and StateReasonCode of a Pending function: being created, or being restored after
+        it was Inactive (StateReasonCode Restoring, as Lambda reports a woken function)."""
+        if self.lifecycle.was_woken(self.region, name):
+            return {"StateReason": "The function is being restored.", "StateReasonCode": "Restoring"}
+        return {"StateReason": "The function is being created.", "StateReasonCode": "Creating"}
 
     def decorate(self, name: str, doc: dict[str, Any]) -> None:
         """Add what GetFunctionConfiguration reports from these stores."""

@@ -437,3 +437,9 @@ def test_logs_the_policy_does_not_let_the_sweep_read_are_said_by_permission_and_
     # asked once, not once per sample (and not polled for the whole --logs-wait-s either)
     filters = [d for d in moto.read_decisions() if d["action"] == "logs:FilterLogEvents"]
     assert len(filters) == 1 and not filters[0]["allowed"]
+    # and the report (a CI artifact) says it too
+    warnings = {w["kind"]: w for w in json.loads((out / "report.json").read_text())["warnings"]}
+    assert warnings["logs_unreadable"]["message"].startswith(
+        f"CloudWatch Logs refused to let the sweep read {group} (")
+    assert "logs:FilterLogEvents not granted" in warnings["logs_unreadable"]["message"]
+    assert "logs_unreadable" in result.stdout  # the summary's warnings

@@ -1,7 +1,8 @@
 """How an aws-target sweep keeps the user's function safe: preflight, disposable copies, live-traffic evidence.
 
-- `preflight` refuses (UsageError, exit 2) before anything is created or changed: a function that is not
-  Active, a Lambda Managed Instances function, an environment the nonce would push over 4 KB, a zip too
+- `preflight` refuses (UsageError, exit 2) before anything is created or changed: a function Pending or
+  Failed, an Inactive one in place (unless the user lets `wake` wake it; a copy does not need the
+  original Active, `state_notes` says so), a Lambda Managed Instances function, an environment the nonce would push over 4 KB, a zip too
   big to upload again (copy mode), an image function with an architecture axis.
 - `CopySet` creates, on demand, one temporary function per architecture that equals the original in
   everything that decides its performance (code, runtime, handler, role, layers, environment, VPC,
@@ -447,5 +448,5 @@ def _pages(operation: Callable[..., dict], key: str, marker_key: str, **kwargs: 
 
 __all__ = ["COPY", "COPY_LIMITS", "CopySet", "IN_PLACE", "IN_PLACE_LIMITS", "SOURCE_TAG", "SWEEP_TAG",
            "SweepCopy", "copy_name", "copy_request", "delete_function_and_logs", "environment_bytes",
-           "live_traffic", "new_run_id", "preflight", "recorded_copies", "run_copy_names", "state_notes", "sweep_copies", "unreserved_concurrency",
-           "wake"]
+           "live_traffic", "new_run_id", "preflight", "recorded_copies", "run_copy_names", "state_notes",
+           "sweep_copies", "unreserved_concurrency", "wake"]

@@ -252,6 +252,9 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 @click.option("--accept-live-traffic", is_flag=True,
               help="With --in-place and --yes: sweep a function that has triggers, URLs, aliases on $LATEST "
                    "or invoke permissions.")
+@click.option("--wake-inactive", is_flag=True,
+              help="With --in-place: wake an Inactive function (one invoke, then wait until Active) instead of "
+                   "refusing. A copy never needs it.")
 @click.option("--dry-run", is_flag=True, help="Print the plan and its estimated AWS cost; change nothing.")
 @click.option("--logs-wait-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="How long to poll CloudWatch Logs for a REPORT the LogResult tail did not carry.")
@@ -260,8 +263,8 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
               help="Price a month of N invocations per configuration ([recommend] monthly_invocations).")
 def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, resume_dir: str | None,
                   profile: str | None, region: str | None, endpoint_url: str | None, yes: bool,
-                  isolation: str | None, accept_live_traffic: bool, dry_run: bool, logs_wait_s: float,
-                  verbose: bool, per_month: int | None = None) -> None:
+                  isolation: str | None, accept_live_traffic: bool, wake_inactive: bool, dry_run: bool,
+                  logs_wait_s: float, verbose: bool, per_month: int | None = None) -> None:
     """Sweep memory x timeout of a function with cold, warm and burst invocations.
 
     On the aws target the sweep runs on a temporary copy of the function (deleted afterwards) unless
@@ -280,7 +283,7 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
         target=target, out_dir=Path(out_dir) if out_dir else None,
         resume_dir=Path(resume_dir) if resume_dir else None, profile=profile, region=region,
         endpoint_url=endpoint_url, logs_max_wait_s=logs_wait_s, isolation=isolation,
-        accept_live_traffic=accept_live_traffic, assume_yes=yes,
+        accept_live_traffic=accept_live_traffic, assume_yes=yes, wake_inactive=wake_inactive,
     )
     kind = sweep_run.target_kind(scenario, options)
     if dry_run:
@@ -330,6 +333,8 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
     outcome = run.outcome
     click.echo(f"sweep complete: {outcome.invocations_written} invocation records; "
                f"{outcome.state_mismatches} state mismatch(es)", err=True)
+    for warning in outcome.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if outcome.restore is not None and outcome.restore.ok and run.target == "aws":
         if outcome.restore.deleted_copies:
             click.echo(f"deleted the sweep's copies and their log groups "

@@ -80,7 +80,7 @@ class InvocationRecord:
     function_error: str | None = None
     payload_label: str | None = None
     payload_index: int | None = None
-    report_source: str | None = None  # tail | logs | missing
+    report_source: str | None = None  # tail | logs | missing | logs_denied (no permission to read logs)
     memory_size_mb: int | None = None  # as the REPORT line said
     restore_duration_ms: float | None = None
     expect_cold: bool | None = None

@@ -69,6 +69,7 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
         settings=settings,
         strategy_found_nothing=outcome is None,
         any_candidate=bool(candidates),
+        events=results.events,
     )
     return Analysis(
         header=header,

@@ -15,6 +15,7 @@ Kinds (stable strings; reports and report.json key on them):
   no_recommendation  no configuration qualifies for the chosen strategy
   unpriced         the region has no USD price list (China regions): costs are unknown
   missing_reports  ok invocations without a REPORT line (no durations, no cost)
+  logs_unreadable  CloudWatch Logs refused the sweep's reads (a permission is missing), so REPORTs are missing
   memory_headroom  the recommended memory was >= 90% used at its peak
 Each remedy names the setting to change.
 """
@@ -55,6 +56,7 @@ def collect_warnings(
     settings: Settings,
     strategy_found_nothing: bool,
     any_candidate: bool,
+    events: list[dict[str, Any]] | tuple[dict[str, Any], ...] = (),
 ) -> tuple[Warning, ...]:
     """Every warning, in the order reports list them: the environment, then per configuration
     (per scenario, then the configuration's own), then the sweep as a whole."""
@@ -74,6 +76,7 @@ def collect_warnings(
         found.append(timeout_cut_off(summary, recommendation))
     found += too_few_samples(configs)
     found += [
+        logs_unreadable(events),
         memory_headroom(configs, recommendation),
         partial(missing),
         no_recommendation(strategy_found_nothing, unpriced, settings, any_candidate),
@@ -169,6 +172,23 @@ def missing_reports(key: ConfigPoint, name: str, s: ScenarioStats) -> Warning | 
         "logs:FilterLogEvents on /aws/lambda/<function>) and that the target writes "
         "REPORT lines",
         key,
+    )
+
+
+def logs_unreadable(events: list[dict[str, Any]] | tuple[dict[str, Any], ...]) -> Warning | None:
+    """The sweep's `logs_unreadable` events: CloudWatch Logs answered AccessDenied to its REPORT reads."""
+    denied = [e for e in events if e.get("event") == "logs_unreadable"]
+    if not denied:
+        return None
+    groups = ", ".join(sorted({str(e.get("log_group")) for e in denied}))
+    permission = denied[0].get("permission") or "logs:FilterLogEvents"
+    return Warning(
+        "logs_unreadable",
+        f"CloudWatch Logs refused to let the sweep read {groups} ({denied[0].get('error') or 'access denied'}: "
+        f"{permission} not granted); invocations whose LogResult tail had no REPORT line have no Duration, "
+        f"Billed Duration or cost (report_source \"logs_denied\")",
+        f"grant {permission} on {groups} to the identity that sweeps (`lambdabench iam-policy` prints the "
+        "policy), then sweep again",
     )
 
 

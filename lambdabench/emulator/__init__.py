@@ -13,7 +13,7 @@ Knobs for tests of production safety (see `stores.Lifecycle`, `code_url`):
 - `Emulator(pending_s=2)` or `emulator.pending_s = 2`: functions created from then on stay
   `State: Pending` that long, and invoking one answers ResourceConflictException;
 - `emulator.make_inactive(name, region)`: the function reads `State: Inactive`; its next invoke fails and
-  starts restoring it (Pending for `pending_s`, then Active);
+  starts restoring it (Pending, StateReasonCode Restoring, for `pending_s`; then Active);
 - `Emulator(clock=...)`: the wall clock of GetFunction's presigned `Code.Location` (valid 600 s); a
   test's own clock moved past that makes the URL answer 403 AccessDenied "Request has expired".
 

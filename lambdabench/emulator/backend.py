@@ -480,7 +480,7 @@ class Backend:
             doc["LoggingConfig"]["ApplicationLogLevel"] = config.application_log_level or "INFO"
             doc["LoggingConfig"]["SystemLogLevel"] = config.system_log_level or "INFO"
         if state == "Pending":
-            doc.update(StateReason="The function is being created.", StateReasonCode="Creating")
+            doc.update(self.stores.pending_reason(config.name))
         elif state == "Inactive":
             doc.update(StateReason="The function is inactive.", StateReasonCode="Idle")
         self.stores.decorate(config.name, doc)
@@ -546,6 +546,8 @@ class Backend:
                 "Code": {"RepositoryType": "S3",
                          "Location": self.stores.code_location(config.code.sha256, f"file://{config.code.path}")},
             }
+            if config is fn.latest:  # the key is kept for $LATEST's code only
+                doc["Code"].update(self.stores.code_fields(name))
             tags = self.stores.tags.get(name)
             if tags:
                 doc["Tags"] = tags
@@ -595,6 +597,7 @@ class Backend:
                 "The lambdabench emulator accepts deployment packages as ZipFile bytes only "
                 "(S3 locations and container images are not available locally).")
         self._validate({"Architectures": params.get("Architectures")}, creating=False)
+        self.stores.validate_code_update(params)
         artifact = self.code_store.add(params["ZipFile"])
         with self._lock:
             name, _ = self._split_name(function_name, None)
@@ -605,6 +608,7 @@ class Backend:
             latest = self._apply(dataclasses.replace(fn.latest, code=artifact),
                                  {"Architectures": params.get("Architectures")})
             self._changed(fn, latest)
+            self.stores.on_code_update(name, params)
             if params.get("Publish"):
                 version = self._publish(fn, "")
                 return self.configuration(fn, version)

@@ -5,6 +5,8 @@ Routing of a request:
 - `GET /_lambdabench/info` → the emulator's info document (see `lambdabench.emulator`);
 - `GET /_lambdabench/code/...` → a function's zip behind GetFunction's presigned `Code.Location`
   (`code_url`);
+- `X-Amz-Target: ResourceGroupsTaggingAPI_20170126.<Operation>` → GetResources over the functions' tags
+  (`tagging_api.handle`);
 - anything else → the Lambda REST-JSON API (`lambda_api.route`).
 The region comes from the SigV4 credential scope of the `Authorization` header (any region works;
 each has its own functions and logs), `us-east-1` when the request is unsigned.
@@ -31,7 +33,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from lambdabench.emulator import errors as E
-from lambdabench.emulator import code_url, lambda_api, logs_api
+from lambdabench.emulator import code_url, lambda_api, logs_api, tagging_api
 from lambdabench.emulator.runtime_api import BadRequest, Connection
 
 _REGION_RE = re.compile(r"Credential=[^/,\s]+/\d{8}/([a-z0-9-]+)/")
@@ -59,6 +61,8 @@ def _answer(app: Any, method: str, target: str, headers: dict[str, str], body: b
     amz_target = headers.get("x-amz-target", "")
     if amz_target.startswith(logs_api.TARGET_PREFIX):
         return logs_api.handle(app.log_store(region_of(headers)), amz_target, body)
+    if amz_target.startswith(tagging_api.TARGET_PREFIX):
+        return tagging_api.handle(app.backend(region_of(headers)), amz_target, body)
     path, _, query_string = target.partition("?")
     if path.rstrip("/") == "/_lambdabench/info" and method == "GET":
         return 200, {"Content-Type": "application/json"}, json.dumps(app.info()).encode()

@@ -2,7 +2,7 @@
 
 `Backend` keeps functions, versions, aliases and concurrency; everything else a function carries lives
 in one small store per family (tags, resource policies, URL configs, event source mappings, the
-Managed Instances capacity provider config), each beside the operations that use it. The backend
+Managed Instances capacity provider config, the code's KMS key), each beside the operations that use it. The backend
 calls `validate_create` / `on_create` / `on_delete` / `decorate` at the few points where they meet.
 
 `Lifecycle` is shared by every region of one emulator: how long a new function stays Pending
@@ -16,6 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdabench.emulator.code_keys import CodeKeyStore
 from lambdabench.emulator.code_url import CodeLinks
 from lambdabench.emulator.event_sources import EventSourceStore
 from lambdabench.emulator.function_urls import UrlConfigStore
@@ -30,11 +31,13 @@ class Lifecycle:
         self.pending_s = pending_s
         self._lock = threading.Lock()
         self._inactive: set[tuple[str, str]] = set()
+        self._woken: set[tuple[str, str]] = set()  # Pending from a wake, not a create: "Restoring"
 
     def make_inactive(self, region: str, name: str) -> None:
         """As if Lambda had reclaimed an idle function: reads say Inactive until an invoke wakes it."""
         with self._lock:
             self._inactive.add((region, name))
+            self._woken.discard((region, name))
 
     def is_inactive(self, region: str, name: str) -> bool:
         with self._lock:
@@ -42,7 +45,18 @@ class Lifecycle:
 
     def wake(self, region: str, name: str) -> None:
         with self._lock:
+            if (region, name) in self._inactive:
+                self._woken.add((region, name))
             self._inactive.discard((region, name))
+
+    def was_woken(self, region: str, name: str) -> bool:
+        with self._lock:
+            return (region, name) in self._woken
+
+    def forget(self, region: str, name: str) -> None:
+        with self._lock:
+            self._inactive.discard((region, name))
+            self._woken.discard((region, name))
 
 
 class CapacityStore:
@@ -77,17 +91,32 @@ class Stores:
     urls: UrlConfigStore = field(default_factory=UrlConfigStore)
     event_sources: EventSourceStore = field(default_factory=EventSourceStore)
     capacity: CapacityStore = field(default_factory=CapacityStore)
+    code_keys: CodeKeyStore = field(default_factory=CodeKeyStore)
 
     def validate_create(self, params: dict[str, Any]) -> None:
         """Refuse a CreateFunction before anything is created."""
         if params.get("Tags") is not None:
             self.tags.check(params["Tags"])
+        self.code_keys.check((params.get("Code") or {}).get("SourceKMSKeyArn"))
 
     def on_create(self, name: str, params: dict[str, Any]) -> None:
         if params.get("Tags"):
             self.tags.add(name, params["Tags"])
         if params.get("CapacityProviderConfig"):
             self.capacity.set(name, params["CapacityProviderConfig"])
+        self.code_keys.set(name, (params.get("Code") or {}).get("SourceKMSKeyArn"))
+
+    def validate_code_update(self, params: dict[str, Any]) -> None:
+        """Refuse an UpdateFunctionCode before the code is replaced."""
+        self.code_keys.check(params.get("SourceKMSKeyArn"))
+
+    def on_code_update(self, name: str, params: dict[str, Any]) -> None:
+        """New code for $LATEST: encrypted with the key given now, or with an AWS owned key."""
+        self.code_keys.set(name, params.get("SourceKMSKeyArn"))
+
+    def code_fields(self, name: str) -> dict[str, Any]:
+        """What GetFunction's `Code` carries from these stores, beside the Location."""
+        return self.code_keys.code_fields(name)
 
     def on_update(self, name: str, params: dict[str, Any]) -> None:
         if params.get("CapacityProviderConfig"):
@@ -96,9 +125,9 @@ class Stores:
     def on_delete(self, name: str) -> None:
         """A deleted function takes its tags, policies, URL configs and capacity config along (its event
         source mappings stay, as on Lambda)."""
-        for store in (self.tags, self.policies, self.urls, self.capacity):
+        for store in (self.tags, self.policies, self.urls, self.capacity, self.code_keys):
             store.forget(name)
-        self.lifecycle.wake(self.region, name)
+        self.lifecycle.forget(self.region, name)
 
     def is_inactive(self, name: str) -> bool:
         return self.lifecycle.is_inactive(self.region, name)
@@ -107,6 +136,13 @@ class Stores:
         """Start restoring an Inactive function; answers how long it stays Pending."""
         self.lifecycle.wake(self.region, name)
         return self.lifecycle.pending_s
+
+    def pending_reason(self, name: str) -> dict[str, str]:
+        """StateReason and StateReasonCode of a Pending function: being created, or being restored after
+        it was Inactive (StateReasonCode Restoring, as Lambda reports a woken function)."""
+        if self.lifecycle.was_woken(self.region, name):
+            return {"StateReason": "The function is being restored.", "StateReasonCode": "Restoring"}
+        return {"StateReason": "The function is being created.", "StateReasonCode": "Creating"}
 
     def decorate(self, name: str, doc: dict[str, Any]) -> None:
         """Add what GetFunctionConfiguration reports from these stores."""

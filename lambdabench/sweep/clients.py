@@ -1,6 +1,6 @@
 """The one boto3 wrapper of the sweep: client creation for a target and botocore errors → our errors.
 
-Three clients per target, each configured for its job:
+Four clients per target, each configured for its job:
 - `control`: Lambda control plane (get/update configuration, code, versions, aliases). botocore's
   `standard` retry mode, so transient 5xx and throttled control-plane calls are retried.
 - `invoke`: Lambda Invoke with retries OFF (`total_max_attempts = 1`: the initial request only).
@@ -8,6 +8,8 @@ Three clients per target, each configured for its job:
   Its connection pool is at least the burst size (else burst threads queue for a socket and the
   release is no longer simultaneous) and its read timeout exceeds the function timeout.
 - `logs`: CloudWatch Logs, for REPORT lines the LogResult tail did not carry.
+- `tagging`: the Resource Groups Tagging API, for `lambdabench cleanup` (tag:GetResources finds the
+  functions tagged lambdabench:sweep without reading every function's tags).
 
 Every botocore error that reaches the user goes through `translate` so it becomes a UsageError
 (exit 2: wrong name, region, credentials, parameters) or a RunError (exit 1) with a hint.
@@ -61,6 +63,7 @@ class Clients:
     control: Any  # botocore client "lambda", standard retries
     invoke: Any  # botocore client "lambda", no retries
     logs: Any  # botocore client "logs", standard retries
+    tagging: Any = None  # botocore client "resourcegroupstaggingapi", standard retries
 
 
 def make_clients(
@@ -72,7 +75,7 @@ def make_clients(
     max_timeout_s: int = 900,
     pool_size: int = 10,
 ) -> Clients:
-    """Create the three clients for a target; raise UsageError for a missing region/credentials/profile.
+    """Create the four clients for a target; raise UsageError for a missing region/credentials/profile.
 
     `kind="local"` uses dummy credentials (the endpoint is our own emulator); `kind="aws"` uses the
     standard credential chain of `profile` (environment, config files, instance roles).
@@ -139,8 +142,16 @@ def make_clients(
             connect_timeout=CONNECT_TIMEOUT_S,
         ),
     )
+    tagging = session.client(
+        "resourcegroupstaggingapi",
+        endpoint_url=endpoint_url,
+        config=Config(
+            retries={"mode": "standard", "total_max_attempts": 5},
+            connect_timeout=CONNECT_TIMEOUT_S,
+        ),
+    )
     target = TargetInfo(kind=kind, region=resolved_region, profile=profile, endpoint_url=endpoint_url)
-    return Clients(target=target, control=control, invoke=invoke, logs=logs)
+    return Clients(target=target, control=control, invoke=invoke, logs=logs, tagging=tagging)
 
 
 _CREDENTIALS_HINT = (

@@ -21,7 +21,9 @@ after it is done). A failing hook records `hook_failed` and raises: the sweep st
 Measurement rules: Invoke has retries off (clients.py), so a 429 reaches the results exactly once, as
 `throttled`. The REPORT comes from the LogType=Tail result; when it is missing or unparsable (JSON log
 format, a tail cut at 4 KB) the driver polls CloudWatch Logs for that request id, bounded, and says
-where it came from in `report_source`. Each sample's cold/warm state is read from its REPORT (Init
+where it came from in `report_source` (`tail`, `logs`, `missing`; `logs_denied` when CloudWatch Logs refused
+the read: the first refusal is recorded as a `logs_unreadable` event naming the permission, is in the
+outcome's `warnings`, and the group is not polled again). Each sample's cold/warm state is read from its REPORT (Init
 Duration present = cold) and compared with what the plan expected; a mismatch is kept and marked.
 """
 
@@ -57,7 +59,15 @@ from lambdabench.sweep.release import (
     endpoint_reachable,
     run_released,
 )
-from lambdabench.sweep.isolation import COPY, COPY_LIMITS, IN_PLACE, IN_PLACE_LIMITS, CopySet, preflight
+from lambdabench.sweep.isolation import (
+    COPY,
+    COPY_LIMITS,
+    IN_PLACE,
+    IN_PLACE_LIMITS,
+    CopySet,
+    preflight,
+    state_notes,
+)
 from lambdabench.sweep.plan import Action, ConfigPoint, Plan, PlannedInvocation, pending
 from lambdabench.sweep.snapshot import (
     CODE_FILE,
@@ -123,11 +133,13 @@ class Prepared:
     live_architecture: str = ""
     isolation: str = IN_PLACE  # copy: every change and invoke goes to `copies`, the original is only read
     copies: CopySet | None = None
+    state: str = "Active"  # the function's State when read (Inactive: woken first in place, see run.py)
+    notes: tuple[str, ...] = ()  # confirmation lines about the State (isolation.state_notes)
 
 
 def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | None = None,
             taken_at: str = "", isolation: str = IN_PLACE, run_id: str = "",
-            wait_delay_s: float = 1.0) -> Prepared:
+            wait_delay_s: float = 1.0, wake_inactive: bool = False) -> Prepared:
     """Read the function, preflight it and validate the plan against it. Raises UsageError; changes nothing."""
     ref = parse_function(function)
     if ref is not None and ref.qualifier is not None:
@@ -144,7 +156,9 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
         raise UsageError(f"cannot read the function's environment variables: {env_error}",
                          "grant kms:Decrypt on the function's key to this identity, then retry")
     preflight(response, isolation=isolation, architectures={c.architecture for c in plan.configs},
-              nonce_variable=NONCE_VARIABLE)
+              nonce_variable=NONCE_VARIABLE, wake_inactive=wake_inactive)
+    state = {"state": response.get("State") or "Active",
+             "notes": tuple(state_notes(response, isolation=isolation))}
     name = response.get("FunctionName") or function.split(":")[-1]
     logging_config = response.get("LoggingConfig") or {}
     log_format = logging_config.get("LogFormat") or "Text"
@@ -182,12 +196,12 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
         # Each copy logs to its own /aws/lambda/<copy> group (the driver follows the copy in use).
         return Prepared(snapshot=snapshot, function_name=name, log_format=log_format, code_zip=None,
                         log_group="", live_architecture=snapshot.config.architecture, isolation=COPY,
-                        copies=copies)
+                        copies=copies, **state)
     if needs_code and code_zip is None:
         code_zip = download_code(clients, function)
     return Prepared(snapshot=snapshot, function_name=name, log_format=log_format,
                     code_zip=code_zip if needs_code else None, log_group=log_group,
-                    live_architecture=snapshot.config.architecture)
+                    live_architecture=snapshot.config.architecture, **state)
 
 
 def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
@@ -208,9 +222,11 @@ def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
             "force cold starts",
             f"  invokes the copies {plan.total_invocations} times, then deletes them and their log groups",
             f"  note: {COPY_LIMITS}",
+            *prepared.notes,
         ]
     lines = [
         f"lambdabench will change function {prepared.snapshot.function_arn}:",
+        *prepared.notes,
         f"  memory: {c.memory_mb} MB -> each of {', '.join(map(str, memories))} MB",
         f"  timeout: {c.timeout_s} s -> each of {', '.join(map(str, timeouts))} s",
         f"  environment: adds {NONCE_VARIABLE} (changed {plan.configuration_changes} times to force cold "
@@ -242,6 +258,18 @@ class SweepOutcome:
     restore: RestoreOutcome | None
     restore_error: str | None = None
     status_counts: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # for stderr: what the sweep could not do (e.g. read its logs)
+
+
+# The CloudWatch Logs call the driver reads REPORT lines with, and the IAM action that authorises it.
+LOGS_READ_ACTION = "logs:FilterLogEvents"
+# CloudWatch Logs answers AccessDeniedException; moto and some compatible endpoints answer a bare 403.
+_DENIED_CODES = {"AccessDeniedException", "AccessDenied", "403"}
+
+
+def _access_denied(exc: botocore.exceptions.ClientError) -> bool:
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return error_code(exc) in _DENIED_CODES or status == 403
 
 
 ProgressFn = Callable[[int, int, str], None]
@@ -304,6 +332,8 @@ class Driver:
         self._revision: str | None = prepared.snapshot.revision_id if prepared.copies is None else None
         self._written: Written | None = None
         self._foreign: ForeignChange | None = None
+        # Log groups CloudWatch Logs refused to let us read: group -> the warning said about it.
+        self._logs_denied: dict[str, str] = {}
         if self.copies is not None:
             # Copies carry the environment the original has now (a copy-mode snapshot on disk has no values).
             self._original_env = dict((self.copies.configuration.get("Environment") or {}).get("Variables") or {})
@@ -382,6 +412,7 @@ class Driver:
             restore=restore_outcome,
             restore_error=restore_error,
             status_counts=dict(self._counts),
+            warnings=tuple(self._logs_denied.values()),
         )
 
     def open_results(self) -> None:
@@ -693,8 +724,12 @@ class Driver:
 
             def from_logs() -> dict[str, Any]:
                 found = self.report_from_logs(rid, started)
-                return self._record(inv, found, "logs" if found is not None else "missing", rid,
-                                    function_error, throttled, error_type, client_ms, started)
+                if found is not None:
+                    source = "logs"
+                else:
+                    source = "logs_denied" if self._log_group() in self._logs_denied else "missing"
+                return self._record(inv, found, source, rid, function_error, throttled, error_type,
+                                    client_ms, started)
 
             if defer is not None:
                 defer(from_logs)
@@ -776,9 +811,17 @@ class Driver:
             if self._writer is not None and not self._closed:
                 self._writer.write_invocation(record, sync=sync)
 
+    def _log_group(self) -> str:
+        return self.prepared.log_group or f"/aws/lambda/{self._function_name()}"
+
     def report_from_logs(self, request_id: str, started: datetime) -> Report | None:
-        """Find the REPORT of `request_id` in CloudWatch Logs, polling for ingestion delay (bounded)."""
-        group = self.prepared.log_group or f"/aws/lambda/{self._function_name()}"
+        """Find the REPORT of `request_id` in CloudWatch Logs, polling for ingestion delay (bounded).
+
+        None when it is not there in time, or when CloudWatch Logs refuses the read (then the group is in
+        `_logs_denied`, a `logs_unreadable` event is written once, and later calls do not ask again)."""
+        group = self._log_group()
+        if group in self._logs_denied:
+            return None
         if self.prepared.log_format == "JSON":
             pattern = f'{{ $.type = "platform.report" && $.record.requestId = "{request_id}" }}'
         else:
@@ -802,8 +845,12 @@ class Driver:
                     if not token:
                         break
             except botocore.exceptions.ClientError as exc:
-                # No log group yet (first invoke, ingestion lag): poll on. Anything else (no logs
-                # permission, throttled Logs API): give up; the record says report_source "missing".
+                # No log group yet (first invoke, ingestion lag): poll on. No permission: say so once,
+                # by name (the records say "logs_denied"). Anything else (throttled Logs API): give up;
+                # the record says report_source "missing".
+                if _access_denied(exc):
+                    self._logs_unreadable(group, exc)
+                    return None
                 if error_code(exc) != "ResourceNotFoundException":
                     return None
             except botocore.exceptions.BotoCoreError:
@@ -812,6 +859,24 @@ class Driver:
                 return None
             self.sleep(delay)
             delay = min(delay * 2, 4.0)
+
+
+    def _logs_unreadable(self, group: str, exc: botocore.exceptions.ClientError) -> None:
+        parts = self.prepared.snapshot.function_arn.split(":")
+        partition, account = (parts[1], parts[4]) if len(parts) > 4 else ("aws", "<account>")
+        arn = f"arn:{partition}:logs:{self.clients.target.region}:{account}:log-group:{group}"
+        message = (f"CloudWatch Logs refused to let this identity read {group} ({error_code(exc)}): "
+                   f"{LOGS_READ_ACTION} is not granted, so invocations whose LogResult tail had no REPORT "
+                   "line are recorded without Duration, Billed Duration or cost (report_source "
+                   f"\"logs_denied\"); grant {LOGS_READ_ACTION} on {arn} (`lambdabench iam-policy` prints "
+                   "the policy)")
+        with self._lock:
+            if group in self._logs_denied:
+                return
+            self._logs_denied[group] = message
+            if self._writer is not None and not self._closed:
+                self._writer.write_event("logs_unreadable", log_group=group, permission=LOGS_READ_ACTION,
+                                         error=error_code(exc), message=message)
 
 
 def _matching_report(text: str, request_id: str) -> Report | None:

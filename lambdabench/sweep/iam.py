@@ -7,6 +7,9 @@ tests/functional/test_iam_policy_moto.py sweeps (both modes) as a user holding o
 an IAM-enforcing moto: a call the sweep makes without a row here is an AccessDenied there, and a row
 whose call the sweep no longer makes is a granted action never used. (moto cannot show KMS, EC2 or
 layer checks, nor the operations it does not route; those rows rest on AWS's documentation.)
+The table covers a copy sweep's leftovers too: `lambdabench restore` (and `--resume`) finds a killed
+sweep's copies by the names its run id gives them (GetFunction on the copies) and `lambdabench
+cleanup` by tag (tag:GetResources), so neither needs ListFunctions or ListTags on anyone's functions.
 
 Pure: inputs are the function's configuration (GetFunctionConfiguration / GetFunction's
 `Configuration`), the mode and what the scenario sweeps; the output is a policy dict. Resource ARNs
@@ -107,7 +110,8 @@ API_CALLS: tuple[ApiCall, ...] = (
             "switch the architecture (redeploys the same code); restore it", "snapshot.update_architecture",
             when=ARCHITECTURES),
     ApiCall("Invoke", "lambda:InvokeFunction", "InvokeFunction", FUNCTION, (IN_PLACE,),
-            "the measured invocations", "driver.Driver.invoke"),
+            "the measured invocations (and, with --wake-inactive, the one that wakes an Inactive function)",
+            "driver.Driver.invoke, isolation.wake"),
     ApiCall("FilterLogEvents", "logs:FilterLogEvents", "ReadLogs", LOG_GROUP, (IN_PLACE,),
             "REPORT lines the LogResult tail did not carry", "driver.Driver.report_from_logs"),
     # Copy: a disposable copy per architecture, created, swept and deleted (issue 11 item 1).
@@ -134,11 +138,12 @@ API_CALLS: tuple[ApiCall, ...] = (
     ApiCall("CreateFunction", "ec2:DescribeVpcs", "VerifyCopyNetwork", ACCOUNT, (COPY,),
             "Lambda verifies the copy's VPC", "isolation.CopySet.function_for", when=IN_VPC),
     ApiCall("GetFunction", "lambda:GetFunction", "ManageCopies", COPIES, (COPY,),
-            "wait until the copy is Active and each update is done",
-            "isolation.CopySet.function_for, snapshot.wait_updated"),
+            "wait until the copy is Active and each update is done; restore and --resume find a killed "
+            "sweep's copies by name and check their tag",
+            "isolation.CopySet.function_for, snapshot.wait_updated, isolation.recorded_copies"),
     ApiCall("GetFunction", "lambda:ListTags", "ManageCopies", COPIES, (COPY,),
             "GetFunction of a tagged function (every copy is) also needs lambda:ListTags",
-            "snapshot.wait_updated"),
+            "snapshot.wait_updated, isolation.recorded_copies"),
     ApiCall("UpdateFunctionConfiguration", "lambda:UpdateFunctionConfiguration", "ManageCopies", COPIES,
             (COPY,), "set the copy's memory, timeout and nonce", "snapshot.update_configuration"),
     ApiCall("Invoke", "lambda:InvokeFunction", "ManageCopies", COPIES, (COPY,),
@@ -153,6 +158,11 @@ API_CALLS: tuple[ApiCall, ...] = (
     ApiCall("Invoke", "lambda:InvokeFunction", "InvokeHooks", HOOK_FUNCTIONS, _BOTH,
             "run the setup/teardown hook functions (only those named in [hooks])", "hooks.HookRunner.run",
             when=HOOKS),
+    # `lambdabench cleanup`: every copy a sweep left, found by tag (no resource-level permission; the
+    # deletes are ManageCopies' and CopyLogs' rows, so only this function's copies can go).
+    ApiCall("GetResources", "tag:GetResources", "FindLeftoverCopies", ACCOUNT, (COPY,),
+            "`lambdabench cleanup`: find the functions tagged lambdabench:sweep (no resource-level permission)",
+            "isolation.sweep_copies"),
     # Both: a customer managed key on the environment.
     ApiCall("GetFunctionConfiguration", "kms:Decrypt", "DecryptEnvironment", KMS_KEY, _BOTH,
             "Lambda returns the environment (which the sweep keeps) only to a caller that may decrypt it",

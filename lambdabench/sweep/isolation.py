@@ -1,13 +1,15 @@
 """How an aws-target sweep keeps the user's function safe: preflight, disposable copies, live-traffic evidence.
 
-- `preflight` refuses (UsageError, exit 2) before anything is created or changed: a function that is not
-  Active, a Lambda Managed Instances function, an environment the nonce would push over 4 KB, a zip too
+- `preflight` refuses (UsageError, exit 2) before anything is created or changed: a function Pending or
+  Failed, an Inactive one in place (unless the user lets `wake` wake it; a copy does not need the
+  original Active, `state_notes` says so), a Lambda Managed Instances function, an environment the nonce would push over 4 KB, a zip too
   big to upload again (copy mode), an image function with an architecture axis.
 - `CopySet` creates, on demand, one temporary function per architecture that equals the original in
   everything that decides its performance (code, runtime, handler, role, layers, environment, VPC,
   file systems, /tmp, tracing, KMS key, log format and levels, architecture), tagged with the sweep's
   run id and the original's ARN, and deletes them with their log groups. The original is only read.
-- `sweep_copies` finds copies by tag (`lambdabench restore` after a kill -9, `lambdabench cleanup`).
+- `recorded_copies` finds one sweep's copies by the names its run id gives them (`lambdabench restore`
+  after a kill -9, `--resume`); `sweep_copies` finds every copy by tag (`lambdabench cleanup`).
 - `live_traffic` lists what would also reach the function during an in-place sweep.
 
 Environment values pass from GetFunction to CreateFunction in memory only: nothing here writes them.
@@ -60,8 +62,12 @@ def environment_bytes(variables: dict[str, str]) -> int:
 # -- preflight ------------------------------------------------------------------------------------
 
 def preflight(configuration: dict[str, Any], *, isolation: str, architectures: set[str],
-              nonce_variable: str) -> None:
-    """Refuse (UsageError) what would fail or mislead after the user said yes. Reads nothing, changes nothing."""
+              nonce_variable: str, wake_inactive: bool = False) -> None:
+    """Refuse (UsageError) what would fail or mislead after the user said yes. Reads nothing, changes nothing.
+
+    An Inactive function (Lambda reclaimed its resources after weeks idle; StateReasonCode Idle) is
+    refused in place unless `wake_inactive`; a copy does not need the original Active (GetFunction
+    still answers its code and configuration, and the copy goes Pending -> Active on its own)."""
     name = configuration.get("FunctionName") or "the function"
     state = configuration.get("State") or "Active"
     reason = configuration.get("StateReason") or ""
@@ -69,12 +75,14 @@ def preflight(configuration: dict[str, Any], *, isolation: str, architectures: s
         raise UsageError(f"{name} is Pending (being created or its VPC/file system set up): {reason}".rstrip(": "),
                          f"wait until it is Active (aws lambda wait function-active-v2 --function-name {name}), "
                          "then run again")
-    if state == "Inactive":
-        raise UsageError(f"{name} is Inactive: Lambda reclaimed its resources after it stayed idle, and the first "
-                         "invokes would fail or run cold while it wakes, turning into error samples",
-                         f"invoke it once and wait until it is Active (aws lambda wait function-active-v2 "
-                         f"--function-name {name}), then run again")
-    if state != "Active":
+    if state == "Inactive" and isolation == IN_PLACE and not wake_inactive:
+        raise UsageError(f"{name} is Inactive: Lambda reclaimed its resources after it stayed idle; its next invoke "
+                         "fails and starts restoring them (Pending, then Active), so an in-place sweep's first "
+                         "invokes would be error samples",
+                         "sweep a disposable copy instead (drop --in-place: the copy is created Active from the same "
+                         "code and the original stays as it is), or add --wake-inactive to let lambdabench wake "
+                         "it with one invoke and wait until it is Active")
+    if state not in ("Active", "Inactive"):
         raise UsageError(f"{name} is in State {state}: {reason}".rstrip(": "),
                          "fix the function until `aws lambda get-function` says State Active, then run again")
     if configuration.get("CapacityProviderConfig"):
@@ -108,6 +116,55 @@ def preflight(configuration: dict[str, Any], *, isolation: str, architectures: s
             f"{limits.CODE_ZIP_MAX_BYTES // (1024 * 1024)} MB that CreateFunction accepts directly, so the copy "
             "cannot be created",
             "sweep the function itself with --in-place (it changes the live function; read the README first)")
+
+
+def state_notes(configuration: dict[str, Any], *, isolation: str) -> list[str]:
+    """Confirmation lines about the function's State that the sweep goes ahead with (preflight passed)."""
+    if (configuration.get("State") or "Active") != "Inactive":
+        return []
+    name = configuration.get("FunctionName") or "the function"
+    if isolation == COPY:
+        return [f"  note: {name} is Inactive (idle; Lambda reclaimed its resources): it is only read and stays "
+                "Inactive; the copies are created from its code and become Active on their own"]
+    return [f"  wakes {name} first: it is Inactive, so one invoke (which Lambda fails while it restores the "
+            "function's resources) and a wait until it is Active (--wake-inactive)"]
+
+
+def wake(clients: Clients, function: str, payload: bytes, *, sleep: Callable[[float], None] = time.sleep,
+         delay_s: float = 1.0, max_wait_s: float = 300.0,
+         clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
+    """Wake an Inactive function the way AWS documents ("Lambda function states"): invoke it; the invoke
+    fails and Lambda restores the function's resources (Pending, then Active). Returns the configuration
+    once Active. An invoke that succeeds (the function woke meanwhile) ran the sweep's own payload once
+    and is not a sample. RunError when Lambda sets it back to Inactive or Failed, or after `max_wait_s`."""
+    try:
+        clients.invoke.invoke(FunctionName=function, InvocationType="RequestResponse", Payload=payload)
+    except botocore.exceptions.ClientError as exc:
+        # ResourceConflictException ("... currently in the following state: Inactive/Pending") or, for a
+        # VPC function, ResourceNotReadyException: the expected failure that starts the restore.
+        if error_code(exc) not in ("ResourceConflictException", "ResourceNotReadyException"):
+            raise translate(exc, function=function, action="waking the Inactive function") from exc
+    except botocore.exceptions.BotoCoreError as exc:
+        raise translate(exc, function=function, action="waking the Inactive function") from exc
+    deadline = clock() + max_wait_s
+    seen_pending = False
+    while True:
+        configuration = call(clients.control.get_function_configuration, FunctionName=function,
+                             function=function, action="waiting for the function to wake")
+        state = configuration.get("State") or "Active"
+        if state == "Active":
+            return configuration
+        seen_pending = seen_pending or state == "Pending"
+        if state == "Failed" or (state == "Inactive" and seen_pending):
+            reason = configuration.get("StateReason") or configuration.get("StateReasonCode") or ""
+            raise RunError(f"Lambda could not wake {function}: it is {state} again ({reason})".replace(" ()", ""),
+                           "fix what the reason names (subnet addresses, security groups, the KMS key, the "
+                           "image), or sweep a disposable copy instead (drop --in-place); nothing was changed")
+        if clock() + delay_s > deadline:
+            raise RunError(f"{function} was still {state} {max_wait_s:.0f} s after the wake-up invoke",
+                           f"wait until it is Active (aws lambda wait function-active-v2 --function-name "
+                           f"{function}), then run again; nothing was changed")
+        sleep(delay_s)
 
 
 # -- copies -------------------------------------------------------------------------------------------
@@ -273,27 +330,54 @@ class SweepCopy:
     source: str
 
 
-def sweep_copies(clients: Clients, run_id: str | None = None) -> list[SweepCopy]:
-    """Functions tagged lambdabench:sweep (of `run_id` only, when given) in the clients' account and region."""
+def run_copy_names(source_name: str, run_id: str, original_architecture: str) -> list[str]:
+    """Every name a sweep of `source_name` with `run_id` may have given a copy (one per architecture)."""
+    others = [a for a in _ARCH_SHORT if a != original_architecture]
+    return [copy_name(source_name, run_id, a, original_architecture) for a in [original_architecture, *others]]
+
+
+def recorded_copies(clients: Clients, source_name: str, run_id: str, original_architecture: str
+                    ) -> list[SweepCopy]:
+    """The copies of one sweep that still exist, by the names its run id gives them (`lambdabench restore`,
+    `--resume`). Each is read with GetFunction (which the sweep's policy grants on the copies' names) and
+    counted only when its lambdabench:sweep tag holds this run id: a function that merely has the name
+    is not the sweep's and is left alone."""
     found: list[SweepCopy] = []
-    marker = None
+    for name in run_copy_names(source_name, run_id, original_architecture):
+        try:
+            response = clients.control.get_function(FunctionName=name)
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "ResourceNotFoundException":
+                continue  # never created, or deleted already
+            raise translate(exc, function=name, action="looking for the sweep's copies") from exc
+        except botocore.exceptions.BotoCoreError as exc:
+            raise translate(exc, function=name, action="looking for the sweep's copies") from exc
+        tags = response.get("Tags") or {}
+        if tags.get(SWEEP_TAG) == run_id:
+            found.append(SweepCopy(name=name, arn=response["Configuration"].get("FunctionArn", ""), run_id=run_id,
+                                   source=tags.get(SOURCE_TAG, "")))
+    return found
+
+
+def sweep_copies(clients: Clients, run_id: str | None = None) -> list[SweepCopy]:
+    """Functions tagged lambdabench:sweep (of `run_id` only, when given) in the clients' account and region,
+    found with the Resource Groups Tagging API (tag:GetResources, the call `lambdabench iam-policy` grants
+    for `lambdabench cleanup`)."""
+    found: list[SweepCopy] = []
+    tag_filter: dict[str, Any] = {"Key": SWEEP_TAG, **({"Values": [run_id]} if run_id else {})}
+    token = ""
     while True:
-        page = call(clients.control.list_functions, action="listing functions",
-                    **({"Marker": marker} if marker else {}))
-        for function in page.get("Functions") or []:
-            arn = function.get("FunctionArn", "")
-            try:
-                tags = clients.control.list_tags(Resource=arn).get("Tags") or {}
-            except botocore.exceptions.ClientError as exc:
-                if error_code(exc) == "ResourceNotFoundException":
-                    continue  # deleted since the listing
-                raise translate(exc, function=function.get("FunctionName"), action="reading tags") from exc
-            tag = tags.get(SWEEP_TAG)
-            if tag and (run_id is None or tag == run_id):
-                found.append(SweepCopy(name=function["FunctionName"], arn=arn, run_id=tag,
-                                       source=tags.get(SOURCE_TAG, "")))
-        marker = page.get("NextMarker")
-        if not marker:
+        page = call(clients.tagging.get_resources, action="listing the functions tagged " + SWEEP_TAG,
+                    ResourceTypeFilters=["lambda:function"], TagFilters=[tag_filter],
+                    **({"PaginationToken": token} if token else {}))
+        for mapping in page.get("ResourceTagMappingList") or []:
+            arn = mapping.get("ResourceARN", "")
+            tags = {t["Key"]: t.get("Value", "") for t in mapping.get("Tags") or []}
+            name = arn.split(":")[6] if arn.count(":") >= 6 else arn
+            if tags.get(SWEEP_TAG):
+                found.append(SweepCopy(name=name, arn=arn, run_id=tags[SWEEP_TAG], source=tags.get(SOURCE_TAG, "")))
+        token = page.get("PaginationToken") or ""
+        if not token:
             return sorted(found, key=lambda c: c.name)
 
 
@@ -364,4 +448,5 @@ def _pages(operation: Callable[..., dict], key: str, marker_key: str, **kwargs: 
 
 __all__ = ["COPY", "COPY_LIMITS", "CopySet", "IN_PLACE", "IN_PLACE_LIMITS", "SOURCE_TAG", "SWEEP_TAG",
            "SweepCopy", "copy_name", "copy_request", "delete_function_and_logs", "environment_bytes",
-           "live_traffic", "new_run_id", "preflight", "sweep_copies", "unreserved_concurrency"]
+           "live_traffic", "new_run_id", "preflight", "recorded_copies", "run_copy_names", "state_notes",
+           "sweep_copies", "unreserved_concurrency", "wake"]

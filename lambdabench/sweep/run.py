@@ -61,6 +61,7 @@ class SweepOptions:
     isolation: str | None = None  # copy | in-place (aws target); None: the scenario's, else copy
     accept_live_traffic: bool = False  # in-place on a function with triggers/URLs/aliases/principals
     assume_yes: bool = False  # --yes: needed as well as accept_live_traffic
+    wake_inactive: bool = False  # in place: wake an Inactive function (one invoke) instead of refusing
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def run_sweep(
         plan_probe = build_plan(scenario, default_architecture=scenario.function.architecture)
         prepared = prepare(clients, function, plan_probe, code_zip=code_zip, taken_at=_iso(started),
                            isolation=mode or iso.IN_PLACE, run_id=run_id if mode == iso.COPY else "",
-                           wait_delay_s=wait_delay)
+                           wait_delay_s=wait_delay, wake_inactive=options.wake_inactive)
         architecture = prepared.snapshot.config.architecture
         plan = build_plan(scenario, default_architecture=architecture)
         if resume:
@@ -170,7 +171,9 @@ def run_sweep(
             lines += side_effects_notice(prepared, plan, scenario)
             confirm(lines)
             if mode == iso.COPY and resume:
-                _delete_leftovers(clients, run_id)
+                _delete_leftovers(clients, prepared.snapshot)
+            if mode == iso.IN_PLACE and prepared.state == "Inactive":
+                prepared = _woken(clients, function, prepared, scenario, wait_delay, check=not resume)
         header = build_header(
             scenario=scenario, plan=plan, target=kind, endpoint_url=clients.target.endpoint_url,
             region=clients.target.region, function_name=prepared.function_name,
@@ -216,6 +219,23 @@ def _preview(body: bytes, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _woken(clients: Clients, function: str, prepared: Any, scenario: Any, wait_delay: float, *,
+           check: bool = True) -> Any:
+    """Wake the Inactive function (with the sweep's first payload) and carry its RevisionId from then on.
+
+    `check`: the woken function must still be the one read before the confirmation (not on --resume,
+    where the snapshot is the original and the function may be mid-sweep)."""
+    from lambdabench.sweep.snapshot import FunctionConfig, ForeignChange
+
+    awake = iso.wake(clients, function, payload_set(scenario).bodies[0], delay_s=wait_delay)
+    found = FunctionConfig.from_api(awake)
+    if check and found != prepared.snapshot.config:
+        raise ForeignChange(f"{function} was changed by someone else while it was woken",
+                            "nothing was changed by the sweep; run again to sweep what is there now")
+    return dataclasses.replace(prepared, state="Active",
+                               snapshot=dataclasses.replace(prepared.snapshot, revision_id=awake.get("RevisionId")))
+
+
 def _isolation_header(mode: str | None, run_id: str, evidence: list[str]) -> dict[str, Any] | None:
     if mode is None:
         return None
@@ -233,9 +253,18 @@ def _concurrency_warning(clients: Clients, scenario: Any) -> list[str]:
     return []
 
 
-def _delete_leftovers(clients: Clients, run_id: str) -> list[str]:
+def _recorded_copies(clients: Clients, snapshot: Any) -> list[iso.SweepCopy]:
+    """The copies the copy-mode sweep recorded in `snapshot` (its run id, source and architecture) left."""
+    if not snapshot.run_id:
+        return []
+    arn = snapshot.function_arn
+    source = arn.split(":")[6] if arn.startswith("arn:") and arn.count(":") >= 6 else snapshot.function_name
+    return iso.recorded_copies(clients, source, snapshot.run_id, snapshot.config.architecture)
+
+
+def _delete_leftovers(clients: Clients, snapshot: Any, copies: list[iso.SweepCopy] | None = None) -> list[str]:
     problems: list[str] = []
-    for leftover in iso.sweep_copies(clients, run_id):
+    for leftover in _recorded_copies(clients, snapshot) if copies is None else copies:
         problems.extend(iso.delete_function_and_logs(clients, leftover.name))
     return problems
 
@@ -412,12 +441,13 @@ def _undo_if_foreign(clients: Clients, snapshot: Any, out_dir: Path) -> list[str
 
 
 def _delete_run_copies(clients: Clients, snapshot: Any) -> RestoreOutcome:
-    """A copy-mode sweep's leftovers (kill -9): delete its tagged copies; the original was never changed."""
+    """A copy-mode sweep's leftovers (kill -9): delete its copies, found by the names its run id gives them
+    and checked by tag; the original was never changed."""
     import time
 
     start = time.perf_counter()
-    copies = iso.sweep_copies(clients, snapshot.run_id) if snapshot.run_id else []
-    problems = _delete_leftovers(clients, snapshot.run_id) if copies else []
+    copies = _recorded_copies(clients, snapshot)
+    problems = _delete_leftovers(clients, snapshot, copies)
     found = read_config(clients, snapshot.function_name)
     expected = dataclasses.replace(snapshot.config, environment=())
     found = dataclasses.replace(found, environment=())
@@ -428,7 +458,7 @@ def _delete_run_copies(clients: Clients, snapshot: Any) -> RestoreOutcome:
 
 
 def cleanup_candidates(clients: Clients) -> list[iso.SweepCopy]:
-    """Every function tagged lambdabench:sweep in the clients' account and region."""
+    """Every function tagged lambdabench:sweep in the clients' account and region (tag:GetResources)."""
     return iso.sweep_copies(clients)
 
 

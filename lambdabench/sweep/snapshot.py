@@ -472,6 +472,9 @@ class RestoreOutcome:
     new_versions: tuple[str, ...] = field(default=())
     new_aliases: tuple[str, ...] = field(default=())
     deleted_copies: tuple[str, ...] = field(default=())  # copy mode: the sweep's copies restore deleted
+    # The command that puts the code's KMS key or image tag back (restore never re-uploads code over
+    # a deploy it did not make); "" when both match the snapshot.
+    code_hint: str = ""
 
     @property
     def ok(self) -> bool:
@@ -519,12 +522,7 @@ def restore(
             failures.append(f"architecture step failed: {exc.message}")
     found = read_config(clients, function)
     after = take_snapshot(clients, function)
-    code_lines = []
-    if snapshot.source_kms_key_arn != after.source_kms_key_arn:
-        code_lines.append(f"code encryption key: expected {snapshot.source_kms_key_arn or 'the AWS managed key'}, "
-                          f"found {after.source_kms_key_arn or 'the AWS managed key'}")
-    if snapshot.image_tag_uri and snapshot.image_tag_uri != after.image_tag_uri:
-        code_lines.append(f"image: expected {snapshot.image_tag_uri}, found {after.image_tag_uri}")
+    code_lines, code_hint = code_differences(snapshot, after)
     return RestoreOutcome(
         function_name=function,
         restored=original,
@@ -534,7 +532,37 @@ def restore(
         changed=changed,
         new_versions=tuple(v for v in after.versions if v not in snapshot.versions),
         new_aliases=tuple(a for a in after.aliases if a not in snapshot.aliases),
+        code_hint=code_hint,
     )
+
+
+AWS_OWNED_KEY = "an AWS owned key"
+
+
+def code_differences(snapshot: Snapshot, after: Snapshot) -> tuple[list[str], str]:
+    """How the code now differs from the snapshot in what a redeploy can lose: the KMS key its package is
+    encrypted with (Code.SourceKMSKeyArn) and the image tag it was deployed from (Code.ImageUri; the
+    digest a tag resolves to may move, so the tag is compared, not the digest). Returns the lines and
+    the command that puts them back (restore leaves code alone: it may be another writer's deploy)."""
+    lines: list[str] = []
+    fixes: list[str] = []
+    function = snapshot.function_name
+    if snapshot.source_kms_key_arn != after.source_kms_key_arn:
+        lines.append(f"code encryption key: expected {snapshot.source_kms_key_arn or AWS_OWNED_KEY}, "
+                     f"found {after.source_kms_key_arn or AWS_OWNED_KEY}")
+        if snapshot.package_type != "Image":
+            key = (f"--source-kms-key-arn {snapshot.source_kms_key_arn}" if snapshot.source_kms_key_arn
+                   else "(without --source-kms-key-arn)")
+            fixes.append(f"aws lambda update-function-code --function-name {function} --zip-file "
+                         f"fileb://<the function's package> {key}")
+    if snapshot.image_tag_uri and snapshot.image_tag_uri != after.image_tag_uri:
+        lines.append(f"image: expected {snapshot.image_tag_uri}, found {after.image_tag_uri}")
+        fixes.append(f"aws lambda update-function-code --function-name {function} --image-uri "
+                     f"{snapshot.image_tag_uri}")
+    hint = "; ".join(fixes)
+    if hint:
+        hint += " (only if the code now there is not a deploy someone made since the sweep)"
+    return lines, hint
 
 
 def fix_hint(outcome: RestoreOutcome, out_dir: Path | str | None = None) -> str:
@@ -548,7 +576,11 @@ def fix_hint(outcome: RestoreOutcome, out_dir: Path | str | None = None) -> str:
         f"--ephemeral-storage Size={o.ephemeral_storage_mb}",
         f"--environment \"$(jq -c '{{Variables: .config.environment}}' {snapshot})\"",
     ]
-    hint = " ".join(parts)
+    config_differs = bool(differences(dataclasses.replace(o, architecture=outcome.found.architecture),
+                                      outcome.found))
+    hints = [" ".join(parts)] if config_differs or not outcome.code_hint else []
     if outcome.found.architecture != o.architecture:
-        hint += f"; then redeploy the code with --architectures {o.architecture}"
-    return hint
+        hints.append(f"redeploy the code with --architectures {o.architecture}")
+    if outcome.code_hint:
+        hints.append(outcome.code_hint)
+    return "; then ".join(hints)

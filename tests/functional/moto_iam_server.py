@@ -9,7 +9,8 @@ Run as `python moto_iam_server.py DECISIONS_FILE` with INITIAL_NO_AUTH_ACTION_CO
   function ARN would be denied everything: the resource becomes the ARN AWS authorizes (the function's
   ARN from the path or CreateFunction's body; the log group's ARN from logsGroupName; "*" for the
   operations the Service Authorization Reference lists with no resource type).
-- moto names the IAM action after the operation, `lambda:Invoke`; IAM's is `lambda:InvokeFunction`.
+- moto names the IAM action after the operation, `lambda:Invoke`; IAM's is `lambda:InvokeFunction`. And
+  after the signing name, `tagging:GetResources`; IAM's is `tag:GetResources` (resource "*", as moto checks).
 - moto checks no dependent action. Lambda's documented ones are checked too, each on its own resource:
   GetFunction of a tagged function needs lambda:ListTags; CreateFunction needs iam:PassRole on the
   role (context iam:PassedToService = lambda.amazonaws.com), lambda:TagResource when it carries Tags,
@@ -37,7 +38,8 @@ DECISIONS = sys.argv[1]
 _lock = threading.Lock()
 # Operations the Service Authorization Reference lists with no resource type: only "*" grants them.
 _NO_RESOURCE = {"ListFunctions", "ListEventSourceMappings", "GetAccountSettings", "CreateEventSourceMapping"}
-_IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction"}
+# moto names the action after the signing name; IAM's prefix for the Resource Groups Tagging API is "tag".
+_IAM_ACTION = {"lambda:Invoke": "lambda:InvokeFunction", "tagging:GetResources": "tag:GetResources"}
 
 
 def _function_arn(self, name: str) -> str:

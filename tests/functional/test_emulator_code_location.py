@@ -129,3 +129,30 @@ def test_each_version_locates_its_own_code(client, emulator_helpers):
     new = _get(client.get_function(FunctionName="coded")["Code"]["Location"])[1]
     assert _source(old) == textwrap.dedent(SOURCE)
     assert _source(new) == new_source
+
+
+KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_the_code_kms_key_is_reported_and_an_upload_without_one_falls_back_to_an_aws_owned_key(
+        client, emulator_helpers):
+    code = emulator_helpers.zip_of({"app.py": textwrap.dedent(SOURCE)})
+    client.create_function(FunctionName="keyed", Runtime="python3.12", Role=emulator_helpers.ROLE,
+                           Handler="app.handler", Code={"ZipFile": code, "SourceKMSKeyArn": KEY})
+    assert client.get_function(FunctionName="keyed")["Code"]["SourceKMSKeyArn"] == KEY
+    client.get_waiter("function_active_v2").wait(FunctionName="keyed", WaiterConfig={"Delay": 1})
+    client.update_function_code(FunctionName="keyed", ZipFile=code)  # no key: Lambda uses an AWS owned key
+    client.get_waiter("function_updated_v2").wait(FunctionName="keyed", WaiterConfig={"Delay": 1})
+    assert "SourceKMSKeyArn" not in client.get_function(FunctionName="keyed")["Code"]
+    client.update_function_code(FunctionName="keyed", ZipFile=code, SourceKMSKeyArn=KEY)
+    assert client.get_function(FunctionName="keyed")["Code"]["SourceKMSKeyArn"] == KEY
+
+
+def test_a_code_kms_key_that_is_not_an_arn_is_refused_and_nothing_created(client, emulator_helpers):
+    code = emulator_helpers.zip_of({"app.py": textwrap.dedent(SOURCE)})
+    with pytest.raises(client.exceptions.ClientError, match="ValidationException") as raised:
+        client.create_function(FunctionName="badkey", Runtime="python3.12", Role=emulator_helpers.ROLE,
+                               Handler="app.handler", Code={"ZipFile": code, "SourceKMSKeyArn": "my-key"})
+    assert "sourceKMSKeyArn" in str(raised.value)
+    with pytest.raises(client.exceptions.ResourceNotFoundException):
+        client.get_function(FunctionName="badkey")

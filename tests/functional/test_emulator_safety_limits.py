@@ -83,6 +83,27 @@ def test_an_inactive_function_fails_its_first_invoke_and_wakes(emulator, client,
     assert client.invoke(FunctionName="idle", Payload=b"{}")["Payload"].read() == b'"ok"'
 
 
+def test_a_woken_function_is_pending_restoring_until_active(emulator, client, emulator_helpers):
+    emulator_helpers.create(client, "dozing", SOURCE)
+    emulator.make_inactive("dozing")
+    emulator.pending_s = 30.0
+    try:
+        with pytest.raises(client.exceptions.ResourceConflictException):
+            client.invoke(FunctionName="dozing", Payload=b"{}")  # the failed invoke starts the restore
+        config = client.get_function_configuration(FunctionName="dozing")
+        assert (config["State"], config["StateReason"], config["StateReasonCode"]) == (
+            "Pending", "The function is being restored.", "Restoring")
+        with pytest.raises(client.exceptions.ResourceConflictException) as excinfo:
+            client.invoke(FunctionName="dozing", Payload=b"{}")
+        assert emulator_helpers.error_of(excinfo.value)[2].endswith("in the following state: Pending")
+    finally:
+        emulator.pending_s = 0.0
+    client.delete_function(FunctionName="dozing")  # a function created again under its name is being created
+    emulator_helpers.create(client, "dozing", SOURCE, wait=False)
+    config = client.get_function_configuration(FunctionName="dozing")
+    assert config.get("StateReasonCode", "Creating") == "Creating"
+
+
 # ----- RevisionId -----------------------------------------------------------------------------
 def test_every_change_makes_a_new_revision_id(client, emulator_helpers):
     emulator_helpers.create(client, "revs", SOURCE)

@@ -77,3 +77,50 @@ def test_more_than_50_tags_are_refused(client, emulator_helpers):
     assert emulator_helpers.error_of(excinfo.value)[2] == (
         "Number of tags exceeds resource tag limit. A resource can have at most 50 tags.")
     assert len(client.list_tags(Resource=ARN + "crowded")["Tags"]) == 50
+
+
+# -- Resource Groups Tagging API: GetResources (what `lambdabench cleanup` finds copies with) ---------------
+
+@pytest.fixture(scope="module")
+def tagging(client):
+    import boto3
+
+    return boto3.client("resourcegroupstaggingapi", endpoint_url=client.meta.endpoint_url, region_name="us-east-1",
+                        aws_access_key_id="testing", aws_secret_access_key="testing")
+
+
+def test_get_resources_finds_functions_by_tag_key_and_value(client, tagging, emulator_helpers):
+    emulator_helpers.create(client, "gr-copy-1", SOURCE, Tags={"lambdabench:sweep": "r1", "lambdabench:source": "x"})
+    emulator_helpers.create(client, "gr-copy-2", SOURCE, Tags={"lambdabench:sweep": "r2"})
+    emulator_helpers.create(client, "gr-other", SOURCE, Tags={"team": "perf"})
+    emulator_helpers.create(client, "gr-untagged", SOURCE)
+    found = tagging.get_resources(ResourceTypeFilters=["lambda:function"], TagFilters=[{"Key": "lambdabench:sweep"}])
+    mine = [m for m in found["ResourceTagMappingList"] if ":function:gr-" in m["ResourceARN"]]
+    assert mine == [
+        {"ResourceARN": ARN + "gr-copy-1", "Tags": [{"Key": "lambdabench:source", "Value": "x"},
+                                                    {"Key": "lambdabench:sweep", "Value": "r1"}]},
+        {"ResourceARN": ARN + "gr-copy-2", "Tags": [{"Key": "lambdabench:sweep", "Value": "r2"}]}]
+    assert found["PaginationToken"] == ""
+    one = tagging.get_resources(TagFilters=[{"Key": "lambdabench:sweep", "Values": ["r2"]}])
+    assert [m["ResourceARN"] for m in one["ResourceTagMappingList"]] == [ARN + "gr-copy-2"]
+    # the emulator holds Lambda functions only: another service's type matches nothing
+    assert tagging.get_resources(ResourceTypeFilters=["s3:bucket"])["ResourceTagMappingList"] == []
+
+
+def test_get_resources_pages_and_refuses_bad_parameters(client, tagging, emulator_helpers):
+    for i in range(3):
+        emulator_helpers.create(client, f"gr-page-{i}", SOURCE, Tags={"paged": "yes"})
+    arns, token, pages = [], "", 0
+    while True:
+        page = tagging.get_resources(TagFilters=[{"Key": "paged"}], ResourcesPerPage=2,
+                                     **({"PaginationToken": token} if token else {}))
+        arns += [m["ResourceARN"] for m in page["ResourceTagMappingList"]]
+        pages += 1
+        token = page["PaginationToken"]
+        if not token:
+            break
+    assert arns == [ARN + f"gr-page-{i}" for i in range(3)] and pages == 2
+    with pytest.raises(tagging.exceptions.InvalidParameterException, match="ResourcesPerPage must be between 1"):
+        tagging.get_resources(ResourcesPerPage=101)
+    with pytest.raises(tagging.exceptions.PaginationTokenExpiredException):
+        tagging.get_resources(PaginationToken="not-ours")

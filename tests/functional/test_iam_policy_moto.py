@@ -26,7 +26,9 @@ import pytest
 from lambdabench.errors import LambdabenchError
 from lambdabench.scenario import load_scenario
 from lambdabench.sweep import iam
-from lambdabench.sweep.run import SweepOptions, restore_from_dir, run_sweep
+from lambdabench.sweep.clients import make_clients
+from lambdabench.sweep.isolation import SOURCE_TAG, SWEEP_TAG
+from lambdabench.sweep.run import SweepOptions, cleanup_candidates, delete_copies, restore_from_dir, run_sweep
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(__file__).resolve().parent / "moto_iam_server.py"
@@ -156,6 +158,31 @@ def sweep(moto: Moto, tmp_path: Path, function: str = FUNCTION, isolation: str =
                      confirm=lambda lines: None)
 
 
+def cleanup(moto: Moto) -> list[str]:
+    """`lambdabench cleanup --yes` as the current user: the copies it found (it deletes them)."""
+    clients = make_clients("aws", region=REGION, endpoint_url=moto.url)
+    copies = cleanup_candidates(clients)
+    assert delete_copies(clients, copies) == []
+    return [c.name for c in copies]
+
+
+def exercise(moto: Moto, tmp_path: Path, function: str, mode: str):
+    """What the policy is for: the sweep, and in copy mode `lambdabench cleanup` of its leftovers too."""
+    run = sweep(moto, tmp_path, function, mode)
+    if mode == iam.COPY:
+        assert cleanup(moto) == []  # the sweep left nothing
+    return run
+
+
+def leftover_copy(moto: Moto, name: str, run_id: str, function: str = IMAGE_FUNCTION) -> None:
+    """A copy as a killed sweep leaves it (made by the admin: the sweep did not get to delete it)."""
+    source = moto.client("lambda").get_function_configuration(FunctionName=function)
+    moto.client("lambda").create_function(
+        FunctionName=name, Role=source["Role"], PackageType="Image", MemorySize=128, Timeout=10,
+        Code={"ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/app:latest"},
+        Tags={SWEEP_TAG: run_id, SOURCE_TAG: source["FunctionArn"]})
+
+
 def original_config(moto: Moto, function: str = FUNCTION) -> dict:
     c = moto.client("lambda").get_function_configuration(FunctionName=function)
     return {"memory": c["MemorySize"], "timeout": c["Timeout"], "env": (c.get("Environment") or {}).get("Variables"),
@@ -234,7 +261,7 @@ def test_a_user_with_only_the_generated_policy_sweeps_without_one_access_denied(
     policy = policy_of(moto, function, mode)
     as_user(moto.user_with(policy))
     moto.read_decisions()
-    run = sweep(moto, tmp_path, function, mode)
+    run = exercise(moto, tmp_path, function, mode)
     decisions = moto.read_decisions()
     assert run.outcome.completed and run.outcome.restore.ok
     assert [d for d in decisions if not d["allowed"]] == []
@@ -287,6 +314,45 @@ def test_the_same_policy_lets_restore_put_back_a_function_left_mid_sweep(moto, a
     assert report.outcome.ok and report.outcome.changed
     assert [d for d in moto.read_decisions() if not d["allowed"]] == []
     assert original_config(moto) == before
+
+
+def test_the_copy_policy_lets_restore_delete_a_killed_sweeps_copies_found_by_name(moto, as_user, tmp_path):
+    policy = policy_of(moto, IMAGE_FUNCTION, iam.COPY)
+    as_user(moto.user_with(policy))
+    run = sweep(moto, tmp_path, IMAGE_FUNCTION, iam.COPY)
+    run_id = json.loads((run.outcome.out_dir / "original_config.json").read_text())["run_id"]
+    leftover_copy(moto, f"{IMAGE_FUNCTION}-lb-{run_id}", run_id)  # as if kill -9 had stopped the sweep
+    leftover_copy(moto, f"{IMAGE_FUNCTION}-lb-0ther0ne", "0ther0ne")  # another sweep's: not restore's to delete
+    moto.read_decisions()
+    report = restore_from_dir(run.outcome.out_dir)
+    decisions = moto.read_decisions()
+    assert report.outcome.ok and report.outcome.deleted_copies == (f"{IMAGE_FUNCTION}-lb-{run_id}",)
+    assert [d for d in decisions if not d["allowed"]] == []
+    assert not {"lambda:ListFunctions", "tag:GetResources"} & {d["action"] for d in decisions}
+    assert copies_left(moto) == [f"{IMAGE_FUNCTION}-lb-0ther0ne"]
+    moto.client("lambda").delete_function(FunctionName=f"{IMAGE_FUNCTION}-lb-0ther0ne")
+
+
+def test_the_copy_policy_lets_cleanup_find_and_delete_leftover_copies_by_tag(moto, as_user, tmp_path):
+    as_user(moto.user_with(policy_of(moto, IMAGE_FUNCTION, iam.COPY)))
+    leftover_copy(moto, f"{IMAGE_FUNCTION}-lb-deadbeef", "deadbeef")
+    moto.read_decisions()
+    assert cleanup(moto) == [f"{IMAGE_FUNCTION}-lb-deadbeef"]
+    decisions = moto.read_decisions()
+    assert [d for d in decisions if not d["allowed"]] == []
+    assert ("tag:GetResources", "*") in {(d["action"], d["resource"]) for d in decisions}
+    assert "lambda:ListFunctions" not in {d["action"] for d in decisions}
+    assert copies_left(moto) == []
+
+
+def test_cleanup_without_the_find_statement_is_denied_by_name(moto, as_user, tmp_path):
+    policy = policy_of(moto, IMAGE_FUNCTION, iam.COPY)
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] != "FindLeftoverCopies"]
+    as_user(moto.user_with(policy))
+    with pytest.raises(LambdabenchError) as raised:
+        cleanup(moto)
+    assert "access denied" in raised.value.message.lower() or "AccessDenied" in raised.value.message
+    assert [d["action"] for d in moto.read_decisions() if not d["allowed"]] == ["tag:GetResources"]
 
 
 def test_the_policy_denies_another_function(moto, as_user, tmp_path):
@@ -346,7 +412,7 @@ def test_dropping_any_statement_makes_a_step_fail_with_access_denied(moto, as_us
     as_user(moto.user_with(policy))
     moto.read_decisions()
     try:
-        sweep(moto, tmp_path, function, mode)
+        exercise(moto, tmp_path, function, mode)
     except LambdabenchError as exc:
         # moto answers a denied Lambda call with an XML body botocore reads as code "403" (AWS sends
         # AccessDeniedException, which becomes "access denied" and the iam-policy hint)
@@ -356,3 +422,37 @@ def test_dropping_any_statement_makes_a_step_fail_with_access_denied(moto, as_us
     assert original_config(moto, function) == before  # a denied step never leaves the function changed
     for name in copies_left(moto):  # a copy whose deletion was denied: the admin cleans up after the test
         moto.client("lambda").delete_function(FunctionName=name)
+
+
+def test_logs_the_policy_does_not_let_the_sweep_read_are_said_by_permission_and_recorded_as_denied(moto, tmp_path):
+    policy = in_place_policy(moto)
+    policy["Statement"] = [s for s in policy["Statement"] if s["Sid"] != "ReadLogs"]
+    keys = moto.user_with(policy)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_ACCESS_KEY_ID=keys["aws_access_key_id"], AWS_SECRET_ACCESS_KEY=keys["aws_secret_access_key"],
+               AWS_CONFIG_FILE=os.devnull, AWS_SHARED_CREDENTIALS_FILE=os.devnull)
+    out = tmp_path / "out"
+    moto.read_decisions()
+    result = subprocess.run([sys.executable, "-m", "lambdabench", "sweep", str(scenario_file(tmp_path)),
+                             "--endpoint-url", moto.url, "--yes", "--out", str(out), "--logs-wait-s", "5"],
+                            capture_output=True, text=True, env=env, cwd=ROOT, timeout=180, stdin=subprocess.DEVNULL)
+    assert result.returncode == 0, result.stderr
+    group = f"/aws/lambda/{FUNCTION}"
+    assert (f"warning: CloudWatch Logs refused to let this identity read {group} (") in result.stderr
+    assert (f"logs:FilterLogEvents is not granted, so invocations whose LogResult tail had no REPORT line are "
+            "recorded without Duration, Billed Duration or cost") in result.stderr
+    assert f"grant logs:FilterLogEvents on arn:aws:logs:{REGION}:123456789012:log-group:{group}" in result.stderr
+    lines = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    records = [r for r in lines if "invocation_id" in r]
+    assert records and {r["report_source"] for r in records} == {"logs_denied"}
+    denied_events = [e for e in lines if e.get("event") == "logs_unreadable"]
+    assert [(e["log_group"], e["permission"]) for e in denied_events] == [(group, "logs:FilterLogEvents")]
+    # asked once, not once per sample (and not polled for the whole --logs-wait-s either)
+    filters = [d for d in moto.read_decisions() if d["action"] == "logs:FilterLogEvents"]
+    assert len(filters) == 1 and not filters[0]["allowed"]
+    # and the report (a CI artifact) says it too
+    warnings = {w["kind"]: w for w in json.loads((out / "report.json").read_text())["warnings"]}
+    assert warnings["logs_unreadable"]["message"].startswith(
+        f"CloudWatch Logs refused to let the sweep read {group} (")
+    assert "logs:FilterLogEvents not granted" in warnings["logs_unreadable"]["message"]
+    assert "logs_unreadable" in result.stdout  # the summary's warnings

@@ -90,3 +90,45 @@ def test_a_function_that_no_longer_exists_exits_2(moto_url, tmp_path):
     result = restore(tmp_path)
     assert result.returncode == 2
     assert "function 'lb-gone' not found" in result.stderr
+
+
+REPO = "123456789012.dkr.ecr.us-east-1.amazonaws.com/orders"
+
+
+def create_image(url: str, name: str, image_uri: str) -> dict:
+    iam = boto3.client("iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="testing",
+                       aws_secret_access_key="testing")
+    role = iam.create_role(RoleName=f"r-{name}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    lam(url).create_function(FunctionName=name, Role=role, PackageType="Image", Code={"ImageUri": image_uri},
+                             MemorySize=256, Timeout=5, Environment={"Variables": {"K": "v"}})
+    return lam(url).get_function(FunctionName=name)
+
+
+def image_snapshot(out: Path, url: str, function: dict, *, tag_uri: str, digest_uri: str) -> None:
+    configuration = function["Configuration"]
+    snapshot(out, url, configuration["FunctionName"], configuration["FunctionArn"])
+    data = json.loads((out / "original_config.json").read_text())
+    data.update(package_type="Image", image_tag_uri=tag_uri, image_uri=digest_uri)
+    (out / "original_config.json").write_text(json.dumps(data))
+
+
+def test_restore_reports_an_image_tag_moved_since_the_sweep_and_does_not_redeploy_over_it(moto_url, tmp_path):
+    # the sweep saw orders:v1; a colleague has deployed orders:v2 since
+    function = create_image(moto_url, "lb-img-moved", f"{REPO}:v2")
+    image_snapshot(tmp_path, moto_url, function, tag_uri=f"{REPO}:v1", digest_uri=f"{REPO}@sha256:{'1' * 64}")
+    result = restore(tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert f"image: expected {REPO}:v1, found {REPO}:v2" in result.stderr
+    assert f"hint: aws lambda update-function-code --function-name lb-img-moved --image-uri {REPO}:v1" in result.stderr
+    assert "only if the code now there is not a deploy someone made since the sweep" in result.stderr
+    assert lam(moto_url).get_function(FunctionName="lb-img-moved")["Code"]["ImageUri"] == f"{REPO}:v2"
+
+
+def test_restore_compares_the_image_tag_not_the_digest_it_resolves_to(moto_url, tmp_path):
+    # same tag, another digest (the tag was pushed again): the function still runs what was deployed
+    function = create_image(moto_url, "lb-img-same", f"{REPO}:v1")
+    assert function["Code"]["ResolvedImageUri"] != f"{REPO}@sha256:{'2' * 64}"
+    image_snapshot(tmp_path, moto_url, function, tag_uri=f"{REPO}:v1", digest_uri=f"{REPO}@sha256:{'2' * 64}")
+    result = restore(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "lb-img-same: already matched its original configuration" in result.stdout

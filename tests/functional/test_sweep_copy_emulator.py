@@ -355,11 +355,60 @@ def test_a_pending_function_is_refused_with_wait(emulator, lam, emulator_helpers
     assert "pending is Pending" in err and "aws lambda wait function-active-v2 --function-name pending" in err
 
 
-def test_an_inactive_function_is_refused(emulator, lam, emulator_helpers, tmp_path):
+ONE_COLD = """
+    [[scenario]]
+    kind = "cold"
+    invocations = 2
+    """
+
+
+def test_an_inactive_function_is_refused_in_place_without_wake_inactive(emulator, lam, emulator_helpers, tmp_path):
     make_function(lam, emulator_helpers, "sleepy")
     emulator.make_inactive("sleepy")
-    err = refused(lam, tmp_path, "sleepy")
-    assert "sleepy is Inactive" in err
+    err = refused(lam, tmp_path, "sleepy", "--in-place", memory="[128]", scenarios=ONE_COLD)
+    assert "sleepy is Inactive: Lambda reclaimed its resources after it stayed idle" in err
+    assert ("hint: sweep a disposable copy instead (drop --in-place: the copy is created Active from the same "
+            "code and the original stays as it is), or add --wake-inactive") in err
+    assert lam.get_function_configuration(FunctionName="sleepy")["State"] == "Inactive"  # not woken either
+
+
+def test_a_copy_sweep_of_an_inactive_function_runs_and_leaves_the_original_inactive(
+        emulator, lam, logs, emulator_helpers, tmp_path):
+    before = make_function(lam, emulator_helpers, "dormant")
+    emulator.make_inactive("dormant")
+    out = tmp_path / "out"
+    result = run_cli("sweep", str(scenario(tmp_path, "dormant", memory="[128]", scenarios=ONE_COLD)),
+                     "--endpoint-url", lam.meta.endpoint_url, "--yes", "--out", str(out), "--logs-wait-s", "0")
+    assert result.returncode == 0, result.stderr
+    assert ("note: dormant is Inactive (idle; Lambda reclaimed its resources): it is only read and stays Inactive; "
+            "the copies are created from its code and become Active on their own") in result.stderr
+    assert set(read_results(out).invocations["status"]) == {"ok"}
+    after = lam.get_function_configuration(FunctionName="dormant")
+    assert (after["State"], after["StateReasonCode"], after["RevisionId"]) == ("Inactive", "Idle",
+                                                                              before["RevisionId"])
+    assert copies_of(lam, "dormant") == [] and copy_log_groups(logs, "dormant") == []
+
+
+def test_in_place_with_wake_inactive_wakes_the_function_first_and_measures_no_error(
+        emulator, lam, emulator_helpers, tmp_path):
+    make_function(lam, emulator_helpers, "napping")
+    emulator.make_inactive("napping")
+    emulator.pending_s = 1.5  # restoring an Inactive function keeps it Pending this long
+    out = tmp_path / "out"
+    try:
+        result = run_cli("sweep", str(scenario(tmp_path, "napping", memory="[128]", scenarios=ONE_COLD)),
+                         "--endpoint-url", lam.meta.endpoint_url, "--in-place", "--wake-inactive", "--yes",
+                         "--out", str(out), "--logs-wait-s", "0")
+    finally:
+        emulator.pending_s = 0.0
+    assert result.returncode == 0, result.stderr
+    assert ("wakes napping first: it is Inactive, so one invoke (which Lambda fails while it restores the "
+            "function's resources) and a wait until it is Active (--wake-inactive)") in result.stderr
+    frame = read_results(out).invocations
+    assert list(frame["status"]) == ["ok", "ok"] and list(frame["cold"]) == [True, True]
+    after = lam.get_function_configuration(FunctionName="napping")
+    assert after["State"] == "Active" and after["MemorySize"] == ORIGINAL_MEMORY_MB
+    assert "LAMBDABENCH_NONCE" not in after["Environment"]["Variables"]
 
 
 def test_in_place_on_a_function_with_live_traffic_is_refused_without_accept_live_traffic(
@@ -483,3 +532,81 @@ def test_resuming_a_killed_copy_sweep_replaces_its_leftover_copy_and_finishes_cl
     frame = read_results(out).invocations
     assert len(frame) == 30 and frame["invocation_id"].is_unique
     assert copies_of(lam, name) == [] and copy_log_groups(logs, name) == []
+
+
+def test_restore_finds_a_runs_copies_by_name_and_deletes_only_those_carrying_its_tag(lam, emulator_helpers,
+                                                                                    monkeypatch):
+    from lambdabench.sweep.clients import make_clients
+
+    for key, value in cli_env().items():
+        if key.startswith("AWS_"):
+            monkeypatch.setenv(key, value)
+    from lambdabench.sweep.isolation import recorded_copies, run_copy_names
+
+    assert run_copy_names("orders", "abcd1234", "x86_64") == ["orders-lb-abcd1234", "orders-lb-abcd1234-arm"]
+    assert run_copy_names("orders", "abcd1234", "arm64") == ["orders-lb-abcd1234", "orders-lb-abcd1234-x86"]
+    # same name, another sweep's tag: not this run's copy
+    emulator_helpers.create(lam, "orders-lb-abcd1234", SOURCE, Tags={"lambdabench:sweep": "ffff0000"})
+    emulator_helpers.create(lam, "orders-lb-abcd1234-arm", SOURCE,
+                            Tags={"lambdabench:sweep": "abcd1234", "lambdabench:source": "arn:orders"})
+    clients = make_clients("aws", region="us-east-1", endpoint_url=lam.meta.endpoint_url)
+    found = recorded_copies(clients, "orders", "abcd1234", "x86_64")
+    assert [(c.name, c.run_id, c.source) for c in found] == [("orders-lb-abcd1234-arm", "abcd1234", "arn:orders")]
+
+
+# -- restore compares the code's KMS key (and, tests/functional/test_restore_cli.py, the image tag) ------
+
+CODE_KEY = "arn:aws:kms:us-east-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+
+
+def make_keyed_function(lam, helpers, name: str) -> bytes:
+    code = helpers.zip_of({"app.py": textwrap.dedent(SOURCE)})
+    lam.create_function(FunctionName=name, Runtime="python3.12", Role=helpers.ROLE, Handler="app.handler",
+                        Code={"ZipFile": code, "SourceKMSKeyArn": CODE_KEY}, MemorySize=ORIGINAL_MEMORY_MB,
+                        Timeout=5, Environment={"Variables": {"API_TOKEN": SECRET, "MODE": "prod"}})
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    return code
+
+
+def test_an_in_place_architecture_sweep_puts_the_code_back_encrypted_with_its_own_key(lam, emulator_helpers,
+                                                                                     tmp_path):
+    name = "keyed-arch"
+    make_keyed_function(lam, emulator_helpers, name)
+    out = tmp_path / "out"
+    result = run_cli("sweep", str(scenario(tmp_path, name, memory="[128]", scenarios=ONE_COLD,
+                                           extra_sweep='architectures = ["x86_64", "arm64"]')),
+                     "--endpoint-url", lam.meta.endpoint_url, "--in-place", "--yes", "--out", str(out),
+                     "--logs-wait-s", "0")
+    assert result.returncode == 0, result.stderr
+    after = lam.get_function(FunctionName=name)
+    assert after["Configuration"]["Architectures"] == ["x86_64"]
+    assert after["Code"]["SourceKMSKeyArn"] == CODE_KEY  # both re-uploads carried the key
+    assert json.loads((out / "original_config.json").read_text())["source_kms_key_arn"] == CODE_KEY
+    assert set(read_results(out).invocations["architecture"]) == {"x86_64", "arm64"}
+
+
+def test_restore_reports_a_code_key_lost_since_the_sweep_and_leaves_the_code_alone(lam, emulator_helpers,
+                                                                                  tmp_path):
+    name = "keyed-lost"
+    code = make_keyed_function(lam, emulator_helpers, name)
+    out = tmp_path / "out"
+    result = run_cli("sweep", str(scenario(tmp_path, name, memory="[128]", scenarios=ONE_COLD)),
+                     "--endpoint-url", lam.meta.endpoint_url, "--in-place", "--yes", "--out", str(out),
+                     "--logs-wait-s", "0")
+    assert result.returncode == 0, result.stderr
+    # a colleague redeploys without the key: Lambda encrypts the package with an AWS owned key
+    lam.update_function_code(FunctionName=name, ZipFile=code)
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
+    deployed = lam.get_function_configuration(FunctionName=name)["RevisionId"]
+    result = run_cli("restore", str(out))
+    assert result.returncode == 1, result.stderr
+    assert f"{name} still differs from its original configuration" in result.stderr
+    assert f"code encryption key: expected {CODE_KEY}, found an AWS owned key" in result.stderr
+    assert (f"hint: aws lambda update-function-code --function-name {name} --zip-file fileb://<the function's "
+            f"package> --source-kms-key-arn {CODE_KEY}") in result.stderr
+    assert "update-function-configuration" not in result.stderr  # the configuration matches: no command for it
+    assert lam.get_function_configuration(FunctionName=name)["RevisionId"] == deployed  # their deploy untouched
+    events = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines() if '"event"' in line]
+    assert events[-1]["event"] == "restore_failed" and any("code encryption key" in d
+                                                           for d in events[-1]["differences"])
+    assert SECRET not in result.stdout + result.stderr

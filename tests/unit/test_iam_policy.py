@@ -68,8 +68,19 @@ def test_copy_policy_writes_only_on_the_copy_prefix_and_passes_the_role_to_lambd
             {"Sid": "CopyLogs", "Effect": "Allow",
              "Resource": "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/orders-lb-*",
              "Action": ["logs:FilterLogEvents", "logs:DeleteLogGroup"]},
+            # lambdabench cleanup finds leftover copies by tag (GetResources has no resource-level permission)
+            {"Sid": "FindLeftoverCopies", "Effect": "Allow", "Resource": "*", "Action": ["tag:GetResources"]},
         ],
     }
+
+
+def test_no_mode_lists_every_function_or_reads_other_functions_tags():
+    for mode in iam.MODES:
+        for statement in iam.policy(config(), mode=mode, tagged=True)["Statement"]:
+            assert "lambda:ListFunctions" not in statement["Action"]
+            if "lambda:ListTags" in statement["Action"]:
+                assert statement["Resource"] in (ARN, "arn:aws:lambda:eu-west-1:123456789012:function:orders-lb-*")
+    assert "FindLeftoverCopies" not in statements(iam.policy(config(), mode=iam.IN_PLACE))  # no copies in place
 
 
 def test_copy_architecture_sweep_never_updates_code():
@@ -183,7 +194,8 @@ def test_invariants_of_every_policy(mode, arch, key, tagged, layers, vpc):
         resources = s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]
         # "*" only where Lambda supports no resource-level permission, and never for a write
         if "*" in resources:
-            assert s["Sid"] in ("LiveTrafficChecks", "AccountSettings", "VerifyCopyNetwork") and resources == ["*"]
+            assert s["Sid"] in ("LiveTrafficChecks", "AccountSettings", "VerifyCopyNetwork",
+                                "FindLeftoverCopies") and resources == ["*"]
             assert all(a.split(":")[1].startswith(("List", "Get", "Describe")) for a in s["Action"])
         for action in s["Action"]:
             if action in WRITES and s["Sid"] != "PassRoleToCopies":
@@ -209,10 +221,10 @@ def test_invariants_of_every_policy(mode, arch, key, tagged, layers, vpc):
 def test_every_row_names_a_real_operation_and_each_statement_one_resource():
     session = botocore.session.get_session()
     operations = {service: set(session.get_service_model(service).operation_names)
-                  for service in ("lambda", "logs")}
+                  for service in ("lambda", "logs", "resourcegroupstaggingapi")}
     on_of: dict[str, str] = {}
     for call in iam.API_CALLS:
-        assert call.operation in operations["lambda"] | operations["logs"], call
+        assert call.operation in set().union(*operations.values()), call
         service = call.action.split(":")[0]
         if service in operations:
             # the IAM action is the operation's name (Invoke's is lambda:InvokeFunction), or a dependent

@@ -118,3 +118,71 @@ def test_the_region_of_a_full_arn_is_used_when_none_is_given(tmp_path):
     scenario = load_scenario(path)
     assert _region(scenario, SweepOptions()) == "eu-west-1"
     assert _region(scenario, SweepOptions(region="eu-west-1")) == "eu-west-1"
+
+
+# -- waking an Inactive function (in place, --wake-inactive) -------------------------------------------
+
+class _States:
+    """Clients whose Invoke fails as Lambda's does for an Inactive function and whose reads walk `states`."""
+
+    def __init__(self, states: list[str], invoke_code: str = "ResourceConflictException"):
+        import botocore.exceptions
+
+        self.states, self.reads, self.invokes = list(states), 0, 0
+        self.invoke_error = botocore.exceptions.ClientError(
+            {"Error": {"Code": invoke_code, "Message": "The function is currently in the following state: Inactive"}},
+            "Invoke")
+
+    def get_function_configuration(self, FunctionName):  # noqa: N803 (boto3's parameter name)
+        state = self.states[min(self.reads, len(self.states) - 1)]
+        self.reads += 1
+        return {"FunctionName": FunctionName, "State": state, "RevisionId": f"rev-{self.reads}",
+                **({"StateReasonCode": "SubnetOutOfIPAddresses"} if state == "Inactive" and self.reads > 1 else {})}
+
+    def invoke(self, **kwargs):
+        self.invokes += 1
+        raise self.invoke_error
+
+
+def _wake(states: _States, **kw):
+    from types import SimpleNamespace
+
+    from lambdabench.sweep.isolation import wake
+
+    clients = SimpleNamespace(control=states, invoke=states)
+    return wake(clients, "orders", b"{}", sleep=lambda s: None, delay_s=1.0, **kw)
+
+
+def test_wake_invokes_once_and_waits_through_pending_until_active():
+    states = _States(["Pending", "Pending", "Active"])
+    assert _wake(states)["RevisionId"] == "rev-3"
+    assert (states.invokes, states.reads) == (1, 3)
+
+
+def test_a_vpc_function_not_ready_is_woken_the_same_way():
+    states = _States(["Active"], invoke_code="ResourceNotReadyException")
+    assert _wake(states)["State"] == "Active"
+
+
+def test_a_function_lambda_cannot_restore_is_a_run_error_naming_the_reason():
+    from lambdabench.errors import RunError
+
+    with pytest.raises(RunError) as raised:
+        _wake(_States(["Pending", "Inactive"]))
+    assert raised.value.message == "Lambda could not wake orders: it is Inactive again (SubnetOutOfIPAddresses)"
+    assert "nothing was changed" in raised.value.hint
+
+
+def test_a_function_still_not_active_after_the_wait_is_a_run_error():
+    from lambdabench.errors import RunError
+
+    clock = iter(range(0, 1000, 100))
+    with pytest.raises(RunError, match="orders was still Pending 300 s after the wake-up invoke"):
+        _wake(_States(["Pending"]), clock=lambda: next(clock))
+
+
+def test_any_other_invoke_error_is_not_taken_for_the_wake():
+    from lambdabench.errors import LambdabenchError
+
+    with pytest.raises(LambdabenchError):
+        _wake(_States(["Active"], invoke_code="AccessDeniedException"))

@@ -738,6 +738,18 @@ def _first_non_json(value: Any, key: str) -> tuple[str, Any] | None:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file. Raises ScenarioError (exit 2) naming file, key and fix."""
+    resolved, data = read_scenario_file(path)
+    return load_scenario_data(data, resolved)
+
+
+def load_scenario_data(data: dict[str, Any], path: Path) -> Scenario:
+    """Validate an already parsed scenario mapping (a file's, possibly with command-line overrides applied);
+    `path` names it in errors, relative paths start at its folder, and its stem is the default name."""
+    return _Loader(path).load(data)
+
+
+def read_scenario_file(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The resolved path and parsed TOML of a scenario file, not yet validated."""
     path = Path(path).expanduser()
     if not path.is_file():
         problem = "is a folder, not a file" if path.is_dir() else "not found"
@@ -758,4 +770,4 @@ def load_scenario(path: str | Path) -> Scenario:
         # tomllib lets that ValueError out; no Lambda setting needs a number that long.
         raise ScenarioError(path, None, f"cannot be read: {exc}",
                             "shorten the long number; Lambda's limits all have a few digits") from None
-    return _Loader(path).load(data)
+    return path, data

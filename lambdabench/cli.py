@@ -443,12 +443,12 @@ def init_command(function: str | None, code: str | None, handler: str | None, ru
                                                     endpoint_url=endpoint_url)
         out = Path(output or f"{scenario_flags.safe_name(configuration.get('FunctionName') or function)}.toml")
         event = scenario_init.event_path(out)
-        text = scenario_init.function_scenario(configuration, function=function, event_file=event.name,
+        text = scenario_init.function_scenario(configuration, function=function, file=str(out), event_file=event.name,
                                                profile=profile, endpoint_url=endpoint_url)
     else:
         out = Path(output or f"{scenario_flags.safe_name(Path(code).resolve().name)}.toml")
         event = scenario_init.event_path(out)
-        text = scenario_init.local_scenario(Path(code), out_dir=out.parent, event_file=event.name,
+        text = scenario_init.local_scenario(Path(code), file=str(out), out_dir=out.parent, event_file=event.name,
                                             handler=handler, runtime=runtime)
     written = scenario_init.write(text, out, event, force=force)
     click.echo(f"wrote {written.scenario}")

@@ -375,8 +375,10 @@ def _flag_fix(fix: str, flag: str, key: str | None) -> str:
     leaf = re.sub(r"\[\d+\]$", "", key or "").rsplit(".", 1)[-1]
     if leaf:
         fix = fix.replace(f"{leaf} = ", f"{flag} ")
-    return (fix.replace("relative to this file", "relative to the current folder")
-               .replace("relative paths start at the scenario's folder", "relative paths start at the current folder"))
+    fix = fix.replace("relative to this file", "relative to the current folder")
+    # A path flag starts at the current folder, not at the file's (whose folder the loader names).
+    return re.sub(r"relative paths start at the scenario's folder .*$", "relative paths start at the current folder",
+                  fix)
 
 
 def _where(key: str | None) -> str:

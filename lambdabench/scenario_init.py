@@ -82,7 +82,7 @@ def memory_grid(current_mb: int) -> list[int]:
     return sorted(out)
 
 
-def function_scenario(configuration: dict[str, Any], *, function: str, event_file: str,
+def function_scenario(configuration: dict[str, Any], *, function: str, file: str, event_file: str,
                       profile: str | None = None, endpoint_url: str | None = None,
                       today: _dt.date | None = None) -> str:
     """The scenario text for sweeping an existing function, from its GetFunctionConfiguration."""
@@ -106,8 +106,8 @@ def function_scenario(configuration: dict[str, Any], *, function: str, event_fil
         f"#   {variables} environment variable(s): their values are not written here; the sweep's copy",
         "#   takes them from the function.",
         "#",
-        f"#   lambdabench sweep {name}.toml --dry-run     # the plan and what the sweep will cost",
-        f"#   lambdabench sweep {name}.toml               # asks before creating anything (--yes skips)",
+        f"#   lambdabench sweep {file} --dry-run     # the plan and what the sweep will cost",
+        f"#   lambdabench sweep {file}               # asks before creating anything (--yes skips)",
         "#",
         "# The sweep measures a disposable copy of the function (same code, role, layers, environment, VPC),",
         "# deleted at the end; the function itself is only read. The copy still runs your code under the",
@@ -132,11 +132,11 @@ def function_scenario(configuration: dict[str, Any], *, function: str, event_fil
         "",
         "[sweep]",
         f"# Memory sizes around the current {memory} MB: half, the same, double and quadruple it, within",
-        f"# Lambda's {limits.MEMORY_MIN_MB}-{limits.MEMORY_MAX_MB} MB. CPU grows with memory (a full vCPU at "
-        "1769 MB): add",
-        "# sizes freely, e.g. 1769 or 3008.",
+        f"# Lambda's {limits.MEMORY_MIN_MB}-{limits.MEMORY_MAX_MB} MB. CPU grows with memory (one full vCPU at "
+        "1769 MB),",
+        "# so add sizes freely, e.g. 1769 or 3008.",
         f"memory_mb = {q(grid)}",
-        f"# The function's own timeout; it must cover the slowest run at the smallest size.",
+        "# The function's own timeout; it must cover the slowest run at the smallest size.",
         f"timeout_s = [{timeout}]",
         (f'# architectures = ["{architecture}", "{other}"]   # also measure {other} (the copy is redeployed)'
          if package != "Image" else "# (an image function keeps its architecture: its image is built for it)"),
@@ -150,7 +150,7 @@ def function_scenario(configuration: dict[str, Any], *, function: str, event_fil
     return "\n".join(lines) + "\n"
 
 
-def local_scenario(code: Path, *, out_dir: Path, event_file: str, handler: str | None = None,
+def local_scenario(code: Path, *, file: str, out_dir: Path, event_file: str, handler: str | None = None,
                    runtime: str | None = None) -> str:
     """The scenario text for a handler in a local folder (the local target runs it in the emulator)."""
     code = code.resolve()
@@ -160,8 +160,8 @@ def local_scenario(code: Path, *, out_dir: Path, event_file: str, handler: str |
     lines = [
         f"# lambdabench scenario for the handler in {code}, written by `lambdabench init`.",
         "#",
-        f"#   lambdabench sweep {name}.toml --dry-run     # the plan",
-        f"#   lambdabench sweep {name}.toml               # run it on the built-in emulator (no AWS account)",
+        f"#   lambdabench sweep {file} --dry-run     # the plan",
+        f"#   lambdabench sweep {file}               # run it on the built-in emulator (no AWS account)",
         "#",
         "# The local target creates the function in lambdabench's emulator and runs the handler for real",
         "# with Lambda's CPU model (memory/1769 of a vCPU) at every memory size.",

@@ -196,9 +196,9 @@ def local_scenario(code: Path, *, file: str, out_dir: Path, event_file: str, han
 
 
 def _code_path(code: Path, out_dir: Path) -> str:
-    """Relative to the scenario's folder when that stays near it (the pair moves together), else absolute."""
+    """Relative to the scenario's folder when it is inside it or next to it (the two move together), else absolute."""
     relative = Path(os.path.relpath(code, out_dir.resolve()))
-    return (relative if relative.parts.count("..") <= 2 else code).as_posix()
+    return (relative if relative.parts.count("..") <= 1 else code).as_posix()
 
 
 def _recommend_and_scenarios(*, burst_comment: bool) -> list[str]:

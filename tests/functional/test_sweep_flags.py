@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 import tomllib
 from pathlib import Path
 
@@ -281,3 +284,32 @@ def test_init_code_writes_a_local_scenario_that_dry_runs_and_runs(tmp_path):
     neither = run_cli("init")
     assert neither.returncode == 2
     assert neither.stderr.splitlines()[0] == "error: give one of --function NAME_OR_ARN and --code DIR"
+
+
+def test_an_interrupted_flags_only_sweep_names_the_command_that_finishes_it(tmp_path):
+    out = tmp_path / "out"
+    flags = ["--code", str(CODE), "--memory", "128,256", "--payload", '{"sleep_s": 0.05}', "--cold", "1",
+             "--warm", "40"]
+    proc = subprocess.Popen([sys.executable, "-m", "lambdabench", "sweep", *flags, "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(), cwd=tmp_path,
+                            stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not ((out / "results.jsonl").exists() and '"invocation_id"' in (out / "results.jsonl").read_text()):
+            assert time.monotonic() < deadline and proc.poll() is None, "the sweep never started measuring"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, stderr
+    hint = re.search(r"\(finish with: lambdabench (sweep .*)\)$", stderr, re.M)
+    assert hint, stderr
+    command = shlex.split(hint.group(1))
+    assert command == ["sweep", *flags, "--resume", str(out)]
+    resumed = run_cli(*command, cwd=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    frame = read_results(out).invocations
+    assert len(frame) == 2 * (1 + 2 + 40) and frame["invocation_id"].is_unique

@@ -417,7 +417,7 @@ class _interrupts_deferred:
               help="The file to write (default: <name>.toml in the current folder).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 @click.option("--profile", default=None, help="AWS profile used to read the function.")
-@click.option("--region", default=None, help="AWS region (default from the profile/environment).")
+@click.option("--region", default=None, help="AWS region (default from the profile/environment; --code: us-east-1).")
 @click.option("--endpoint-url", default=None, help="Lambda-compatible endpoint (lambdabench serve, LocalStack).")
 def init_command(function: str | None, code: str | None, handler: str | None, runtime: str | None,
                  output: str | None, force: bool, profile: str | None, region: str | None,
@@ -439,18 +439,11 @@ def init_command(function: str | None, code: str | None, handler: str | None, ru
         raise UsageError("--profile and --endpoint-url apply to --function only",
                          "a local handler needs no AWS account")
     if function is not None:
-        configuration = scenario_init.read_function(function, region=region, profile=profile,
-                                                    endpoint_url=endpoint_url)
-        out = Path(output or f"{scenario_flags.safe_name(configuration.get('FunctionName') or function)}.toml")
-        event = scenario_init.event_path(out)
-        text = scenario_init.function_scenario(configuration, function=function, file=str(out), event_file=event.name,
-                                               profile=profile, endpoint_url=endpoint_url)
+        written = scenario_init.init_function(function, output=output, force=force, profile=profile, region=region,
+                                              endpoint_url=endpoint_url)
     else:
-        out = Path(output or f"{scenario_flags.safe_name(Path(code).resolve().name)}.toml")
-        event = scenario_init.event_path(out)
-        text = scenario_init.local_scenario(Path(code), file=str(out), out_dir=out.parent, event_file=event.name,
-                                            handler=handler, runtime=runtime)
-    written = scenario_init.write(text, out, event, force=force)
+        written = scenario_init.init_code(Path(code), output=output, force=force, handler=handler, runtime=runtime,
+                                          region=region)
     click.echo(f"wrote {written.scenario}")
     click.echo(f"{'wrote' if written.event_written else 'kept the existing'} {written.event}: "
                "the event each invocation sends; fill in a realistic one")

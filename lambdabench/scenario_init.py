@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdabench import limits
-from lambdabench.arns import parse_function
+from lambdabench.arns import REGION_RE, parse_function
 from lambdabench.errors import UsageError
 from lambdabench.scenario_flags import safe_name
 
@@ -151,7 +151,7 @@ def function_scenario(configuration: dict[str, Any], *, function: str, file: str
 
 
 def local_scenario(code: Path, *, file: str, out_dir: Path, event_file: str, handler: str | None = None,
-                   runtime: str | None = None) -> str:
+                   runtime: str | None = None, region: str | None = None) -> str:
     """The scenario text for a handler in a local folder (the local target runs it in the emulator)."""
     code = code.resolve()
     found_handler, found_runtime = find_handler(code, handler=handler, runtime=runtime)
@@ -178,7 +178,8 @@ def local_scenario(code: Path, *, file: str, out_dir: Path, event_file: str, han
         "",
         "[target]",
         'kind = "local"                 # the built-in emulator; "aws" sweeps a deployed function instead',
-        'region = "us-east-1"           # prices the invocations',
+        f"region = {q(region or 'us-east-1')}" + " " * max(1, 20 - len(region or "us-east-1")) +
+        "# prices the invocations",
         "",
         "[sweep]",
         "# From the smallest size to one full vCPU (1769 MB); Lambda allows 128-10240 MB.",
@@ -286,3 +287,27 @@ def write(text: str, out: Path, event: Path, *, force: bool) -> Written:
 
 def event_path(out: Path) -> Path:
     return out.with_name(out.stem + ".event.json")
+
+
+def init_function(function: str, *, output: str | None, force: bool, profile: str | None, region: str | None,
+                  endpoint_url: str | None) -> Written:
+    """Read the function and write its scenario (default `<name>.toml` here) and event file."""
+    configuration = read_function(function, region=region, profile=profile, endpoint_url=endpoint_url)
+    out = Path(output or f"{safe_name(configuration.get('FunctionName') or function)}.toml")
+    event = event_path(out)
+    text = function_scenario(configuration, function=function, file=str(out), event_file=event.name,
+                             profile=profile, endpoint_url=endpoint_url)
+    return write(text, out, event, force=force)
+
+
+def init_code(code: Path, *, output: str | None, force: bool, handler: str | None = None,
+              runtime: str | None = None, region: str | None = None) -> Written:
+    """Write the scenario (default `<folder name>.toml` here) and event file for the handler in `code`."""
+    if region is not None and not REGION_RE.match(region):
+        raise UsageError(f"--region: {json.dumps(region)} is not an AWS region name",
+                         "use a region code such as us-east-1 or eu-west-1 (it prices the invocations)")
+    out = Path(output or f"{safe_name(code.resolve().name)}.toml")
+    event = event_path(out)
+    text = local_scenario(code, file=str(out), out_dir=out.parent, event_file=event.name, handler=handler,
+                          runtime=runtime, region=region)
+    return write(text, out, event, force=force)

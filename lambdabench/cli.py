@@ -257,13 +257,15 @@ def sweep_command(scenario_file: str | None, target: str | None, out_dir: str | 
     from pathlib import Path
 
     from lambdabench.errors import UsageError
-    from lambdabench.scenario_init import read_function
     from lambdabench.sweep import plan as sweep_plan
     from lambdabench.sweep import run as sweep_run
 
+    def function_timeout_s() -> int:  # the default timeout of a flags-only aws sweep
+        from lambdabench.scenario_init import read_function
+        return read_function(flags.function, region=region, profile=profile, endpoint_url=endpoint_url)["Timeout"]
+
     flags = scenario_flags.ScenarioFlags(**flag_values)
-    scenario = scenario_flags.load(scenario_file, flags, target=target, function_timeout_s=lambda: read_function(
-        flags.function, region=region, profile=profile, endpoint_url=endpoint_url)["Timeout"])
+    scenario = scenario_flags.load(scenario_file, flags, target=target, function_timeout_s=function_timeout_s)
     again = shlex.join([*([scenario_file] if scenario_file else []), *flags.argv()])
     options = sweep_run.SweepOptions(
         target=target, out_dir=Path(out_dir) if out_dir else None,

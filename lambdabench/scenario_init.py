@@ -20,7 +20,9 @@ from typing import Any
 
 from lambdabench import limits
 from lambdabench.arns import REGION_RE, parse_function
+from lambdabench.analysis.warnings import MIN_SAMPLES
 from lambdabench.errors import UsageError
+from lambdabench.scenario import DEFAULT_WARMUP
 from lambdabench.scenario_flags import safe_name
 
 # The memory grid around a function's current size: these multiples of it, clamped to Lambda's range.
@@ -28,11 +30,11 @@ GRID_FACTORS = (0.5, 1, 2, 4)
 # A local handler's grid: from the smallest size to one full vCPU (1769 MB), where CPU stops scaling
 # for a single-threaded handler.
 LOCAL_GRID_MB = (128, 256, 512, 1024, 1769)
-# The scenarios written: the analysis's minimum sample counts (analysis.warnings.MIN_SAMPLES), so the
-# first sweep raises no too_few_samples warning.
-COLD_INVOCATIONS = 5
-WARM_INVOCATIONS = 30
-WARMUP = 2
+# The scenarios written: the analysis's minimum sample counts, so the first sweep raises no
+# too_few_samples warning, and the loader's default warm-up.
+COLD_INVOCATIONS = MIN_SAMPLES["cold"]
+WARM_INVOCATIONS = MIN_SAMPLES["warm"]
+WARMUP = DEFAULT_WARMUP
 # Files a local handler is looked for in, most conventional first: (file, handler function).
 _PYTHON_HANDLERS = (("lambda_function.py", "lambda_handler"), ("app.py", "handler"), ("handler.py", "handler"),
                     ("main.py", "handler"), ("index.py", "handler"))

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from lambdabench import __version__
+from lambdabench import __version__, scenario_flags
 from lambdabench.emulator.resources import CPU_LIMIT_CHOICES
 from lambdabench.errors import LambdabenchError
 
@@ -234,7 +234,7 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 
 # [commands:sweep]
 @cli.command("sweep")
-@click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False))
+@click.argument("scenario_file", metavar="[SCENARIO]", type=click.Path(dir_okay=False), required=False)
 @click.option("--target", type=click.Choice(["local", "aws"]), default=None,
               help="Where the function runs (default: the scenario's [target] kind, else local).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
@@ -259,26 +259,33 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 @click.option("--logs-wait-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="How long to poll CloudWatch Logs for a REPORT the LogResult tail did not carry.")
 @click.option("--verbose", is_flag=True, help="Summary with a block per configuration and scenario, every warning.")
-@click.option("--per-month", "per_month", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Price a month of N invocations per configuration ([recommend] monthly_invocations).")
-def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, resume_dir: str | None,
+@scenario_flags.click_options
+def sweep_command(scenario_file: str | None, target: str | None, out_dir: str | None, resume_dir: str | None,
                   profile: str | None, region: str | None, endpoint_url: str | None, yes: bool,
                   isolation: str | None, accept_live_traffic: bool, wake_inactive: bool, dry_run: bool,
-                  logs_wait_s: float, verbose: bool, per_month: int | None = None) -> None:
+                  logs_wait_s: float, verbose: bool, **flag_values: object) -> None:
     """Sweep memory x timeout of a function with cold, warm and burst invocations.
+
+    SCENARIO is a scenario file; each flag (--memory, --cold, ...) overrides its key. Without a file,
+    `--function NAME --memory 128,256,...` sweeps an existing function (aws target) and
+    `--code DIR --handler app.handler --memory ...` a local handler.
 
     On the aws target the sweep runs on a temporary copy of the function (deleted afterwards) unless
     --in-place or [target] isolation = "in-place" says to change the function itself."""
+    import shlex
     from pathlib import Path
 
     from lambdabench.errors import UsageError
-    from lambdabench.scenario import load_scenario, with_monthly_invocations
     from lambdabench.sweep import plan as sweep_plan
     from lambdabench.sweep import run as sweep_run
 
-    scenario = load_scenario(scenario_file)
-    if per_month is not None:  # the flag overrides the key; the header records the effective scenario
-        scenario = with_monthly_invocations(scenario, per_month)
+    def function_timeout_s() -> int:  # the default timeout of a flags-only aws sweep
+        from lambdabench.scenario_init import read_function
+        return read_function(flags.function, region=region, profile=profile, endpoint_url=endpoint_url)["Timeout"]
+
+    flags = scenario_flags.ScenarioFlags(**flag_values)
+    scenario = scenario_flags.load(scenario_file, flags, target=target, function_timeout_s=function_timeout_s)
+    again = shlex.join([*([scenario_file] if scenario_file else []), *flags.argv()])
     options = sweep_run.SweepOptions(
         target=target, out_dir=Path(out_dir) if out_dir else None,
         resume_dir=Path(resume_dir) if resume_dir else None, profile=profile, region=region,
@@ -328,7 +335,7 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
     except KeyboardInterrupt:
         state = sweep_run.restore_state(out)
         click.echo(f"interrupted: {state}; partial results in {out} "
-                   f"(finish with: lambdabench sweep {scenario_file} --resume {out})", err=True)
+                   f"(finish with: lambdabench sweep {again} --resume {out})", err=True)
         sys.exit(130)  # (click returns, not raises, an Exit under standalone_mode=False)
     outcome = run.outcome
     click.echo(f"sweep complete: {outcome.invocations_written} invocation records; "
@@ -426,6 +433,50 @@ class _interrupts_deferred:
             signal.signal(sig, previous)
         if self.pending:
             click.echo("(interrupt received during restore; restore finished first)", err=True)
+
+
+# [commands:init]
+@cli.command("init")
+@click.option("--function", "function", metavar="NAME_OR_ARN", help="Write a scenario for this existing function.")
+@click.option("--code", "code", metavar="DIR", type=click.Path(file_okay=False),
+              help="Write a scenario for the handler in this folder (the local target).")
+@click.option("--handler", default=None, metavar="MODULE.FUNCTION", help="With --code: the handler (default: found).")
+@click.option("--runtime", default=None, help="With --code: the runtime (default: from the handler's files).")
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default=None,
+              help="The file to write (default: <name>.toml in the current folder).")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+@click.option("--profile", default=None, help="AWS profile used to read the function.")
+@click.option("--region", default=None, help="AWS region (default from the profile/environment; --code: us-east-1).")
+@click.option("--endpoint-url", default=None, help="Lambda-compatible endpoint (lambdabench serve, LocalStack).")
+def init_command(function: str | None, code: str | None, handler: str | None, runtime: str | None,
+                 output: str | None, force: bool, profile: str | None, region: str | None,
+                 endpoint_url: str | None) -> None:
+    """Write a commented scenario file: from an existing function's configuration (read only), or for a
+    local handler. It passes `lambdabench sweep FILE --dry-run` as written."""
+    from pathlib import Path
+
+    from lambdabench import scenario_init
+    from lambdabench.errors import UsageError
+
+    if (function is None) == (code is None):
+        raise UsageError("give one of --function NAME_OR_ARN and --code DIR",
+                         "--function writes a scenario for a deployed function, --code for a local handler")
+    if function is not None and (handler or runtime):
+        raise UsageError("--handler and --runtime apply to --code only",
+                         "a deployed function's handler and runtime are read from the function")
+    if code is not None and (profile or endpoint_url):
+        raise UsageError("--profile and --endpoint-url apply to --function only",
+                         "a local handler needs no AWS account")
+    if function is not None:
+        written = scenario_init.init_function(function, output=output, force=force, profile=profile, region=region,
+                                              endpoint_url=endpoint_url)
+    else:
+        written = scenario_init.init_code(Path(code), output=output, force=force, handler=handler, runtime=runtime,
+                                          region=region)
+    click.echo(f"wrote {written.scenario}")
+    click.echo(f"{'wrote' if written.event_written else 'kept the existing'} {written.event}: "
+               "the event each invocation sends; fill in a realistic one")
+    click.echo(f"next: lambdabench sweep {written.scenario} --dry-run", err=True)
 
 
 # [commands:restore]

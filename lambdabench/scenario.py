@@ -13,7 +13,6 @@ working directory.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as _dt
 import difflib
 import json
@@ -849,17 +848,20 @@ def _first_non_json(value: Any, key: str) -> tuple[str, Any] | None:
     return None
 
 
-def with_monthly_invocations(scenario: Scenario, invocations: int) -> Scenario:
-    """The scenario with [recommend] monthly_invocations set (the CLI's --per-month)."""
-    if isinstance(invocations, bool) or not isinstance(invocations, int) or invocations < 1:
-        raise UsageError(f"--per-month {invocations!r} is not a whole number of at least 1",
-                         "pass the invocations a month, e.g. --per-month 10000000")
-    return dataclasses.replace(scenario, recommend=dataclasses.replace(scenario.recommend,
-                                                                        monthly_invocations=invocations))
-
-
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file. Raises ScenarioError (exit 2) naming file, key and fix."""
+    resolved, data = read_scenario_file(path)
+    return load_scenario_data(data, resolved)
+
+
+def load_scenario_data(data: dict[str, Any], path: Path) -> Scenario:
+    """Validate an already parsed scenario mapping (a file's, possibly with command-line overrides applied);
+    `path` names it in errors, relative paths start at its folder, and its stem is the default name."""
+    return _Loader(path).load(data)
+
+
+def read_scenario_file(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """The resolved path and parsed TOML of a scenario file, not yet validated."""
     path = Path(path).expanduser()
     if not path.is_file():
         problem = "is a folder, not a file" if path.is_dir() else "not found"
@@ -880,4 +882,4 @@ def load_scenario(path: str | Path) -> Scenario:
         # tomllib lets that ValueError out; no Lambda setting needs a number that long.
         raise ScenarioError(path, None, f"cannot be read: {exc}",
                             "shorten the long number; Lambda's limits all have a few digits") from None
-    return _Loader(path).load(data)
+    return path, data

@@ -215,13 +215,47 @@ def _attach(resources: Any, process: Process) -> None:
         raise
 
 
+# Signals Python itself ignores and subprocess already restores in a child (restore_signals).
+_RESTORED_BY_SUBPROCESS = frozenset(getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
+                                    if hasattr(signal, name))
+
+
+def ignored_signals() -> list[int]:
+    """The signals this process ignores that a child would inherit ignored through exec (a background
+    job of a non-interactive shell ignores SIGINT and SIGQUIT, nohup SIGHUP)."""
+    ignored = []
+    for number in sorted(signal.valid_signals()):
+        if number in _RESTORED_BY_SUBPROCESS or number in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            if signal.getsignal(number) == signal.SIG_IGN:
+                ignored.append(number)
+        except (OSError, ValueError):
+            continue
+    return ignored
+
+
+def _default_dispositions(numbers: list[int]) -> Callable[[], None]:
+    def reset() -> None:
+        for number in numbers:
+            signal.signal(number, signal.SIG_DFL)
+    return reset
+
+
 def spawn(argv: list[str], *, cwd: str, env: Mapping[str, str], resources: Any, clock: Clock) -> Started:
     """Start `argv` from nothing in `resources`' cgroups, output on one pipe, in a session of its own
-    (every runtime kind that spawns starts this way). Raises OSError when it cannot be started."""
+    (every runtime kind that spawns starts this way), every signal at its default disposition as
+    Lambda's runtimes start. Raises OSError when it cannot be started."""
     # A gated launcher waits until attach() has put it in its cgroups: that move costs a v1
     # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
     argv, gated = resources.gated_command(argv)
     kwargs: dict[str, Any] = {"start_new_session": True}
+    # A signal the emulator ignores stays ignored across exec, and no shell (the gate) can reset one
+    # it was started with: the child resets them between fork and exec. Only then, as preexec_fn costs
+    # the fast spawn path; it makes signal() calls only, nothing that takes a lock.
+    ignored = ignored_signals()
+    if ignored:
+        kwargs["preexec_fn"] = _default_dispositions(ignored)
     kwargs.update(resources.popen_kwargs())
     if not gated:
         t_perf, t_wall = clock.perf(), clock.wall_ms()

@@ -14,8 +14,10 @@ non-secret tuning knobs some native libraries need.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -242,6 +244,36 @@ def _default_dispositions(numbers: list[int]) -> Callable[[], None]:
     return reset
 
 
+@functools.cache
+def _env_default_signal() -> str | None:
+    """coreutils `env` when it has --default-signal (8.31 and later), else None."""
+    env = shutil.which("env")
+    if env is None:
+        return None
+    try:
+        done = subprocess.run([env, "--default-signal=INT", "true"], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return env if done.returncode == 0 else None
+
+
+def with_default_signals(argv: list[str], kwargs: dict[str, Any]) -> list[str]:
+    """`argv` (and Popen `kwargs`) so that the process it execs has every signal at its default
+    disposition. A signal the emulator ignores stays ignored across exec, and no shell (the gate) can
+    reset one it was started with. Nothing to do unless one is ignored; then coreutils' `env
+    --default-signal` runs first (about 1 ms), else the child resets them between fork and exec
+    (preexec_fn: signal() calls only, but it costs the fast spawn path, 5 ms for a large emulator)."""
+    ignored = ignored_signals()
+    if not ignored:
+        return argv
+    env = _env_default_signal()
+    if env is not None:
+        return [env, "--default-signal=" + ",".join(str(number) for number in ignored), *argv]
+    kwargs["preexec_fn"] = _default_dispositions(ignored)
+    return argv
+
+
 def spawn(argv: list[str], *, cwd: str, env: Mapping[str, str], resources: Any, clock: Clock) -> Started:
     """Start `argv` from nothing in `resources`' cgroups, output on one pipe, in a session of its own
     (every runtime kind that spawns starts this way), every signal at its default disposition as
@@ -250,12 +282,7 @@ def spawn(argv: list[str], *, cwd: str, env: Mapping[str, str], resources: Any, 
     # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
     argv, gated = resources.gated_command(argv)
     kwargs: dict[str, Any] = {"start_new_session": True}
-    # A signal the emulator ignores stays ignored across exec, and no shell (the gate) can reset one
-    # it was started with: the child resets them between fork and exec. Only then, as preexec_fn costs
-    # the fast spawn path; it makes signal() calls only, nothing that takes a lock.
-    ignored = ignored_signals()
-    if ignored:
-        kwargs["preexec_fn"] = _default_dispositions(ignored)
+    argv = with_default_signals(argv, kwargs)  # outside the gate: host-side setup, not INIT
     kwargs.update(resources.popen_kwargs())
     if not gated:
         t_perf, t_wall = clock.perf(), clock.wall_ms()

@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 
-from lambdabench.emulator import Emulator
+from lambdabench.emulator import Emulator, sandbox_process
 from lambdabench.logs import decode_log_result, iter_reports
 
 CURL_BOOTSTRAP = r"""#!/bin/sh
@@ -181,11 +181,17 @@ def signals_ignored_like_a_background_job():
             signal.signal(getattr(signal, name), handler)
 
 
+@pytest.mark.parametrize("reset_by", ["env", "preexec"])
 def test_a_bootstrap_starts_with_default_signal_dispositions_whatever_the_emulator_ignores(
-        clients, signals_ignored_like_a_background_job):
+        clients, signals_ignored_like_a_background_job, monkeypatch, reset_by):
+    # coreutils `env --default-signal` resets them where it exists; elsewhere the child does before exec
+    if reset_by == "preexec":
+        monkeypatch.setattr(sandbox_process, "_env_default_signal", lambda: None)
+    elif sandbox_process._env_default_signal() is None:
+        pytest.skip("this machine's env has no --default-signal (coreutils 8.31 or later)")
     client, _ = clients
-    _create(client, "signals", {"bootstrap": (SIGNAL_BOOTSTRAP, 0o755)}, memory=256)
+    _create(client, f"signals-{reset_by}", {"bootstrap": (SIGNAL_BOOTSTRAP, 0o755)}, memory=256)
     assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # the emulator does ignore it now
-    response = client.invoke(FunctionName="signals", Payload=b"{}")
+    response = client.invoke(FunctionName=f"signals-{reset_by}", Payload=b"{}")
     assert "FunctionError" not in response
     assert json.loads(response["Payload"].read()) == []

@@ -166,8 +166,10 @@ function runWithCallback(handler, event, context) {
     Object.defineProperty(context, "callbackWaitsForEmptyEventLoop", {
       get: () => waits, set: (value) => { waits = value; }, enumerable: true, configurable: true,
     });
+    let calledBack = false;  // only the first call counts
     const callback = (error, result) => {
-      if (settled) return;
+      if (settled || calledBack) return;
+      calledBack = true;
       if ((error !== undefined && error !== null) || !waits) { settle(error, result); return; }
       // The answer waits for everything else the invocation set going (timers, sockets) to finish.
       onEmptyLoop = () => setImmediate(() => settle(null, result));
@@ -183,7 +185,7 @@ function runWithCallback(handler, event, context) {
       return;
     }
     if (returned && typeof returned.then === "function") {
-      returned.then(context.succeed, (error) => settle(error ?? new Error("rejected")));
+      returned.then(context.succeed, context.fail);
     }
   });
 }

@@ -274,6 +274,13 @@ def test_a_callback_error_and_a_sync_handler_that_never_answers(clients, emulato
     _create(client, emulator_helpers, "sync-return", {"index.js": "exports.handler = (event) => 42;"})
     response, payload, _ = _invoke(client, "sync-return", {})
     assert "FunctionError" not in response and payload is None
+    # Only the first callback counts; a promise rejected with nothing is the error "handled".
+    _create(client, emulator_helpers, "twice", {"index.js": "exports.handler = (e, c, cb) => { cb(null, 1); cb(null, 2); };"})
+    assert _invoke(client, "twice", {})[1] == 1
+    _create(client, emulator_helpers, "reject-nothing", {"index.js": "exports.handler = () => Promise.reject();"})
+    response, payload, _ = _invoke(client, "reject-nothing", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert (payload["errorType"], payload["errorMessage"]) == ("string", "handled")
 
 
 def test_nodejs24_has_no_callback_handlers(node_client, clients, emulator_helpers):

@@ -10,6 +10,9 @@ The environment is built from scratch: Lambda's variables plus the function's ow
 (no AWS credentials, no HOME, no host PATH entries beyond the interpreter's folder). The only host
 variables passed on are `HOST_ENV_ALLOWLIST`, taken from the host environment the emulator was given:
 non-secret tuning knobs some native libraries need.
+
+Every runtime starts with Lambda's signal dispositions (all default), whatever the emulator inherited:
+the Python launcher resets its own, `spawn` resets those of what it starts (`with_default_signals`).
 """
 
 from __future__ import annotations

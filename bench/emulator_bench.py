@@ -21,7 +21,9 @@ warm invokes; cold starts alternate one by one), so load from other work on a sh
                                                                                          goal <= 0.7
   (d) the same trivial handler in Node.js (nodejs20.x on the machine's node): warm raw HTTP invoke, the
       REPORT round trip and the cold start, ours vs aws-lambda-rie running the same node and the same
-      built-in runtime client (lambdabench/emulator/node_runtime.mjs). --skip-node leaves it out.
+      runtime client, once per client: the built-in one (lambdabench/emulator/node_runtime.mjs) and
+      AWS's aws-lambda-ric 3.x where it is installed; then ours through the ric vs ours through the
+      built-in client (all warm series interleaved, in the same run). --skip-node leaves it out.
 aws-lambda-rie comes from the aws-sam-cli wheel on PyPI (`pip download --no-deps aws-sam-cli` into
 bench/out/cache, unzipped; it ships `samcli/local/rapid/aws-lambda-rie-<arch>`), bound to 127.0.0.1.
 
@@ -61,7 +63,7 @@ sys.path.insert(0, str(ROOT))
 from lambdabench.logs import decode_log_result, parse_report  # noqa: E402
 
 HANDLER_SOURCE = "def handler(event, context):\n    return {'ok': True}\n"
-# (d): the same trivial handler in Node.js, run by the built-in Node.js client under both hosts.
+# (d): the same trivial handler in Node.js, run by each Node.js client under both hosts.
 NODE_FUNCTION = "bench-node"
 NODE_HANDLER_SOURCE = "export const handler = async () => ({ok: true});\n"
 FUNCTION = "bench-trivial"
@@ -441,55 +443,77 @@ def measure(args) -> dict[str, dict[str, np.ndarray]]:
         results["c"] = {k: np.array(v) for k, v in cold.items() if v}
         results["c_init"] = {k: np.array(v) for k, v in init.items() if v}
         if not args.skip_node:
-            results.update(measure_node(args, stack, client, endpoint, binary))
+            results.update(measure_node(args, stack, binary))
     return results
 
 
-def measure_node(args, stack: contextlib.ExitStack, client, endpoint: str, binary: Path | None) -> dict:
-    """(d) the trivial handler in Node.js: warm raw HTTP invoke, REPORT round trip and cold start, ours vs
-    aws-lambda-rie running the same node and the same built-in client (aws-lambda-ric is not assumed)."""
-    from lambdabench.emulator.launch_node import BUILTIN_CLIENT, find_node, heap_arguments, node_version
+def measure_node(args, stack: contextlib.ExitStack, binary: Path | None) -> dict:
+    """(d) the trivial handler in Node.js through each runtime client: the built-in one and, where it is
+    installed, aws-lambda-ric (the 3.x that serves nodejs20.x). Warm raw HTTP invoke, REPORT round trip
+    and cold start per client, ours (an emulator of its own per client, LAMBDABENCH_NODE_RIC naming it)
+    vs aws-lambda-rie running the same node and the same client; all four warm series interleaved, the
+    cold starts alternating, so ours-with-ric vs ours-built-in is a same-run comparison too."""
+    from lambdabench.emulator import running
+    from lambdabench.emulator.launch_node import (BUILTIN_CLIENT, RIC_ENV, find_node, find_runtime_clients,
+                                                  heap_arguments, node_version)
 
     node = find_node(os.environ)
     if node is None:
         log("(d) skipped: no node on PATH")
         return {}
-    log(f"(d) Node.js {node_version(node)}: warm {args.warm} per side interleaved, cold {args.cold} per side")
-    deploy(client, NODE_FUNCTION, "nodejs20.x", "index.handler", node_zip_bytes())
+    ric = next((c for c in find_runtime_clients(node, os.environ) if c.serves("nodejs20.x")), None)
+    variants = {"builtin": (str(BUILTIN_CLIENT), "")}
+    if ric is None:
+        log("(d) aws-lambda-ric is not installed (npm install --prefix .venv aws-lambda-ric@3): built-in client only")
+    else:
+        variants["ric"] = (str(ric.entry), str(ric.package))
+    log(f"(d) Node.js {node_version(node)}, clients {', '.join(variants)}: warm {args.warm} per series "
+        f"interleaved, cold {args.cold} per series")
     task = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lambdabench-rie-node-")))
     (task / "index.mjs").write_text(NODE_HANDLER_SOURCE)
-    command = [node, *heap_arguments(MEMORY_MB), str(BUILTIN_CLIENT), "index.handler"]
-    node_env = {"_HANDLER": "index.handler", "AWS_EXECUTION_ENV": "AWS_Lambda_nodejs20.x"}
+    node_env = {"_HANDLER": "index.handler", "AWS_EXECUTION_ENV": "AWS_Lambda_nodejs20.x",
+                "AWS_LAMBDA_FUNCTION_NAME": "function", "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+                "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/function", "AWS_LAMBDA_LOG_STREAM_NAME": "stream"}
     path = f"/2015-03-31/functions/{NODE_FUNCTION}/invocations"
-    ours_raw, close = raw_invoker(endpoint, path)
-    stack.callback(close)
-    calls: dict[str, Callable[[], object]] = {"ours": ours_raw}
-    rie_lines: list[str] = []
-    if binary is not None:
-        rie_endpoint, rie_lines = stack.enter_context(rie_process(binary, task, node_env, command))
-        rie_raw, close = raw_invoker(rie_endpoint, RIE_PATH)
+    calls: dict[str, Callable[[], object]] = {}
+    sides: dict[str, dict] = {}
+    for name, (entry, ric_env) in variants.items():
+        endpoint = stack.enter_context(running(keep_alive_s=600, cpu_limit=args.cpu_limit,
+                                               host_environment={**os.environ, RIC_ENV: ric_env}))
+        client = boto3.client("lambda", endpoint_url=endpoint, config=NO_RETRIES, **CREDENTIALS)
+        deploy(client, NODE_FUNCTION, "nodejs20.x", "index.handler", node_zip_bytes())
+        command = [node, *heap_arguments(MEMORY_MB), entry, "index.handler"]
+        calls[f"ours_{name}"], close = raw_invoker(endpoint, path)
         stack.callback(close)
-        calls["base"] = rie_raw
-    out: dict[str, dict[str, np.ndarray]] = {"d": interleaved(calls, args.warm), "d_report": {}}
-    tail, close = raw_invoker(endpoint, path, {"X-Amz-Log-Type": "Tail"})
-    out["d_report"]["ours"] = np.array([tail_report(tail).duration_ms for _ in range(min(args.warm, 300))])
-    close()
-    if rie_lines:
-        time.sleep(0.2)
-        reports = [parse_report(line.rstrip("\n")) for line in list(rie_lines) if line.startswith("REPORT")]
-        out["d_report"]["base"] = np.array([r.duration_ms for r in reports[1:] if r is not None])
-    cold: dict[str, list[float]] = {"ours": [], "base": []}
-    init: dict[str, list[float]] = {"ours": [], "base": []}
-    for i in range(args.cold):
-        wall, init_ms = ours_cold_once(client, endpoint, i, NODE_FUNCTION)
-        cold["ours"].append(wall)
-        init["ours"].append(init_ms)
+        sides[name] = {"client": client, "endpoint": endpoint, "command": command, "lines": []}
         if binary is not None:
-            wall, init_ms = rie_cold_once(binary, task, node_env, command)
-            cold["base"].append(wall)
-            init["base"].append(init_ms)
-    out["d_cold"] = {k: np.array(v) for k, v in cold.items() if v}
-    out["d_init"] = {k: np.array(v) for k, v in init.items() if v}
+            rie_endpoint, sides[name]["lines"] = stack.enter_context(rie_process(binary, task, node_env, command))
+            calls[f"base_{name}"], close = raw_invoker(rie_endpoint, RIE_PATH)
+            stack.callback(close)
+    out: dict[str, dict[str, np.ndarray]] = {"d": interleaved(calls, args.warm), "d_report": {}, "d_cold": {},
+                                             "d_init": {}}
+    for name, side in sides.items():
+        tail, close = raw_invoker(side["endpoint"], path, {"X-Amz-Log-Type": "Tail"})
+        out["d_report"][f"ours_{name}"] = np.array([tail_report(tail).duration_ms for _ in range(min(args.warm, 300))])
+        close()
+        if side["lines"]:
+            time.sleep(0.2)
+            reports = [parse_report(line.rstrip("\n")) for line in list(side["lines"]) if line.startswith("REPORT")]
+            out["d_report"][f"base_{name}"] = np.array([r.duration_ms for r in reports[1:] if r is not None])
+    cold: dict[str, list[float]] = {}
+    init: dict[str, list[float]] = {}
+    for i in range(args.cold):
+        for name, side in sides.items():
+            wall, init_ms = ours_cold_once(side["client"], side["endpoint"], i, NODE_FUNCTION)
+            cold.setdefault(f"ours_{name}", []).append(wall)
+            init.setdefault(f"ours_{name}", []).append(init_ms)
+            if binary is not None:
+                wall, init_ms = rie_cold_once(binary, task, node_env, side["command"])
+                cold.setdefault(f"base_{name}", []).append(wall)
+                init.setdefault(f"base_{name}", []).append(init_ms)
+    out["d_cold"] = {k: np.array(v) for k, v in cold.items()}
+    out["d_init"] = {k: np.array(v) for k, v in init.items()}
+    out["d_clients"] = {"ric": f"aws-lambda-ric {ric.version}" if ric else None}
     return out
 
 
@@ -550,17 +574,31 @@ def main() -> int:
         row("    its Init Duration", r["c_init"]["spawn"], r["c_init"].get("base"), None),
     ]
     if "d" in r:
-        rows += [
-            row("(d) Node.js warm invoke, raw HTTP e2e", r["d"]["ours"], r["d"].get("base"), None),
-            row("    Node.js round trip (REPORT)", r["d_report"]["ours"], r["d_report"].get("base"), None),
-            row("    Node.js cold start, first invoke", r["d_cold"]["ours"], r["d_cold"].get("base"), None),
-            row("    Node.js Init Duration (cold)", r["d_init"]["ours"], r["d_init"].get("base"), None),
-        ]
+        labels = {"builtin": "built-in client", "ric": r["d_clients"]["ric"] or "aws-lambda-ric"}
+        for name in [n for n in ("builtin", "ric") if f"ours_{n}" in r["d"]]:
+            ours, base = f"ours_{name}", f"base_{name}"
+            rows += [
+                row(f"(d) Node.js, {labels[name]}", None, None, None),
+                row("    warm invoke, raw HTTP e2e", r["d"][ours], r["d"].get(base), None),
+                row("    round trip (REPORT)", r["d_report"][ours], r["d_report"].get(base), None),
+                row("    cold start, first invoke", r["d_cold"][ours], r["d_cold"].get(base), None),
+                row("    Init Duration (cold)", r["d_init"][ours], r["d_init"].get(base), None),
+            ]
+        if "ours_ric" in r["d"]:
+            # Ours only, one client against the other: base column = ours with the built-in client.
+            rows += [
+                row(f"(d) ours: {labels['ric']} vs built-in", None, None, None),
+                row("    warm invoke, raw HTTP e2e", r["d"]["ours_ric"], r["d"]["ours_builtin"], None),
+                row("    round trip (REPORT)", r["d_report"]["ours_ric"], r["d_report"]["ours_builtin"], None),
+                row("    cold start, first invoke", r["d_cold"]["ours_ric"], r["d_cold"]["ours_builtin"], None),
+                row("    Init Duration (cold)", r["d_init"]["ours_ric"], r["d_init"]["ours_builtin"], None),
+            ]
     print(f"lambdabench emulator benchmark — {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"cpu-limit {args.cpu_limit}, memory {MEMORY_MB} MB, handler returns {{'ok': True}}, "
           f"RIE/floor env {'plain' if args.plain_env else 'AWS_EXECUTION_ENV=AWS_Lambda_python3.12 (as ours)'}")
     print_table(rows, {"(a)": "moto ThreadedMotoServer, no-Docker invoke", "(b)(c)": "aws-lambda-rie + awslambdaric",
-                       "(d)": "aws-lambda-rie + node + lambdabench's built-in Node.js client",
+                       "(d)": "aws-lambda-rie + node + the same Node.js client (ric vs built-in rows: ours "
+                              "with the built-in client)",
                        "floor rows": "ours column = awslambdaric with no emulator at all (a one-thread stub host; a bare spawn)"})
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps({"rows": rows, "args": vars(args)}, indent=2))

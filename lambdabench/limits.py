@@ -91,6 +91,31 @@ def is_valid_environment_variable_name(name: object) -> bool:
     """True for a string Lambda accepts as an environment variable name (the whole name must match)."""
     return isinstance(name, str) and _environment_variable_name_re().fullmatch(name) is not None
 
+
+@functools.cache
+def _handler_shape() -> dict:
+    import botocore.session  # here, not at the top: most users of limits never need the model
+
+    return botocore.session.get_session().get_service_model("lambda").shape_for("Handler").metadata
+
+
+def handler_rule() -> tuple[str, int]:
+    """Lambda's rule for a function's Handler, from botocore's Lambda service model (shape Handler:
+    pattern `[^\\s]+`, at most 128 characters). Any non-blank name passes, slashes included
+    (`src/handlers/app.handler`); whether the runtime can load it is the runtime's affair (INIT fails)."""
+    shape = _handler_shape()
+    return shape["pattern"], int(shape.get("max", 128))
+
+
+def handler_problem(handler: object) -> str | None:
+    """Why Lambda refuses `handler` as a Handler (the model's wording), None when it accepts it."""
+    pattern, longest = handler_rule()
+    if not isinstance(handler, str) or re.fullmatch(pattern, handler) is None:
+        return f"must satisfy regular expression pattern: {pattern}"
+    if len(handler) > longest:
+        return f"must have length less than or equal to {longest}"
+    return None
+
 # --- CPU model --------------------------------------------------------------------------------
 # AWS docs "Configure Lambda function memory", checked 2025: "At 1,769 MB, a function has the
 # equivalent of one vCPU (one vCPU-second of credits per second)". CPU share is proportional to

@@ -44,9 +44,25 @@ _REGION_RE = REGION_RE
 # the function itself (opt-in).
 ISOLATIONS = ("copy", "in-place")
 _LOCAL_RUNTIME_RE = re.compile(r"^(python3\.\d+|nodejs\d+\.x|provided\.al2(023)?)$")
-_HANDLER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 # Scenario names become folder names (reports/<name>-<timestamp>/).
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def _handler_module(handler: str, runtime: str) -> tuple[str, str] | None:
+    """(module path without extension, function) as the runtime splits `handler`, None when it names no
+    function. Node.js: folders up to the last '/', the module up to the first '.' after it, the export
+    path after (`src/app.routes.get`); Python: the function after the last '.', the module's dots are
+    folders (`pkg.app.handler`, `src/app.handler`)."""
+    if runtime.startswith("nodejs"):
+        folder, _, rest = handler.rpartition("/")
+        module, dot, function = rest.partition(".")
+        if not (module and dot and function):
+            return None
+        return (folder + "/" if folder else "") + module, function
+    module, dot, function = handler.rpartition(".")
+    if not (module and dot and function):
+        return None
+    return module.replace(".", "/"), function
 
 
 def _check_handler_file(reader: Any, code: Path, handler: str, runtime: str, p: str) -> None:
@@ -57,7 +73,14 @@ def _check_handler_file(reader: Any, code: Path, handler: str, runtime: str, p: 
             raise reader.fail(p + "handler", f"bootstrap not found in the code folder {code}",
                               f"a custom runtime runs {code / 'bootstrap'}: create it (executable)")
         return
-    module = handler.rsplit(".", 1)[0].replace(".", "/")
+    parsed = _handler_module(handler, runtime)
+    ext = ".mjs" if runtime.startswith("nodejs") else ".py"
+    if parsed is None:
+        raise reader.fail(p + "handler", f"{json.dumps(handler)} names no function: the {runtime} runtime "
+                                         "loads <module>.<function>",
+                          f"write it as module.function, e.g. handler = \"app.handler\" for the function "
+                          f"handler in app{ext}")
+    module = parsed[0]
     if runtime.startswith("nodejs"):
         if not any(_is_file(code / f"{module}{ext}") for ext in (".js", ".mjs", ".cjs")):
             raise reader.fail(p + "handler", f"module {module}.js (.mjs, .cjs) not found in the code folder {code}",
@@ -541,10 +564,11 @@ class _Loader:
                             "the handler module")
 
         handler = self.string(data, "handler", p, "app.handler")
-        if not _HANDLER_RE.match(handler):
-            raise self.fail(p + "handler", f"{json.dumps(handler)} is not <module>.<function>",
-                            "write it as module.function, e.g. handler = \"app.handler\" for def handler() "
-                            "in app.py")
+        problem = limits.handler_problem(handler)
+        if problem is not None:
+            raise self.fail(p + "handler", f"{json.dumps(handler)} is not a handler Lambda accepts: it {problem}",
+                            "write it as module.function without blanks, e.g. handler = \"app.handler\" for "
+                            "def handler() in app.py (Node.js: \"src/handlers/app.handler\" for a file in a folder)")
         runtime = self.string(data, "runtime", p, "python3.12")
         if code is not None:
             _check_handler_file(self, code, handler, runtime, p)

@@ -3,7 +3,9 @@
 // LAMBDA_TASK_ROOT (file.mjs, file.cjs or file.js; ES module or CommonJS), then loops on the Runtime API
 // at AWS_LAMBDA_RUNTIME_API as Lambda's Node.js runtime does: errors shaped {errorType, errorMessage,
 // trace}, console lines `<ISO time>\t<request id>\t<LEVEL>\t<message>` (or JSON lines when
-// AWS_LAMBDA_LOG_FORMAT is JSON). Node's standard library only.
+// AWS_LAMBDA_LOG_FORMAT is JSON); callback handlers and `context.callbackWaitsForEmptyEventLoop` as
+// aws-lambda-ric 3.x runs them up to nodejs22.x, none from nodejs24.x on (as 4.x). Node's standard
+// library only.
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
@@ -110,6 +112,9 @@ async function loadHandler() {
   if (typeof handler !== "function") {
     throw new Fault("Runtime.HandlerNotFound", `${moduleName}.${exportPath.join(".")} is undefined or not exported`);
   }
+  if (!callbacks && handler.length >= 3 && !handler[Symbol.for("aws.lambda.runtime.handler.streaming")]) {
+    throw new Fault("Runtime.CallbackHandlerDeprecated", CALLBACK_REMOVED);
+  }
   return handler;
 }
 
@@ -119,7 +124,6 @@ function contextFor(headers) {
   const clientContext = headers["lambda-runtime-client-context"];
   const identity = headers["lambda-runtime-cognito-identity"];
   return {
-    callbackWaitsForEmptyEventLoop: true,
     functionName: env.AWS_LAMBDA_FUNCTION_NAME,
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION,
     invokedFunctionArn: headers["lambda-runtime-invoked-function-arn"],
@@ -133,31 +137,61 @@ function contextFor(headers) {
   };
 }
 
-function run(handler, event, context) {
+// Node.js 24 and later run what a handler returns or resolves to; before, a handler could also answer
+// through a callback, and its answer went out once the event loop was empty (aws-lambda-ric 3.x's
+// rules, which Lambda's nodejs20.x and nodejs22.x follow; 4.x, Node.js 24's client, has no callback).
+const runtimeMajor = Number((/^AWS_Lambda_nodejs(\d+)\.x$/.exec(process.env.AWS_EXECUTION_ENV || "") || [])[1]);
+const callbacks = !(runtimeMajor >= 24);
+const CALLBACK_REMOVED = "ERROR: AWS Lambda has removed support for callback-based function handlers starting with " +
+  "Node.js 24. You need to modify this function to use a supported handler signature to use Node.js 24 or later. " +
+  "For more information see https://docs.aws.amazon.com/lambda/latest/dg/nodejs-handler.html.";
+
+// What runs when the event loop is empty: the pending answer of a handler that waits for it.
+let onEmptyLoop = () => {};
+process.on("beforeExit", () => onEmptyLoop());
+
+// The answer of one invocation: resolves with the result, rejects with the error.
+function runWithCallback(handler, event, context) {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const done = (error, result) => {
+    const settle = (error, result) => {
       if (settled) return;
       settled = true;
+      onEmptyLoop = () => {};
       if (error !== undefined && error !== null) reject(error); else resolve(result);
     };
-    context.done = done;
-    context.succeed = (result) => done(null, result);
-    context.fail = (error) => done(error ?? new Error("handled"));
+    // A handler that neither calls back nor returns a promise answers null once the loop is empty.
+    onEmptyLoop = () => settle(null, null);
+    let waits = true;
+    Object.defineProperty(context, "callbackWaitsForEmptyEventLoop", {
+      get: () => waits, set: (value) => { waits = value; }, enumerable: true, configurable: true,
+    });
+    let calledBack = false;  // only the first call counts
+    const callback = (error, result) => {
+      if (settled || calledBack) return;
+      calledBack = true;
+      if ((error !== undefined && error !== null) || !waits) { settle(error, result); return; }
+      // The answer waits for everything else the invocation set going (timers, sockets) to finish.
+      onEmptyLoop = () => setImmediate(() => settle(null, result));
+    };
+    context.done = settle;
+    context.succeed = (result) => settle(null, result);
+    context.fail = (error) => settle(error ?? "handled");
     let returned;
     try {
-      returned = handler(event, context, done);
+      returned = handler(event, context, callback);
     } catch (error) {
-      done(error);
+      settle(error);
       return;
     }
-    // A handler that takes no callback answers with what it returns (a promise or a value).
     if (returned && typeof returned.then === "function") {
-      returned.then((result) => done(null, result), (error) => done(error ?? new Error("rejected")));
-    } else if (handler.length < 3) {
-      done(null, returned);
+      returned.then(context.succeed, context.fail);
     }
   });
+}
+
+async function run(handler, event, context) {
+  return callbacks ? runWithCallback(handler, event, context) : await handler(event, context);
 }
 
 async function main() {

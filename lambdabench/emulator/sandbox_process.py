@@ -10,12 +10,17 @@ The environment is built from scratch: Lambda's variables plus the function's ow
 (no AWS credentials, no HOME, no host PATH entries beyond the interpreter's folder). The only host
 variables passed on are `HOST_ENV_ALLOWLIST`, taken from the host environment the emulator was given:
 non-secret tuning knobs some native libraries need.
+
+Every runtime starts with Lambda's signal dispositions (all default), whatever the emulator inherited:
+the Python launcher resets its own, `spawn` resets those of what it starts (`with_default_signals`).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -215,13 +220,72 @@ def _attach(resources: Any, process: Process) -> None:
         raise
 
 
+# Signals Python itself ignores and subprocess already restores in a child (restore_signals).
+_RESTORED_BY_SUBPROCESS = frozenset(getattr(signal, name) for name in ("SIGPIPE", "SIGXFZ", "SIGXFSZ")
+                                    if hasattr(signal, name))
+
+
+def ignored_signals() -> list[int]:
+    """The signals this process ignores that a child would inherit ignored through exec (a background
+    job of a non-interactive shell ignores SIGINT and SIGQUIT, nohup SIGHUP)."""
+    ignored = []
+    for number in sorted(signal.valid_signals()):
+        if number in _RESTORED_BY_SUBPROCESS or number in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            if signal.getsignal(number) == signal.SIG_IGN:
+                ignored.append(number)
+        except (OSError, ValueError):
+            continue
+    return ignored
+
+
+def _default_dispositions(numbers: list[int]) -> Callable[[], None]:
+    def reset() -> None:
+        for number in numbers:
+            signal.signal(number, signal.SIG_DFL)
+    return reset
+
+
+@functools.cache
+def _env_default_signal() -> str | None:
+    """coreutils `env` when it has --default-signal (8.31 and later), else None."""
+    env = shutil.which("env")
+    if env is None:
+        return None
+    try:
+        done = subprocess.run([env, "--default-signal=INT", "true"], stdin=subprocess.DEVNULL,
+                              capture_output=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return env if done.returncode == 0 else None
+
+
+def with_default_signals(argv: list[str], kwargs: dict[str, Any]) -> list[str]:
+    """`argv` (and Popen `kwargs`) so that the process it execs has every signal at its default
+    disposition. A signal the emulator ignores stays ignored across exec, and no shell (the gate) can
+    reset one it was started with. Nothing to do unless one is ignored; then coreutils' `env
+    --default-signal` runs first (about 1 ms), else the child resets them between fork and exec
+    (preexec_fn: signal() calls only, but it costs the fast spawn path, 5 ms for a large emulator)."""
+    ignored = ignored_signals()
+    if not ignored:
+        return argv
+    env = _env_default_signal()
+    if env is not None:
+        return [env, "--default-signal=" + ",".join(str(number) for number in ignored), *argv]
+    kwargs["preexec_fn"] = _default_dispositions(ignored)
+    return argv
+
+
 def spawn(argv: list[str], *, cwd: str, env: Mapping[str, str], resources: Any, clock: Clock) -> Started:
     """Start `argv` from nothing in `resources`' cgroups, output on one pipe, in a session of its own
-    (every runtime kind that spawns starts this way). Raises OSError when it cannot be started."""
+    (every runtime kind that spawns starts this way), every signal at its default disposition as
+    Lambda's runtimes start. Raises OSError when it cannot be started."""
     # A gated launcher waits until attach() has put it in its cgroups: that move costs a v1
     # cgroup an RCU grace period (10-20 ms), host-side setup outside INIT (see gated_command).
     argv, gated = resources.gated_command(argv)
     kwargs: dict[str, Any] = {"start_new_session": True}
+    argv = with_default_signals(argv, kwargs)  # outside the gate: host-side setup, not INIT
     kwargs.update(resources.popen_kwargs())
     if not gated:
         t_perf, t_wall = clock.perf(), clock.wall_ms()

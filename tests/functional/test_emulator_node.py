@@ -1,16 +1,20 @@
-"""Node.js functions in the emulator, through real boto3: CommonJS and ES module handlers, async and
-callback style, the context, errors and console lines as Lambda's Node.js runtime makes them, JSON logs,
-and the same physics as Python (CPU quota, memory limit, timeout, Init Duration)."""
+"""Node.js functions in the emulator, through real boto3, each through both runtime clients (AWS's
+aws-lambda-ric where it is installed, and the built-in one): CommonJS and ES module handlers, async and
+callback style, callbackWaitsForEmptyEventLoop, the context, errors and console lines as Lambda's Node.js
+runtime makes them, JSON logs, and the same physics as Python (CPU quota, memory limit, timeout, Init
+Duration)."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 
 import pytest
 
 from lambdabench.emulator import Emulator
+from lambdabench.emulator.launch_node import RIC_ENV, find_runtime_clients
 from lambdabench.logs import decode_log_result, iter_reports
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None,
@@ -18,11 +22,32 @@ pytestmark = pytest.mark.skipif(shutil.which("node") is None,
 
 ROLE = "arn:aws:iam::123456789012:role/r"
 ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"
+HOST_PATH = "/usr/local/bin:/usr/bin:/bin"
+RIC_MISSING = ("aws-lambda-ric is not installed (.ci/run installs it: apt-get install autoconf automake libtool make "
+               "g++ cmake, then npm install --prefix .venv aws-lambda-ric@3): the built-in client ran instead")
+
+
+def _installed_clients():
+    node = shutil.which("node", path=HOST_PATH)
+    return find_runtime_clients(node, {k: v for k, v in os.environ.items() if k == RIC_ENV}) if node else []
+
+
+@pytest.fixture(scope="module", params=["builtin", "aws-lambda-ric"])
+def node_client(request):
+    """Which runtime client runs the module's functions: the built-in one (LAMBDABENCH_NODE_RIC empty) or
+    the installed aws-lambda-ric packages (named in LAMBDABENCH_NODE_RIC)."""
+    if request.param == "builtin":
+        return request.param, ""
+    clients = _installed_clients()
+    if not any(c.serves("nodejs20.x") for c in clients):
+        pytest.skip(RIC_MISSING)
+    return request.param, os.pathsep.join(str(c.package) for c in clients)
 
 
 @pytest.fixture(scope="module")
-def emulator():
-    host = {"PATH": "/usr/local/bin:/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "AKIAHOST", "AWS_SECRET_ACCESS_KEY": "s"}
+def emulator(node_client):
+    host = {"PATH": HOST_PATH, "AWS_ACCESS_KEY_ID": "AKIAHOST", "AWS_SECRET_ACCESS_KEY": "s",
+            RIC_ENV: node_client[1]}
     with Emulator(keep_alive_s=30, host_environment=host) as emu:
         yield emu
 
@@ -30,6 +55,14 @@ def emulator():
 @pytest.fixture(scope="module")
 def clients(emulator, emulator_helpers):
     return emulator_helpers.clients(emulator.endpoint)
+
+
+def _serves(node_client, runtime: str) -> bool:
+    """Whether `runtime` runs on the client the module is testing (an aws-lambda-ric serves only the
+    runtimes Lambda runs it for: 3.x nodejs20.x/22.x, 4.x nodejs24.x)."""
+    if node_client[0] == "builtin":
+        return True
+    return any(c.serves(runtime) for c in _installed_clients())
 
 
 def _create(client, emulator_helpers, name: str, files: dict[str, str], *, handler: str = "index.handler",
@@ -170,6 +203,21 @@ def test_the_version_that_runs_is_stated_and_a_different_major_warned(emulator, 
         assert f"nodejs24.x functions run on Node.js {version}" in " ".join(info["warnings"])
 
 
+def test_the_client_that_runs_is_the_one_asked_for(emulator, clients, emulator_helpers, node_client):
+    client, logs = clients
+    _create(client, emulator_helpers, "which-client", {"index.js": "exports.handler = async () => 1;"})
+    _invoke(client, "which-client", {})
+    described = emulator.info()["runtimes"]["nodejs"]
+    log = "".join(e["message"] for e in logs.filter_log_events(logGroupName="/aws/lambda/which-client")["events"])
+    if node_client[0] == "builtin":
+        assert "runtime client: the built-in client for nodejs20.x, nodejs22.x, nodejs24.x" in described
+        assert "Executing 'index.handler'" not in log
+    else:
+        assert re.search(r"aws-lambda-ric 3\.[\d.]+ \([^)]+\) for nodejs20\.x, nodejs22\.x", described), described
+        # aws-lambda-ric 3.x's own first line, before it patches the console
+        assert "Executing 'index.handler' in function directory '" in log, log
+
+
 def test_without_node_a_node_function_is_refused_saying_how_to_get_it(emulator_helpers):
     with Emulator(keep_alive_s=5, host_environment={"PATH": "/nonexistent"}) as emu:
         client, _ = emulator_helpers.clients(emu.endpoint)
@@ -178,6 +226,80 @@ def test_without_node_a_node_function_is_refused_saying_how_to_get_it(emulator_h
                                    Code={"ZipFile": emulator_helpers.zip_of({"index.js": ""})})
     message = excinfo.value.response["Error"]["Message"]
     assert "need `node`, which is not on this machine's PATH" in message and "nodejs.org" in message
+
+
+def _report(log: str):
+    return next(iter_reports(log.splitlines()))
+
+
+# The callback answers at once; a timer set during the invocation logs later.
+LATE_TIMER = """
+    exports.handler = function (event, context, callback) {
+      if (event.waits === false) context.callbackWaitsForEmptyEventLoop = false;
+      setTimeout(() => console.log("timer fired"), event.timer_ms);
+      callback(null, {waits: context.callbackWaitsForEmptyEventLoop});
+    };
+"""
+
+
+def test_a_callback_answer_waits_for_the_empty_event_loop_by_default(clients, emulator_helpers):
+    client, _ = clients
+    _create(client, emulator_helpers, "waits", {"index.js": LATE_TIMER})
+    response, payload, log = _invoke(client, "waits", {"timer_ms": 600})
+    assert "FunctionError" not in response and payload == {"waits": True}
+    # Sent once the timer had fired: its line is in this invocation's log, its time in the Duration.
+    assert re.search(rf"^{ISO}\t[0-9a-f-]{{36}}\tINFO\ttimer fired$", log, re.M), log
+    assert _report(log).duration_ms >= 600
+
+
+def test_callback_waits_for_empty_event_loop_false_answers_at_once(clients, emulator_helpers):
+    client, _ = clients
+    _create(client, emulator_helpers, "no-wait", {"index.js": LATE_TIMER})
+    response, payload, log = _invoke(client, "no-wait", {"timer_ms": 2500, "waits": False})
+    assert "FunctionError" not in response and payload == {"waits": False}
+    assert "timer fired" not in log  # the answer went out before the timer
+    assert _report(log).duration_ms < 2500
+
+
+def test_a_callback_error_and_a_sync_handler_that_never_answers(clients, emulator_helpers):
+    client, _ = clients
+    _create(client, emulator_helpers, "cb-error", {"index.js": """
+        exports.handler = (event, context, callback) => callback(new TypeError("nope"));
+    """})
+    response, payload, _ = _invoke(client, "cb-error", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert (payload["errorType"], payload["errorMessage"]) == ("TypeError", "nope")
+    # nodejs20.x: what a handler without callback returns (not a promise) is not its answer; once the
+    # event loop is empty the runtime answers null.
+    _create(client, emulator_helpers, "sync-return", {"index.js": "exports.handler = (event) => 42;"})
+    response, payload, _ = _invoke(client, "sync-return", {})
+    assert "FunctionError" not in response and payload is None
+    # Only the first callback counts; a promise rejected with nothing is the error "handled".
+    _create(client, emulator_helpers, "twice", {"index.js": "exports.handler = (e, c, cb) => { cb(null, 1); cb(null, 2); };"})
+    assert _invoke(client, "twice", {})[1] == 1
+    _create(client, emulator_helpers, "reject-nothing", {"index.js": "exports.handler = () => Promise.reject();"})
+    response, payload, _ = _invoke(client, "reject-nothing", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert (payload["errorType"], payload["errorMessage"]) == ("string", "handled")
+
+
+def test_nodejs24_has_no_callback_handlers(node_client, clients, emulator_helpers):
+    if not _serves(node_client, "nodejs24.x"):
+        pytest.skip("no installed aws-lambda-ric serves nodejs24.x (its 4.x does): npm install --prefix .venv "
+                    "aws-lambda-ric-4@npm:aws-lambda-ric@4")
+    client, _ = clients
+    _create(client, emulator_helpers, "cb24", {"index.js": "exports.handler = (e, c, callback) => callback(null, 1);"},
+            runtime="nodejs24.x")
+    response, payload, log = _invoke(client, "cb24", {})
+    assert response["FunctionError"] == "Unhandled"
+    assert payload["errorType"] == "Runtime.CallbackHandlerDeprecated"
+    assert payload["errorMessage"].startswith("ERROR: AWS Lambda has removed support for callback-based function "
+                                              "handlers starting with Node.js 24.")
+    assert "Status: error\tError Type: Runtime.CallbackHandlerDeprecated" in log
+    # ... and a handler's return value is its answer, promise or not
+    _create(client, emulator_helpers, "sync24", {"index.js": "exports.handler = (event) => 42;"}, runtime="nodejs24.x")
+    response, payload, _ = _invoke(client, "sync24", {})
+    assert "FunctionError" not in response and payload == 42
 
 
 BURN = """

@@ -8,12 +8,13 @@ import io
 import re
 import json
 import shutil
+import signal
 import sys
 import zipfile
 
 import pytest
 
-from lambdabench.emulator import Emulator
+from lambdabench.emulator import Emulator, sandbox_process
 from lambdabench.logs import decode_log_result, iter_reports
 
 CURL_BOOTSTRAP = r"""#!/bin/sh
@@ -152,3 +153,45 @@ def test_provided_runtimes_are_accepted_and_others_refused(clients):
         client.create_function(FunctionName="java", Runtime="java21", Role="arn:aws:iam::123456789012:role/r",
                                Handler="a.b", Code={"ZipFile": zip_with_modes({"a": ("", 0o644)})})
     assert "provided.al2023" in excinfo.value.response["Error"]["Message"]
+
+
+SIGNAL_BOOTSTRAP = f"""#!{sys.executable} -S
+import json, os, signal, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+ignored = [n for n in ("SIGINT", "SIGQUIT", "SIGHUP", "SIGTERM", "SIGUSR1")
+           if signal.getsignal(getattr(signal, n)) == signal.SIG_IGN]
+with urllib.request.urlopen(api + "/invocation/next") as r:
+    rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+req = urllib.request.Request(api + "/invocation/" + rid + "/response", data=json.dumps(ignored).encode(),
+                             method="POST")
+urllib.request.urlopen(req).read()
+"""
+
+
+@pytest.fixture
+def signals_ignored_like_a_background_job():
+    """The test process ignores what a background job of a non-interactive shell (SIGINT, SIGQUIT) and
+    nohup (SIGHUP) ignore, plus SIGUSR1; restored afterwards."""
+    names = ("SIGINT", "SIGQUIT", "SIGHUP", "SIGUSR1")
+    saved = {name: signal.signal(getattr(signal, name), signal.SIG_IGN) for name in names}
+    try:
+        yield
+    finally:
+        for name, handler in saved.items():
+            signal.signal(getattr(signal, name), handler)
+
+
+@pytest.mark.parametrize("reset_by", ["env", "preexec"])
+def test_a_bootstrap_starts_with_default_signal_dispositions_whatever_the_emulator_ignores(
+        clients, signals_ignored_like_a_background_job, monkeypatch, reset_by):
+    # coreutils `env --default-signal` resets them where it exists; elsewhere the child does before exec
+    if reset_by == "preexec":
+        monkeypatch.setattr(sandbox_process, "_env_default_signal", lambda: None)
+    elif sandbox_process._env_default_signal() is None:
+        pytest.skip("this machine's env has no --default-signal (coreutils 8.31 or later)")
+    client, _ = clients
+    _create(client, f"signals-{reset_by}", {"bootstrap": (SIGNAL_BOOTSTRAP, 0o755)}, memory=256)
+    assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # the emulator does ignore it now
+    response = client.invoke(FunctionName=f"signals-{reset_by}", Payload=b"{}")
+    assert "FunctionError" not in response
+    assert json.loads(response["Payload"].read()) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from lambdabench import limits
 from lambdabench.errors import UsageError
 from lambdabench.scenario import (
     FunctionSpec, Payload, RecommendSpec, ScenarioError, ScenarioErrors, ScenarioSpec, SweepSpec, TargetSpec,
@@ -262,8 +263,12 @@ def test_bad_toml_syntax_reports_line_and_column(tmp_path):
      'code = "functions/<folder>"'),
     (dict(function=FUNCTION + 'handler = "main.handler"\n'), "function.handler", "module main.py not found",
      "main.py"),
-    (dict(function=FUNCTION + 'handler = "handler"\n'), "function.handler", "is not <module>.<function>",
-     'handler = "app.handler"'),
+    (dict(function=FUNCTION + 'handler = "handler"\n'), "function.handler",
+     "names no function: the python3.12 runtime loads <module>.<function>", 'handler = "app.handler"'),
+    (dict(function=FUNCTION + 'handler = "app handler"\n'), "function.handler",
+     "is not a handler Lambda accepts: it must satisfy regular expression pattern: [^\\s]+", "without blanks"),
+    (dict(function=FUNCTION + f'handler = "{"a" * 126}.fn"\n'), "function.handler",
+     "must have length less than or equal to 128", "module.function"),
     (dict(function=FUNCTION + 'runtime = "java21"\n'), "function.runtime",
      '"java21" cannot run on the local target', "Python, Node.js and custom (bootstrap) handlers only"),
     (dict(function=FUNCTION + 'runtime = "nodejs22.x"\n'), "function.handler",
@@ -522,3 +527,26 @@ def test_a_hook_program_that_is_missing_or_not_executable_is_named_with_its_reso
     err = error_for(tmp_path, hooks_text('before_each = { command = ["./setup.sh"] }\n'))
     assert err.problem == f"program {tmp_path.resolve() / 'setup.sh'} is not an executable file"
     assert "chmod +x" in err.fix
+
+
+@pytest.mark.parametrize("runtime, handler, file", [
+    ("nodejs20.x", "src/handlers/app.handler", "src/handlers/app.mjs"),
+    ("nodejs22.x", "app.routes.get", "app.js"),          # Node.js: an export path after the module
+    ("python3.12", "src/app.handler", "src/app.py"),
+    ("python3.12", "pkg.app.handler", "pkg/app.py"),
+])
+def test_handlers_with_folders_load_as_lambda_accepts_them(tmp_path, runtime, handler, file):
+    (tmp_path / "fn" / file).parent.mkdir(parents=True)
+    (tmp_path / "fn" / file).write_text("")
+    path = tmp_path / "s.toml"
+    path.write_text(scenario_text(function=FUNCTION + f'runtime = "{runtime}"\nhandler = "{handler}"\n'))
+    assert load_scenario(path).function.handler == handler
+
+
+def test_the_handler_rule_is_lambdas_own_from_the_service_model():
+    import botocore.session
+
+    shape = botocore.session.get_session().get_service_model("lambda").shape_for("Handler").metadata
+    assert limits.handler_rule() == (shape["pattern"], shape["max"])
+    assert limits.handler_problem("src/handlers/app.handler") is None
+    assert limits.handler_problem("a b.c") is not None and limits.handler_problem("") is not None

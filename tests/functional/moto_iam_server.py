@@ -11,6 +11,8 @@ Run as `python moto_iam_server.py DECISIONS_FILE` with INITIAL_NO_AUTH_ACTION_CO
   operations the Service Authorization Reference lists with no resource type).
 - moto names the IAM action after the operation, `lambda:Invoke`; IAM's is `lambda:InvokeFunction`. And
   after the signing name, `tagging:GetResources`; IAM's is `tag:GetResources` (resource "*", as moto checks).
+- moto routes no GetAccountSettings: the route is added, answering a fresh account's limits after the
+  authorization check (resource "*"), so a policy without it is denied as AWS denies it.
 - moto checks no dependent action. Lambda's documented ones are checked too, each on its own resource:
   GetFunction of a tagged function needs lambda:ListTags; CreateFunction needs iam:PassRole on the
   role (context iam:PassedToService = lambda.amazonaws.com), lambda:TagResource when it carries Tags,
@@ -28,6 +30,7 @@ import sys
 import threading
 from urllib.parse import unquote
 
+from moto.awslambda import urls as lambda_urls
 from moto.awslambda.models import lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.iam import access_control
@@ -144,6 +147,17 @@ def _check(self, resource: str) -> None:
             self._raise_access_denied()
 
 
+def _get_account_settings(self) -> str:
+    """A new account's documented defaults (Lambda quotas page); usage is not tracked."""
+    return json.dumps({
+        "AccountLimit": {"TotalCodeSize": 80530636800, "CodeSizeUnzipped": 262144000, "CodeSizeZipped": 52428800,
+                         "ConcurrentExecutions": 1000, "UnreservedConcurrentExecutions": 1000},
+        "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": len(list(self.backend.list_functions()))},
+    })
+
+
+LambdaResponse.get_account_settings = _get_account_settings
+lambda_urls.url_paths[r"{0}/(?P<api_version>[^/]+)/account-settings/?$"] = LambdaResponse.dispatch
 LambdaResponse._determine_resource = _lambda_resource
 LogsResponse._determine_resource = _logs_resource
 access_control.IAMRequestBase._create_aws_request = _create_aws_request

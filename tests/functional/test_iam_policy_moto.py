@@ -37,9 +37,9 @@ FUNCTION = "lb-iam"
 # A tagged image function: moto gives a zip function's GetFunction a Code.Location nobody can fetch, so
 # the copy-mode sweep copies this one (by its image digest).
 IMAGE_FUNCTION = "lb-iam-image"
-# moto routes no ListFunctionUrlConfigs (/urls) or GetAccountSettings: it answers them 404 before any
-# authorization, so their permissions are granted and the calls made, but moto cannot show them used.
-MOTO_UNROUTED = {"lambda:ListFunctionUrlConfigs", "lambda:GetAccountSettings"}
+# moto routes no ListFunctionUrlConfigs (/urls): it answers it 404 before any
+# authorization, so its permission is granted and the call made, but moto cannot show it used.
+MOTO_UNROUTED = {"lambda:ListFunctionUrlConfigs"}
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
@@ -401,9 +401,7 @@ DROPS = [(function, mode, s["Sid"]) for function, mode in ((FUNCTION, iam.IN_PLA
                               "Role": "arn:aws:iam::123456789012:role/lb-exec"}, mode=mode)["Statement"]]
 
 
-@pytest.mark.parametrize("function,mode,sid", [
-    pytest.param(*drop, marks=pytest.mark.xfail(strict=True, reason="moto routes no GetAccountSettings"))
-    if drop[2] == "AccountSettings" else drop for drop in DROPS])
+@pytest.mark.parametrize("function,mode,sid", DROPS)
 def test_dropping_any_statement_makes_a_step_fail_with_access_denied(moto, as_user, tmp_path, function, mode, sid):
     before = original_config(moto, function)
     policy = policy_of(moto, function, mode)

@@ -131,7 +131,7 @@ def test_the_file_mapping_is_not_changed_in_place():
      "add --p95-slo-ms <milliseconds> (the cheapest configuration whose p95 stays under it wins), or pick another "
      "strategy"),
     ({"p95_slo_ms": 0.0}, "--p95-slo-ms: 0 ms is out of range", "use a number ms above 0"),
-    ({"handler": "app"}, '--handler: "app" is not <module>.<function>', None),
+    ({"handler": "app"}, '--handler: "app" names no function: the python3.12 runtime loads <module>.<function>', None),
 ])
 def test_a_bad_flag_value_gets_the_loaders_message_under_the_flags_name(flags, message, hint):
     error = error_with(DEMO, **flags)

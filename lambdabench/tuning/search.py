@@ -225,7 +225,8 @@ def _assess(state: _State, grid: mdl.ModelGrid, stats: list[mdl.SizeStats], obje
 DISCREPANCY_LENGTH = 0.2
 DEFAULT_DISCREPANCY = 0.05
 MIN_DISCREPANCY = 0.02
-ROUGH_MISFIT = 0.2
+ROUGH_MISFIT = 0.1
+MAX_T = 6.0
 
 
 def _discrepancy(fit: mdl.CurveFit, stats: list[mdl.SizeStats], mem: np.ndarray,
@@ -235,19 +236,33 @@ def _discrepancy(fit: mdl.CurveFit, stats: list[mdl.SizeStats], mem: np.ndarray,
     pred = np.maximum(fit.predict_ms(meas.astype(int)), 1e-6)
     r = np.log(np.maximum(y, 1e-6) / pred)
     noise = np.array([_sample_sd(st, fit.cv) / math.sqrt(st.n) / max(st.mean_ms, 1e-6) for st in stats])
+    resolution = float(np.mean(noise ** 2))
     if fit.dof >= 1:
-        # Residuals of a fit understate the discrepancy by the parameters they absorbed.
-        scale = math.sqrt(max(MIN_DISCREPANCY ** 2, float(np.sum(r ** 2) / fit.dof - np.mean(noise ** 2))))
+        # Residuals of a fit understate the discrepancy by the parameters they absorbed. A
+        # discrepancy below the noise of the measured means cannot be told from zero, so it is
+        # never assumed smaller than that noise: samples too noisy to show the curve's shape do
+        # not make the model's shape certain.
+        scale = math.sqrt(max(MIN_DISCREPANCY ** 2, float(np.sum(r ** 2) / fit.dof) - resolution, resolution))
     else:
-        scale = DEFAULT_DISCREPANCY
+        scale = max(DEFAULT_DISCREPANCY, math.sqrt(resolution))
     lm, lmm = np.log(mem.astype(float)), np.log(meas)
     r_at = np.interp(lm, lmm, r)
     dist = np.min(np.abs(lm[:, None] - lmm[None, :]), axis=1)
     # A curve the model does not describe at all (relative misfit beyond ROUGH_MISFIT) gives no
-    # reason to believe neighbours of a measured size resemble it: full spread everywhere unmeasured.
-    near = 1.0 if fit.poor_fit and fit.misfit > ROUGH_MISFIT else 0.0
+    # reason to believe neighbours of a measured size resemble it: full spread everywhere
+    # unmeasured. Nor do means too noisy to show such a misfit (their relative noise beyond
+    # ROUGH_MISFIT): a jagged curve would look smooth through them.
+    rough = (fit.poor_fit and fit.misfit > ROUGH_MISFIT) or math.sqrt(resolution) > ROUGH_MISFIT
+    near = 1.0 if rough else 0.0
     spread = scale * np.where(dist > 0, np.maximum(near, np.minimum(1.0, dist / DISCREPANCY_LENGTH)), 0.0)
-    return r_at[None, :] + spread[None, :] * rng.standard_normal(shape)
+    # The scale is estimated from dof residuals, so the departure at a size not yet measured is
+    # Student-t with dof degrees of freedom, not Gaussian: with few sizes measured its tails are
+    # heavy, and a jagged curve's one size far below the model stays plausible until measured.
+    # Clipped at MAX_T scale units: with one dof the t is a Cauchy, whose far tail (a size a
+    # thousand times off the model) no CPU curve has and which would overflow the exponential.
+    z = rng.standard_t(fit.dof, shape) if fit.dof >= 1 else rng.standard_normal(shape)
+    z = np.clip(z, -MAX_T, MAX_T)
+    return r_at[None, :] + spread[None, :] * z
 
 
 # Pseudo-samples of the pooled noise a size's own spread is shrunk towards: three samples at a
@@ -322,8 +337,10 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
         elif len(stats) < 2:
             choice = _explore_for_second_size(state, stats)
         else:
-            if grid is None or mdl.cpu_upper_bound_ms(stats) > grid.cpu[-1]:
-                grid = mdl.ModelGrid(cands, mdl.cpu_upper_bound_ms(stats))
+            top, bottom = mdl.cpu_upper_bound_ms(stats), mdl.cpu_lower_bound_ms(stats)
+            if grid is None or top > grid.cpu[-1] or bottom < grid.cpu[1]:
+                # Rebuilt only when the data leaves the grid's span (each build is the costly part).
+                grid = mdl.ModelGrid(cands, top, bottom)
             assessment = _assess(state, grid, stats, objective, config, rng)
             leader_mb = int(cands[assessment.cols[assessment.leader]])
             if (assessment.confidence >= config.confidence and len(stats) >= MIN_SIZES_TO_DECIDE
@@ -343,6 +360,10 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
         want = max(config.min_samples - have, config.step_samples) if have else config.min_samples
         if reason.startswith("initial design"):
             want = config.initial_samples
+        elif have == 0 and assessment is not None and assessment.fit.poor_fit:
+            # The fallback for a curve the model does not fit is breadth: one sample screens a
+            # size (a size that looks best is topped up to min_samples before it can be picked).
+            want = 1
         want = min(want, config.budget_invocations - used)
         got: list[Sample] = []
         if have == 0:

@@ -8,16 +8,18 @@ deterministic given its seed and its source.
 It starts with `initial_sizes` sizes spread evenly in log memory (ends included). Each round then
 fits the model (`model.fit_curve`) to the ok samples of feasible sizes and draws replicate curves:
 bootstrap parameters, times a discrepancy term (the relative residuals at measured sizes
-interpolated in log memory, plus their dof-corrected scale as noise growing with the distance to
-the nearest measured size), and at measured sizes blended with the measured mean by precision.
+interpolated in log memory, plus their dof-corrected scale, never below the noise of the measured
+means, as Student-t noise on the fit's dof growing with the distance to the nearest measured size),
+and at measured sizes blended with the measured mean by precision.
 Every feasible candidate is scored under the strategy; the leader is the lowest mean score. The
 choice is decided when the leader has been measured (`min_samples`), at least three sizes have (so
 a misfit can show), and in at least `confidence` of the replicates the leader's score is within
 `tolerance` of the best score. Until then the next measurement goes to the leader if it is
-unmeasured or under-sampled, else to the challenger most likely to beat it (or the leader itself
-when its own uncertainty dominates). When the model does not fit (residuals beyond their noise),
-the residual scale keeps unmeasured sizes plausible, so they get measured: the fallback is to
-measure more sizes, never to trust the curve, and the pick is always a measured size.
+unmeasured or under-sampled, else to the challenger with the largest expected gain over it beyond
+the tolerance (or the leader itself when its own uncertainty dominates). When the model does not
+fit (residuals beyond their noise), the residual scale keeps unmeasured sizes plausible, so they
+get measured, one screening sample each: the fallback is to measure more sizes, never to trust
+the curve, and the pick is always a measured size with min_samples.
 
 OOM and timeouts make a size and every smaller size infeasible (less memory has less CPU and less
 room); an error makes that size infeasible. The search never stops undecided before the budget.
@@ -360,9 +362,12 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
         want = max(config.min_samples - have, config.step_samples) if have else config.min_samples
         if reason.startswith("initial design"):
             want = config.initial_samples
-        elif have == 0 and assessment is not None and assessment.fit.poor_fit:
+        elif (have == 0 and assessment is not None and assessment.fit.poor_fit
+              and memory_mb != int(cands[assessment.cols[assessment.leader]])):
             # The fallback for a curve the model does not fit is breadth: one sample screens a
-            # size (a size that looks best is topped up to min_samples before it can be picked).
+            # challenger (one that then looks best is topped up to min_samples before it can be
+            # picked). The predicted best itself gets min_samples at once: one unlucky sample
+            # there would hide the size the model points at.
             want = 1
         want = min(want, config.budget_invocations - used)
         got: list[Sample] = []
@@ -460,9 +465,16 @@ def _next_size(state: _State, a: _Assessment, stats: list[mdl.SizeStats],
     lead = a.scores[:, a.leader][:, None]
     beats = np.mean(a.scores * (1 + config.tolerance) < lead, axis=0)
     beats_any = np.mean(a.scores < lead, axis=0)
+    # The challenger is the size with the largest expected gain over the leader beyond the
+    # tolerance: how likely it wins and by how much. A measured size close to the leader gains
+    # little from more samples (its score is already known to about the tolerance) while an
+    # unmeasured one on a poorly fitting curve can sit far below the model; the probability of
+    # winning alone keeps re-measuring the former.
+    gain = np.mean(np.maximum(lead / (1 + config.tolerance) - a.scores, 0.0), axis=0)
     beats[a.leader] = -1
     beats_any[a.leader] = -1
-    j = int(np.lexsort((-beats_any, -beats))[0])
+    gain[a.leader] = -1
+    j = int(np.lexsort((-beats, -gain))[0])
     challenger = int(mems[j])
     if challenger not in measured:
         return challenger, (f"could beat {leader_mb} MB by more than the tolerance "

@@ -62,7 +62,22 @@ def dsc_curve(rng: np.random.Generator) -> dict[int, list[Sample]]:
     return pools
 
 
-def powertuning_curves(rng: np.random.Generator) -> dict[str, dict[int, list[Sample]]]:
+def run_spread_note(sizes: dict[int, list[float]]) -> str:
+    """What a curve gathered from many Power Tuning runs can tell: how much runs at the same size
+    disagree, and how far the cheapest size (by the mean of its runs) sits below its neighbours.
+    A best size many times the run-to-run spread below its neighbours, from one run, is a size
+    no method finds without measuring that very size."""
+    mem = np.array(sorted(sizes))
+    mean = np.array([np.mean(sizes[m]) for m in mem])
+    cvs = [np.std(sizes[m], ddof=1) / np.mean(sizes[m]) for m in mem if len(sizes[m]) > 1]
+    b = int(np.argmin(mem * mean))
+    near = [j for j in np.argsort(np.abs(np.log(mem / mem[b]))) if j != b][:4]
+    return (f"data: runs at the same size differ by {np.median(cvs) * 100:.0f}% (median CV over the "
+            f"{len(cvs)} sizes run more than once); cheapest {mem[b]} MB from {len(sizes[mem[b]])} run(s), "
+            f"{mean[b] / np.median(mean[near]) * 100 - 100:+.0f}% vs its 4 nearest sizes")
+
+
+def powertuning_curves(rng: np.random.Generator, notes: dict[str, str] | None = None) -> dict[str, dict[int, list[Sample]]]:
     runs: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     with open(CURVES / "unfaasener_powertuning.csv") as fh:
         for r in csv.DictReader(fh):
@@ -73,6 +88,8 @@ def powertuning_curves(rng: np.random.Generator) -> dict[str, dict[int, list[Sam
         parts = Path(path).parts
         name = f"pt{i:02d}:{parts[-2].replace('ImageProcessing', 'Img').replace('RegressionTuning', 'Reg')}/{parts[-3]}"
 
+        if notes is not None:
+            notes[name] = run_spread_note(sizes)
         pools = {}
         for m, avgs in sizes.items():
             each = POOL // len(avgs)
@@ -173,7 +190,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rng = np.random.default_rng(20261202)
     curves = {"dsc": dsc_curve(rng)}
-    curves.update(powertuning_curves(rng))
+    notes: dict[str, str] = {}
+    curves.update(powertuning_curves(rng, notes))
     curves["syn:memory-floor-512"] = synthetic(rng, 20.0, 400.0, floor_mb=512)
     curves["syn:flat-sleep"] = synthetic(rng, 200.0, 2.0)
     curves["syn:multithread-p0.9"] = synthetic(rng, 10.0, 3000.0, parallel=0.9)
@@ -215,6 +233,8 @@ def main(argv=None) -> int:
             inv = np.array([u for _, u in per["adaptive"]])
             print(f"{name[:44]:44s} {strategy:8s} {mm(per['pt']):>14s} {mm(per['grid']):>14s} "
                   f"{mm(per['adaptive']):>17s} {int(np.median(inv)):>8d}/{inv.max():<8d} {decided:>4d}/{args.seeds}")
+        if name in notes:
+            print(f"{'':44s} {notes[name]}")
         if name == "dsc":
             t_pt = min(t["cost"][list(t["mem"]).index(m)] for m in sizes) / t["cost"].min() - 1
             print(f"{'':44s} dsc: best Power Tuning can reach with its sizes {sizes}: "
@@ -227,7 +247,8 @@ def main(argv=None) -> int:
             r = np.array([x[1] for x in rows])
             u = np.array([x[2] for x in rows])
             print(f"  {strategy:8s} {method:9s} regret {np.median(r) * 100:5.2f}% / {np.percentile(r, 90) * 100:5.2f}% / "
-                  f"{r.max() * 100:6.2f}%   invocations {int(np.median(u))} (n={len(rows)})")
+                  f"{r.max() * 100:6.2f}%   within 10%: {np.mean(r <= 0.10) * 100:5.1f}% of runs   "
+                  f"invocations {int(np.median(u))} (n={len(rows)})")
     for strategy in ("cost", "balanced"):
         print(f"\nWorst adaptive runs, {strategy}: regret, curve, seed, pick / best size, invocations, sizes measured, decided")
         for r, name, seed, pick, best, used, n_sizes, dec in sorted(adaptive_runs[strategy], reverse=True)[:6]:

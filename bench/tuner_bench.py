@@ -2,8 +2,11 @@
 
 For every curve in ../shared/data/curves/ and four synthetic shapes, over 20 seeds each:
 - power-tuning: sizes 128,256,512,1024,1536,3008 (each mapped to the nearest size the curve has),
-  num=50, mean after trimming 20% each end, cost = ceil(trimmed mean) x rate (no request fee),
-  balanced = w*cost/maxCost + (1-w)*duration/maxDuration over its sizes, w=0.5.
+  num=50, mean of the billed durations after trimming 20% each end (its discardTopBottom
+  default), cost = ceil(trimmed mean) x memory x rate (no request fee), cheapest first with ties
+  to the faster, balanced = w*cost/maxCost + (1-w)*duration/maxDuration over its sizes, w=0.5
+  (its executor.js, utils.js and analyzer.js). A failed invocation ends that size (its
+  execution fails; the bench models re-running without the size).
 - grid: the same sizes and num, mean cost from each sample's billed duration plus the request fee.
 - adaptive: lambdabench.tuning.search over every size the curve has, budget 60 (20% of 300).
 Regret = true score of the pick / true score of the best size in the data - 1, where true = the
@@ -59,7 +62,22 @@ def dsc_curve(rng: np.random.Generator) -> dict[int, list[Sample]]:
     return pools
 
 
-def powertuning_curves(rng: np.random.Generator) -> dict[str, dict[int, list[Sample]]]:
+def run_spread_note(sizes: dict[int, list[float]]) -> str:
+    """What a curve gathered from many Power Tuning runs can tell: how much runs at the same size
+    disagree, and how far the cheapest size (by the mean of its runs) sits below its neighbours.
+    A best size many times the run-to-run spread below its neighbours, from one run, is a size
+    no method finds without measuring that very size."""
+    mem = np.array(sorted(sizes))
+    mean = np.array([np.mean(sizes[m]) for m in mem])
+    cvs = [np.std(sizes[m], ddof=1) / np.mean(sizes[m]) for m in mem if len(sizes[m]) > 1]
+    b = int(np.argmin(mem * mean))
+    near = [j for j in np.argsort(np.abs(np.log(mem / mem[b]))) if j != b][:4]
+    return (f"data: runs at the same size differ by {np.median(cvs) * 100:.0f}% (median CV over the "
+            f"{len(cvs)} sizes run more than once); cheapest {mem[b]} MB from {len(sizes[mem[b]])} run(s), "
+            f"{mean[b] / np.median(mean[near]) * 100 - 100:+.0f}% vs its 4 nearest sizes")
+
+
+def powertuning_curves(rng: np.random.Generator, notes: dict[str, str] | None = None) -> dict[str, dict[int, list[Sample]]]:
     runs: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
     with open(CURVES / "unfaasener_powertuning.csv") as fh:
         for r in csv.DictReader(fh):
@@ -70,6 +88,8 @@ def powertuning_curves(rng: np.random.Generator) -> dict[str, dict[int, list[Sam
         parts = Path(path).parts
         name = f"pt{i:02d}:{parts[-2].replace('ImageProcessing', 'Img').replace('RegressionTuning', 'Reg')}/{parts[-3]}"
 
+        if notes is not None:
+            notes[name] = run_spread_note(sizes)
         pools = {}
         for m, avgs in sizes.items():
             each = POOL // len(avgs)
@@ -134,17 +154,25 @@ def run_fixed(pools, src: ReplaySource, sizes, strategy: str, flavour: str) -> t
     used = 0
     for m in sizes:
         got = src.measure(m, PT_NUM)
+        failed = [i for i, s in enumerate(got) if not s.ok]
+        if failed:
+            # Power Tuning's executor stops at the first failed invocation (and its execution
+            # fails: a user re-runs without that size, which is what dropping it models); the
+            # grid records every invocation and leaves the size out of the pick.
+            used += failed[0] + 1 if flavour == "pt" else len(got)
+            continue
         used += len(got)
-        ok = [s for s in got if s.ok]
-        if len(ok) < len(got):
-            continue  # Power Tuning and the grid both drop a size that failed
-        d = np.sort([s.duration_ms for s in ok])
+        ok = list(got)
         if flavour == "pt":
-            k = int(len(d) * 0.2)
-            mean = float(d[k:len(d) - k].mean())
+            # Power Tuning reads Billed Duration from each invocation's log, takes the mean of
+            # the durations left after discarding 20% at each end (discardTopBottom = 0.2;
+            # parseInt(n * 0.2) values), and prices ceil(that mean) x memory, no request fee.
+            b = np.sort([s.billed_duration_ms for s in ok])
+            k = int(len(b) * 0.2)
+            mean = float(b[k:len(b) - k].mean())
             cost = math.ceil(mean) * PRICE * (m / 1024) / 1000
         else:
-            mean = float(d.mean())
+            mean = float(np.mean([s.duration_ms for s in ok]))
             cost = float(np.mean(mdl.cost_usd(m, np.array([s.billed_duration_ms for s in ok]), PRICE)))
         rows.append((m, cost, mean))
     if not rows:
@@ -162,7 +190,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rng = np.random.default_rng(20261202)
     curves = {"dsc": dsc_curve(rng)}
-    curves.update(powertuning_curves(rng))
+    notes: dict[str, str] = {}
+    curves.update(powertuning_curves(rng, notes))
     curves["syn:memory-floor-512"] = synthetic(rng, 20.0, 400.0, floor_mb=512)
     curves["syn:flat-sleep"] = synthetic(rng, 200.0, 2.0)
     curves["syn:multithread-p0.9"] = synthetic(rng, 10.0, 3000.0, parallel=0.9)
@@ -173,6 +202,7 @@ def main(argv=None) -> int:
 
     started = time.time()
     results = defaultdict(list)  # (strategy, method) -> [(curve, regret, invocations)]
+    adaptive_runs = defaultdict(list)  # strategy -> [(regret, curve, seed, pick, best, invocations, sizes, decided)]
     print(f"{'curve':44s} {'strategy':8s} {'PT med/max':>14s} {'grid med/max':>14s} "
           f"{'adaptive med/max':>17s} {'adapt inv med/max':>17s} {'decided':>7s}")
     for name, pools in curves.items():
@@ -191,6 +221,9 @@ def main(argv=None) -> int:
                              Objective(strategy, W, price_gb_s=PRICE))
                 per["adaptive"].append((regret(t, strategy, res.pick_mb), res.invocations))
                 decided += res.decided
+                adaptive_runs[strategy].append((per["adaptive"][-1][0], name, seed, res.pick_mb,
+                                                int(t["mem"][np.argmin(t[strategy])]), res.invocations,
+                                                len({st.memory_mb for st in res.steps}), res.decided))
             for method, rows in per.items():
                 results[(strategy, method)] += [(name, r, u) for r, u in rows]
 
@@ -200,6 +233,8 @@ def main(argv=None) -> int:
             inv = np.array([u for _, u in per["adaptive"]])
             print(f"{name[:44]:44s} {strategy:8s} {mm(per['pt']):>14s} {mm(per['grid']):>14s} "
                   f"{mm(per['adaptive']):>17s} {int(np.median(inv)):>8d}/{inv.max():<8d} {decided:>4d}/{args.seeds}")
+        if name in notes:
+            print(f"{'':44s} {notes[name]}")
         if name == "dsc":
             t_pt = min(t["cost"][list(t["mem"]).index(m)] for m in sizes) / t["cost"].min() - 1
             print(f"{'':44s} dsc: best Power Tuning can reach with its sizes {sizes}: "
@@ -212,7 +247,13 @@ def main(argv=None) -> int:
             r = np.array([x[1] for x in rows])
             u = np.array([x[2] for x in rows])
             print(f"  {strategy:8s} {method:9s} regret {np.median(r) * 100:5.2f}% / {np.percentile(r, 90) * 100:5.2f}% / "
-                  f"{r.max() * 100:6.2f}%   invocations {int(np.median(u))} (n={len(rows)})")
+                  f"{r.max() * 100:6.2f}%   within 10%: {np.mean(r <= 0.10) * 100:5.1f}% of runs   "
+                  f"invocations {int(np.median(u))} (n={len(rows)})")
+    for strategy in ("cost", "balanced"):
+        print(f"\nWorst adaptive runs, {strategy}: regret, curve, seed, pick / best size, invocations, sizes measured, decided")
+        for r, name, seed, pick, best, used, n_sizes, dec in sorted(adaptive_runs[strategy], reverse=True)[:6]:
+            print(f"  {r * 100:6.1f}%  {name:40s} seed {seed:2d}  {pick} / {best} MB  {used:3d} inv  {n_sizes:2d} sizes  "
+                  f"{'decided' if dec else 'budget spent'}")
     print(f"\n{len(curves)} curves x {args.seeds} seeds in {time.time() - started:.0f} s", file=sys.stderr)
     return 0
 

@@ -159,11 +159,15 @@ class ModelGrid:
     """The (cpu_ms, parallel_fraction) grid with the CPU wall time of each point precomputed at
     every candidate size, so each fit is matrix arithmetic. Built once per search."""
 
-    def __init__(self, candidates_mb: Sequence[int], cpu_max_ms: float):
+    def __init__(self, candidates_mb: Sequence[int], cpu_max_ms: float, cpu_min_ms: float = 0.0):
         self.candidates = np.asarray(sorted(set(int(c) for c in candidates_mb)))
         self.index = {int(m): i for i, m in enumerate(self.candidates)}
         top = max(float(cpu_max_ms), 1e-3)
-        self.cpu = np.concatenate([[0.0], np.geomspace(top / 10 ** CPU_GRID_DECADES, top, CPU_GRID_POINTS)])
+        # A lower bound the data gives (`cpu_lower_bound_ms`) narrows the span, so the same points
+        # resolve cpu_ms finely: a stair edge moves with cpu_ms, and 1% of cpu_ms can move the
+        # cheapest size across one.
+        bottom = min(max(float(cpu_min_ms), top / 10 ** CPU_GRID_DECADES), top / 1.5)
+        self.cpu = np.concatenate([[0.0], np.geomspace(bottom, top, CPU_GRID_POINTS)])
         has_multi = bool((share(self.candidates) > 1.0).any())
         self.parallel = np.array(PARALLEL_GRID if has_multi else (0.0,))
         self.low = share(self.candidates) < 1.0
@@ -192,6 +196,20 @@ def cpu_upper_bound_ms(stats: Sequence[SizeStats]) -> float:
     bounds = [st.mean_ms * max(1.0, min(limits.visible_cores(st.memory_mb), st.memory_mb / limits.MB_PER_VCPU))
               for st in stats]
     return 1.5 * min(bounds)
+
+
+def cpu_lower_bound_ms(stats: Sequence[SizeStats]) -> float:
+    """A lower bound on cpu_ms from how much faster a larger size runs: between a size m below one
+    vCPU and any larger one, the CPU wall time can fall by at most cpu_ms x MB_PER_VCPU / m plus
+    one CFS period. Halved for noise; 0 when the curve shows no speed-up."""
+    best = 0.0
+    for st in stats:
+        larger = [o.mean_ms for o in stats if o.memory_mb > st.memory_mb]
+        if st.memory_mb >= limits.MB_PER_VCPU or not larger:
+            continue
+        drop = st.mean_ms - min(larger) - limits.CPU_PERIOD_MS
+        best = max(best, drop * st.memory_mb / limits.MB_PER_VCPU)
+    return 0.5 * best
 
 
 @dataclass(frozen=True)

@@ -8,16 +8,18 @@ deterministic given its seed and its source.
 It starts with `initial_sizes` sizes spread evenly in log memory (ends included). Each round then
 fits the model (`model.fit_curve`) to the ok samples of feasible sizes and draws replicate curves:
 bootstrap parameters, times a discrepancy term (the relative residuals at measured sizes
-interpolated in log memory, plus their dof-corrected scale as noise growing with the distance to
-the nearest measured size), and at measured sizes blended with the measured mean by precision.
+interpolated in log memory, plus their dof-corrected scale, never below the noise of the measured
+means, as Student-t noise on the fit's dof growing with the distance to the nearest measured size),
+and at measured sizes blended with the measured mean by precision.
 Every feasible candidate is scored under the strategy; the leader is the lowest mean score. The
 choice is decided when the leader has been measured (`min_samples`), at least three sizes have (so
 a misfit can show), and in at least `confidence` of the replicates the leader's score is within
 `tolerance` of the best score. Until then the next measurement goes to the leader if it is
-unmeasured or under-sampled, else to the challenger most likely to beat it (or the leader itself
-when its own uncertainty dominates). When the model does not fit (residuals beyond their noise),
-the residual scale keeps unmeasured sizes plausible, so they get measured: the fallback is to
-measure more sizes, never to trust the curve, and the pick is always a measured size.
+unmeasured or under-sampled, else to the challenger with the largest expected gain over it beyond
+the tolerance (or the leader itself when its own uncertainty dominates). When the model does not
+fit (residuals beyond their noise), the residual scale keeps unmeasured sizes plausible, so they
+get measured, one screening sample each: the fallback is to measure more sizes, never to trust
+the curve, and the pick is always a measured size with min_samples.
 
 OOM and timeouts make a size and every smaller size infeasible (less memory has less CPU and less
 room); an error makes that size infeasible. The search never stops undecided before the budget.
@@ -225,7 +227,8 @@ def _assess(state: _State, grid: mdl.ModelGrid, stats: list[mdl.SizeStats], obje
 DISCREPANCY_LENGTH = 0.2
 DEFAULT_DISCREPANCY = 0.05
 MIN_DISCREPANCY = 0.02
-ROUGH_MISFIT = 0.2
+ROUGH_MISFIT = 0.1
+MAX_T = 6.0
 
 
 def _discrepancy(fit: mdl.CurveFit, stats: list[mdl.SizeStats], mem: np.ndarray,
@@ -235,19 +238,33 @@ def _discrepancy(fit: mdl.CurveFit, stats: list[mdl.SizeStats], mem: np.ndarray,
     pred = np.maximum(fit.predict_ms(meas.astype(int)), 1e-6)
     r = np.log(np.maximum(y, 1e-6) / pred)
     noise = np.array([_sample_sd(st, fit.cv) / math.sqrt(st.n) / max(st.mean_ms, 1e-6) for st in stats])
+    resolution = float(np.mean(noise ** 2))
     if fit.dof >= 1:
-        # Residuals of a fit understate the discrepancy by the parameters they absorbed.
-        scale = math.sqrt(max(MIN_DISCREPANCY ** 2, float(np.sum(r ** 2) / fit.dof - np.mean(noise ** 2))))
+        # Residuals of a fit understate the discrepancy by the parameters they absorbed. A
+        # discrepancy below the noise of the measured means cannot be told from zero, so it is
+        # never assumed smaller than that noise: samples too noisy to show the curve's shape do
+        # not make the model's shape certain.
+        scale = math.sqrt(max(MIN_DISCREPANCY ** 2, float(np.sum(r ** 2) / fit.dof) - resolution, resolution))
     else:
-        scale = DEFAULT_DISCREPANCY
+        scale = max(DEFAULT_DISCREPANCY, math.sqrt(resolution))
     lm, lmm = np.log(mem.astype(float)), np.log(meas)
     r_at = np.interp(lm, lmm, r)
     dist = np.min(np.abs(lm[:, None] - lmm[None, :]), axis=1)
     # A curve the model does not describe at all (relative misfit beyond ROUGH_MISFIT) gives no
-    # reason to believe neighbours of a measured size resemble it: full spread everywhere unmeasured.
-    near = 1.0 if fit.poor_fit and fit.misfit > ROUGH_MISFIT else 0.0
+    # reason to believe neighbours of a measured size resemble it: full spread everywhere
+    # unmeasured. Nor do means too noisy to show such a misfit (their relative noise beyond
+    # ROUGH_MISFIT): a jagged curve would look smooth through them.
+    rough = (fit.poor_fit and fit.misfit > ROUGH_MISFIT) or math.sqrt(resolution) > ROUGH_MISFIT
+    near = 1.0 if rough else 0.0
     spread = scale * np.where(dist > 0, np.maximum(near, np.minimum(1.0, dist / DISCREPANCY_LENGTH)), 0.0)
-    return r_at[None, :] + spread[None, :] * rng.standard_normal(shape)
+    # The scale is estimated from dof residuals, so the departure at a size not yet measured is
+    # Student-t with dof degrees of freedom, not Gaussian: with few sizes measured its tails are
+    # heavy, and a jagged curve's one size far below the model stays plausible until measured.
+    # Clipped at MAX_T scale units: with one dof the t is a Cauchy, whose far tail (a size a
+    # thousand times off the model) no CPU curve has and which would overflow the exponential.
+    z = rng.standard_t(fit.dof, shape) if fit.dof >= 1 else rng.standard_normal(shape)
+    z = np.clip(z, -MAX_T, MAX_T)
+    return r_at[None, :] + spread[None, :] * z
 
 
 # Pseudo-samples of the pooled noise a size's own spread is shrunk towards: three samples at a
@@ -322,8 +339,10 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
         elif len(stats) < 2:
             choice = _explore_for_second_size(state, stats)
         else:
-            if grid is None or mdl.cpu_upper_bound_ms(stats) > grid.cpu[-1]:
-                grid = mdl.ModelGrid(cands, mdl.cpu_upper_bound_ms(stats))
+            top, bottom = mdl.cpu_upper_bound_ms(stats), mdl.cpu_lower_bound_ms(stats)
+            if grid is None or top > grid.cpu[-1] or bottom < grid.cpu[1]:
+                # Rebuilt only when the data leaves the grid's span (each build is the costly part).
+                grid = mdl.ModelGrid(cands, top, bottom)
             assessment = _assess(state, grid, stats, objective, config, rng)
             leader_mb = int(cands[assessment.cols[assessment.leader]])
             if (assessment.confidence >= config.confidence and len(stats) >= MIN_SIZES_TO_DECIDE
@@ -343,6 +362,13 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
         want = max(config.min_samples - have, config.step_samples) if have else config.min_samples
         if reason.startswith("initial design"):
             want = config.initial_samples
+        elif (have == 0 and assessment is not None and assessment.fit.poor_fit
+              and memory_mb != int(cands[assessment.cols[assessment.leader]])):
+            # The fallback for a curve the model does not fit is breadth: one sample screens a
+            # challenger (one that then looks best is topped up to min_samples before it can be
+            # picked). The predicted best itself gets min_samples at once: one unlucky sample
+            # there would hide the size the model points at.
+            want = 1
         want = min(want, config.budget_invocations - used)
         got: list[Sample] = []
         if have == 0:
@@ -439,9 +465,16 @@ def _next_size(state: _State, a: _Assessment, stats: list[mdl.SizeStats],
     lead = a.scores[:, a.leader][:, None]
     beats = np.mean(a.scores * (1 + config.tolerance) < lead, axis=0)
     beats_any = np.mean(a.scores < lead, axis=0)
+    # The challenger is the size with the largest expected gain over the leader beyond the
+    # tolerance: how likely it wins and by how much. A measured size close to the leader gains
+    # little from more samples (its score is already known to about the tolerance) while an
+    # unmeasured one on a poorly fitting curve can sit far below the model; the probability of
+    # winning alone keeps re-measuring the former.
+    gain = np.mean(np.maximum(lead / (1 + config.tolerance) - a.scores, 0.0), axis=0)
     beats[a.leader] = -1
     beats_any[a.leader] = -1
-    j = int(np.lexsort((-beats_any, -beats))[0])
+    gain[a.leader] = -1
+    j = int(np.lexsort((-beats, -gain))[0])
     challenger = int(mems[j])
     if challenger not in measured:
         return challenger, (f"could beat {leader_mb} MB by more than the tolerance "

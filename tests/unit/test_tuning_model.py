@@ -114,3 +114,64 @@ def test_size_stats_ignore_failed_samples():
     stats = mdl.size_stats([Sample(128, 10.0, 10), Sample(128, 20.0, 20), Sample(128, 99.0, 99, "error"),
                             Sample(256, 5.0, 5, "oom")])
     assert [(s.memory_mb, s.n, s.mean_ms) for s in stats] == [(128, 2, 15.0)]
+
+
+def _phase_samples(params, sizes, n, cv, seed):
+    """Samples as Lambda gives them: each invocation arrives at a random phase of the CFS period."""
+    rng = np.random.default_rng(seed)
+    samples = []
+    for m in sizes:
+        phase = rng.random(n) * limits.CPU_PERIOD_MS
+        cpu = mdl.staircase_ms(np.full(n, params.cpu_ms), m, phase) if m < limits.MB_PER_VCPU \
+            else np.full(n, params.duration_ms([m])[0] - params.io_ms)
+        d = (params.io_ms + cpu) * np.exp(cv * rng.standard_normal(n))
+        samples += [Sample(m, float(x), int(np.ceil(x))) for x in d]
+    return samples
+
+
+def test_fit_places_the_stair_edge_where_the_quota_runs_out():
+    # 14 ms of CPU needs two periods once q < 7 ms, i.e. below 14/2/20 x 1769 = 619 MB: the fit,
+    # fed sizes either side of that edge, predicts the jump at the right place.
+    true = mdl.CurveParams(io_ms=1.0, cpu_ms=14.0)
+    edge = 14.0 / 2 / limits.CPU_PERIOD_MS * limits.MB_PER_VCPU
+    stats = mdl.size_stats(_phase_samples(true, [128, 400, 700, 1769], 40, 0.01, seed=5))
+    grid = mdl.ModelGrid(range(128, 1770), mdl.cpu_upper_bound_ms(stats))
+    fit = mdl.fit_curve(grid, stats, np.random.default_rng(5))
+    assert fit.params.cpu_ms == pytest.approx(14.0, rel=0.05)
+    below, above = int(edge) - 20, int(edge) + 20
+    pred = fit.predict_ms([below, above])
+    assert pred == pytest.approx(true.duration_ms([below, above]), rel=0.04)
+    assert pred[0] > pred[1] * 1.2  # two periods below the edge, mostly one above
+
+
+@pytest.mark.parametrize("cpu_ms", [19.0, 21.0])
+def test_cost_optimum_either_side_of_one_full_period(cpu_ms):
+    # Just under 20 ms of CPU fits in one period at 1769 MB; just over needs a second period at
+    # any size below it, so the cheapest size moves to where the work splits into whole quotas.
+    # Truth: the staircase averaged over 2000 arrival phases (the model averages 8, worth about
+    # 1% of regret on such curves); the fit sees five sizes, as the search's initial design does.
+    true = mdl.CurveParams(io_ms=0.2, cpu_ms=cpu_ms)
+    cands = np.array(list(range(128, 1770, 4)) + [1769])
+    stats = mdl.size_stats(_phase_samples(true, [128, 256, 512, 1024, 1769], 30, 0.01, seed=6))
+    grid = mdl.ModelGrid(cands, mdl.cpu_upper_bound_ms(stats), mdl.cpu_lower_bound_ms(stats))
+    fit = mdl.fit_curve(grid, stats, np.random.default_rng(6))
+    phases = (np.arange(2000) + 0.5) / 2000 * limits.CPU_PERIOD_MS
+    exact = np.array([mdl.staircase_ms(np.full(2000, cpu_ms), m, phases).mean() for m in cands]) + 0.2
+    price = 1.66667e-5
+    cost_true = mdl.cost_usd(cands, exact + 0.5, price)
+    cost_fit = mdl.cost_usd(cands, fit.predict_ms(cands) + 0.5, price)
+    assert cost_true[int(np.argmin(cost_fit))] / cost_true.min() - 1 < 0.03
+
+
+def test_lower_bound_on_cpu_narrows_the_grid_and_never_excludes_the_truth():
+    for cpu_ms, io_ms in [(21.0, 0.2), (400.0, 30.0), (3.0, 200.0)]:
+        true = mdl.CurveParams(io_ms=io_ms, cpu_ms=cpu_ms)
+        stats = mdl.size_stats(_phase_samples(true, [128, 512, 1769], 10, 0.03, seed=7))
+        lo, hi = mdl.cpu_lower_bound_ms(stats), mdl.cpu_upper_bound_ms(stats)
+        assert lo <= cpu_ms <= hi
+        grid = mdl.ModelGrid([128, 512, 1769], hi, lo)
+        assert grid.cpu[0] == 0.0 and grid.cpu[1] <= max(lo, hi / 10 ** mdl.CPU_GRID_DECADES) + 1e-12
+    # a curve with a clear speed-up gets a grid far finer than three decades would give
+    stats = mdl.size_stats(_phase_samples(mdl.CurveParams(0.2, 21.0), [128, 512, 1769], 10, 0.01, seed=8))
+    grid = mdl.ModelGrid([128, 512, 1769], mdl.cpu_upper_bound_ms(stats), mdl.cpu_lower_bound_ms(stats))
+    assert grid.cpu[2] / grid.cpu[1] - 1 < 0.01

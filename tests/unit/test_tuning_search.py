@@ -196,3 +196,76 @@ def test_a_curve_the_model_cannot_describe_is_not_decided_on_interpolation():
     assert res.invocations == 40
     assert res.fit.poor_fit
     assert res.pick_mb % 2 == 0
+
+
+class PhasedCurve:
+    """Like Lambda: each invocation arrives at a random phase of the CFS period, billed in whole ms."""
+
+    def __init__(self, io_ms, cpu_ms, seed, cv=0.02):
+        self.io, self.cpu, self.cv = io_ms, cpu_ms, cv
+        self.rng = np.random.default_rng(seed)
+
+    def _durations(self, m, phase):
+        return self.io + mdl.staircase_ms(np.full(len(phase), self.cpu), m, phase)
+
+    def measure(self, m, n):
+        d = self._durations(m, self.rng.random(n) * 20.0) * np.exp(self.cv * self.rng.standard_normal(n))
+        return [Sample(m, float(x), int(math.ceil(x))) for x in d]
+
+    def true_cost(self, sizes):
+        phase = (np.arange(400) + 0.5) / 400 * 20.0
+        billed = [np.ceil(self._durations(m, phase)).mean() for m in sizes]
+        return mdl.cost_usd(np.asarray(sizes), np.asarray(billed), Objective().price_gb_s)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_short_function_on_the_staircase_where_1ms_billing_matters(seed):
+    # 3 ms of CPU and 0.3 ms of I/O: a few ms per invocation, so whole-ms billing and the stair
+    # edges (at 1769 x 3/20/k MB) decide the cheapest size, not the CPU share alone.
+    curve = PhasedCurve(0.3, 3.0, seed)
+    cands = tuple(range(128, 3009, 8))
+    res = search(curve.measure, SearchConfig(cands, 60, seed=seed))
+    cost = curve.true_cost(cands)
+    assert cost[cands.index(res.pick_mb)] / cost.min() - 1 <= 0.03
+    assert res.invocations <= 60
+
+
+def test_a_decision_is_only_claimed_when_the_stopping_rule_holds():
+    curves = [Curve(mdl.CurveParams(io_ms=200.0, cpu_ms=1.0), seed=1),
+              Curve(mdl.CurveParams(io_ms=0.5, cpu_ms=14.0), cv=0.01, seed=2),
+              Curve(mdl.CurveParams(io_ms=10.0, cpu_ms=3000.0, parallel_fraction=0.9), seed=3)]
+    for i, curve in enumerate(curves):
+        cfg = SearchConfig(tuple(range(128, 3009, 4)), 60, seed=i)
+        res = search(curve.measure, cfg)
+        if not res.decided:
+            assert res.invocations == 60
+            continue
+        per_size = {}
+        for m, n in curve.calls:
+            per_size[m] = per_size.get(m, 0) + n
+        assert res.confidence >= cfg.confidence
+        assert per_size[res.pick_mb] >= cfg.min_samples
+        assert len(per_size) >= 3
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_jagged_curve_is_screened_one_sample_per_size(seed):
+    # every size 30% (lognormal) off a smooth curve, as curves gathered from many runs look: once
+    # the fit is poor, new sizes get one screening sample each, so the budget reaches most of
+    # them and the cheapest is found rather than interpolated
+    rng = np.random.default_rng(100 + seed)
+    sizes = tuple(range(128, 448, 8))
+    jag = np.exp(0.3 * rng.standard_normal(len(sizes)))
+    base = {m: (30.0 + 30000.0 / m) * j for m, j in zip(sizes, jag)}
+
+    def measure(m, n):
+        d = base[m] * np.exp(0.02 * rng.standard_normal(n))
+        return [Sample(m, float(x), int(math.ceil(x))) for x in d]
+
+    res = search(measure, SearchConfig(sizes, 60, seed=seed))
+    screened = {s.memory_mb for s in res.steps if s.invocations == 1 and "misfit" in s.reason}
+    assert len(screened) >= 20
+    cost = {m: m * base[m] for m in sizes}
+    assert cost[res.pick_mb] / min(cost.values()) - 1 <= 0.02
+    # the pick was topped up to min_samples before it could be picked
+    assert sum(s.invocations for s in res.steps if s.memory_mb == res.pick_mb) >= 3

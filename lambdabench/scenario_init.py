@@ -199,9 +199,13 @@ def local_scenario(code: Path, *, file: str, out_dir: Path, event_file: str, han
 
 
 def _code_path(code: Path, out_dir: Path) -> str:
-    """Relative to the scenario's folder when it is inside it or next to it (the two move together), else absolute."""
-    relative = Path(os.path.relpath(code, out_dir.resolve()))
-    return (relative if relative.parts.count("..") <= 1 else code).as_posix()
+    """Relative to the scenario's folder when it is inside it or next to it (the two move together, as in one
+    repository), else absolute: a path that climbs to the filesystem's root only names where things lie today."""
+    folder = out_dir.resolve()
+    relative = Path(os.path.relpath(code, folder))
+    shared = Path(os.path.commonpath([code, folder]))
+    near = relative.parts.count("..") <= 1 and shared != Path(shared.anchor)
+    return (relative if near else code).as_posix()
 
 
 def _recommend_and_scenarios(*, burst_comment: bool) -> list[str]:

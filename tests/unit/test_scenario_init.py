@@ -121,3 +121,13 @@ def test_write_never_overwrites_without_force_and_keeps_an_existing_event(tmp_pa
     again = write("a = 2\n", out, event_path(out), force=True)
     assert out.read_text() == "a = 2\n" and not again.event_written
     assert (tmp_path / "x.event.json").read_text() == '{"mine": true}'
+
+
+def test_the_code_path_is_relative_only_when_scenario_and_code_lie_together(tmp_path):
+    from lambdabench.scenario_init import _code_path
+
+    repo = tmp_path / "repo"
+    assert _code_path(repo / "perf" / "fn", repo / "perf") == "fn"  # inside the scenario's folder
+    assert _code_path(repo / "src" / "fn", repo / "perf") == "../src/fn"  # next to it, in one repository
+    assert _code_path(repo / "a" / "b" / "fn", repo / "x" / "y") == str(repo / "a" / "b" / "fn")  # far apart
+    assert _code_path(Path("/opt/fn"), Path("/tmp")) == "/opt/fn"  # only the filesystem root in common

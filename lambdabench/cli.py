@@ -219,7 +219,7 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 # [commands:sweep]
 @cli.command("sweep")
 @click.argument("scenario_file", metavar="SCENARIO", type=click.Path(dir_okay=False))
-@click.option("--target", type=click.Choice(["local", "aws"]), default=None,
+@click.option("--target", type=click.Choice(["local", "aws", "replay"]), default=None,
               help="Where the function runs (default: the scenario's [target] kind, else local).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: reports/<name>-<UTC timestamp>/).")
@@ -236,14 +236,17 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 @click.option("--accept-live-traffic", is_flag=True,
               help="With --in-place and --yes: sweep a function that has triggers, URLs, aliases on $LATEST "
                    "or invoke permissions.")
+@click.option("--search", type=click.Choice(["grid", "adaptive"]), default=None,
+              help="grid: measure every size; adaptive: a model of Lambda's CPU allocation picks the sizes "
+                   "(overrides [sweep] search).")
 @click.option("--dry-run", is_flag=True, help="Print the plan and its estimated AWS cost; change nothing.")
 @click.option("--logs-wait-s", type=click.FloatRange(min=0), default=30.0, show_default=True,
               help="How long to poll CloudWatch Logs for a REPORT the LogResult tail did not carry.")
 @click.option("--verbose", is_flag=True, help="Summary with a block per configuration and scenario, every warning.")
 def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, resume_dir: str | None,
                   profile: str | None, region: str | None, endpoint_url: str | None, yes: bool,
-                  isolation: str | None, accept_live_traffic: bool, dry_run: bool, logs_wait_s: float,
-                  verbose: bool) -> None:
+                  isolation: str | None, accept_live_traffic: bool, search: str | None, dry_run: bool,
+                  logs_wait_s: float, verbose: bool) -> None:
     """Sweep memory x timeout of a function with cold, warm and burst invocations.
 
     On the aws target the sweep runs on a temporary copy of the function (deleted afterwards) unless
@@ -255,7 +258,7 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
     from lambdabench.sweep import plan as sweep_plan
     from lambdabench.sweep import run as sweep_run
 
-    scenario = load_scenario(scenario_file)
+    scenario = load_scenario(scenario_file, sweep_overrides={"search": search} if search else None)
     options = sweep_run.SweepOptions(
         target=target, out_dir=Path(out_dir) if out_dir else None,
         resume_dir=Path(resume_dir) if resume_dir else None, profile=profile, region=region,
@@ -263,6 +266,13 @@ def sweep_command(scenario_file: str, target: str | None, out_dir: str | None, r
         accept_live_traffic=accept_live_traffic, assume_yes=yes,
     )
     kind = sweep_run.target_kind(scenario, options)
+    if dry_run and scenario.sweep.adaptive:
+        sw = scenario.sweep
+        click.echo(f"dry run of {scenario.path} on the {kind} target (nothing changed):")
+        click.echo(f"adaptive search over {len(sw.memory_mb)} sizes ({sw.memory_mb[0]}-{sw.memory_mb[-1]} MB), "
+                   f"at most {sw.budget_invocations} warm invocations (plus a warm-up after each change of "
+                   f"size), tolerance {sw.tolerance:.0%}; then every scenario at the finalists")
+        return
     if dry_run:
         plan = sweep_plan.build_plan(scenario, default_architecture=scenario.function.architecture)
         estimate = sweep_plan.estimate_cost(plan, region=region or scenario.target.region or "us-east-1",

@@ -267,6 +267,9 @@ _SWEEP_KEYS = ("memory_mb", "timeout_s", "architectures", "payload", "payload_fi
 _MEMORY_RANGE_KEYS = ("min", "max")
 # An adaptive search needs room for its initial design (5 sizes x 2 samples) and a pick (3 samples).
 MIN_BUDGET_INVOCATIONS = 13
+# Without budget_invocations: about what Power Tuning spends on two of its six sizes (num = 50), for a
+# search over any number of sizes.
+DEFAULT_BUDGET_INVOCATIONS = 120
 _PAYLOAD_ENTRY_KEYS = ("weight", "payload", "payload_file", "label")
 _RECOMMEND_KEYS = ("strategy", "balanced_weight", "p95_slo_ms", "cold_share", "percentile")
 _SCENARIO_KEYS = {
@@ -435,7 +438,7 @@ class _Loader:
         if directory and not is_dir:
             raise self.fail(key, f"{resolved} is not a folder", f"point {key} at the folder holding the {what}")
         if not directory and not is_file:
-            raise self.fail(key, f"{resolved} is not a file", f"point {key} at a JSON file")
+            raise self.fail(key, f"{resolved} is not a file", f"point {key} at a file")
         return resolved
 
     # -- sections --
@@ -453,6 +456,10 @@ class _Loader:
         sweep = self.collect(lambda: self.sweep(self.table(data, "sweep", "", required=True)))
         recommend = self.collect(lambda: self.recommend(self.table(data, "recommend", "", required=False)))
         scenarios = self.collect(lambda: self.scenarios(data))
+        if sweep is not None and sweep.adaptive and scenarios is not None and \
+                not any(spec.kind == "warm" for spec in scenarios):
+            self.errors.append(self.fail("[[scenario]]", "an adaptive search runs on the warm scenario, and there "
+                                         "is none", "add a [[scenario]] with kind = \"warm\" and invocations = 30"))
         if target is not None and target.kind == "replay" and sweep is not None:
             self.collect(lambda: self.replay_sizes(target, sweep, data.get("sweep") or {}))
         if self.errors:
@@ -660,8 +667,7 @@ class _Loader:
                                     "remove it, or add search = \"adaptive\" to let a model pick the sizes")
         else:
             if budget is None:
-                raise self.fail(p + "budget_invocations", "missing: an adaptive search needs a budget",
-                                "add budget_invocations = <the most invocations the search may spend>, e.g. 120")
+                budget = DEFAULT_BUDGET_INVOCATIONS
             if len(memory) < 2:
                 raise self.fail(p + "memory_mb", "an adaptive search needs at least two sizes to choose from",
                                 "give a range, memory_mb = { min = 128, max = 3008 }, or a list of candidates")
@@ -862,8 +868,11 @@ def _first_non_json(value: Any, key: str) -> tuple[str, Any] | None:
     return None
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file. Raises ScenarioError (exit 2) naming file, key and fix."""
+def load_scenario(path: str | Path, *, sweep_overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario file. Raises ScenarioError (exit 2) naming file, key and fix.
+
+    `sweep_overrides` (command-line options such as --search) replace [sweep] keys before validation,
+    so they are checked exactly as if the file said them."""
     path = Path(path).expanduser()
     if not path.is_file():
         problem = "is a folder, not a file" if path.is_dir() else "not found"
@@ -884,4 +893,8 @@ def load_scenario(path: str | Path) -> Scenario:
         # tomllib lets that ValueError out; no Lambda setting needs a number that long.
         raise ScenarioError(path, None, f"cannot be read: {exc}",
                             "shorten the long number; Lambda's limits all have a few digits") from None
+    if sweep_overrides:
+        sweep = data.get("sweep")
+        if isinstance(sweep, dict):
+            data["sweep"] = {**sweep, **sweep_overrides}
     return _Loader(path).load(data)

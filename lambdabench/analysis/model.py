@@ -146,6 +146,8 @@ class Analysis:
     # The measured configuration that stands for `original` (same memory and architecture;
     # timeout does not change what a finished invocation costs), or None if none was measured.
     original_measured_as: ConfigPoint | None = None
+    # An adaptive sweep's search (analysis/search.py); None for a grid sweep.
+    search: Any = None
 
     def config(self, key: ConfigPoint) -> ConfigSummary | None:
         return next((c for c in self.configs if c.config == key), None)

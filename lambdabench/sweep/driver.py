@@ -239,6 +239,9 @@ class SweepOutcome:
 
 
 ProgressFn = Callable[[int, int, str], None]
+# What a run does between opening the results and restoring: by default the plan's pending actions;
+# an adaptive sweep passes its search (sweep/adaptive.py), which decides the actions as it goes.
+Executor = Callable[["Driver", set[str]], None]
 
 
 class Driver:
@@ -261,6 +264,7 @@ class Driver:
         clock: Callable[[], float] = time.perf_counter,
         wait_delay_s: float = 1.0,
         logs_max_wait_s: float = LOGS_MAX_WAIT_S,
+        executor: Executor | None = None,
     ):
         self.clients = clients
         self.prepared = prepared
@@ -277,6 +281,7 @@ class Driver:
         self.clock = clock
         self.wait_delay_s = wait_delay_s
         self.logs_max_wait_s = logs_max_wait_s
+        self.executor = executor
         self._lock = threading.Lock()
         self._seq = 0
         self._done = 0
@@ -316,9 +321,11 @@ class Driver:
                 snapshot = dataclasses.replace(snapshot, code_file=CODE_FILE)
             # The snapshot is on disk before the first change: `lambdabench restore DIR` works after kill -9.
             snapshot.write(self.out_dir)
-        actions = pending(self.plan.actions, done_ids)
+        actions = pending(self.plan.actions, done_ids) if self.executor is None else []
         total = self.plan.total_invocations
         self._done = len(done_ids & {inv.invocation_id for inv in self.plan.invocations})
+        if self.executor is not None:
+            self._done = len(done_ids)
         self.open_results()
         interrupted = False
         completed = False
@@ -326,11 +333,15 @@ class Driver:
         restore_error: str | None = None
         try:
             if self.resume:
-                self._writer.write_event("resumed", at=iso(utc_now()), pending=sum(len(a.invocations)
-                                                                                     for a in actions))
+                self._writer.write_event("resumed", at=iso(utc_now()),
+                                         pending=sum(len(a.invocations) for a in actions)
+                                         if self.executor is None else None)
             self._report_progress(total, "starting")
-            for action in actions:
-                self._perform(action, total)
+            if self.executor is not None:
+                self.executor(self, done_ids)
+            else:
+                for action in actions:
+                    self._perform(action, total)
             completed = True
         except ForeignChange as exc:
             self._foreign = exc
@@ -703,6 +714,8 @@ class Driver:
             restore_duration_ms=report.restore_duration_ms if report else None,
             expect_cold=inv.expect_cold,
             host_limited=self._host_limited(inv, status),
+            search_phase=inv.search_phase,
+            search_step=inv.search_step,
         )
 
     def _host_limited(self, inv: PlannedInvocation, status: str) -> bool:

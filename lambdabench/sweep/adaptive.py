@@ -10,8 +10,8 @@
    mean measured) as soon as its samples are in, and the outcome as one `search_finished` event
    (pick, whether it was decided, confidence, the fit and its 95% band over the whole range,
    finalists, what a grid would have spent).
-2. Finalist phase. The pick and its nearest measured neighbours below and above (the choice seen
-   from both sides) run the scenario file's cold and burst scenarios, and warm samples up to the
+2. Finalist phase. The pick and its nearest measured neighbours below and above, at least 5% away
+   in memory (the choice seen from both sides), run the scenario file's cold and burst scenarios, and warm samples up to the
    warm scenario's `invocations` (the search's own samples there count), as a grid sweep would.
    Records: `search_phase = "finalist"`.
 On --resume the search is run again from the start; every sample already in results.jsonl is served
@@ -81,15 +81,21 @@ def sample_of(record: InvocationRecord) -> Sample:
                   None if record.max_memory_used_mb is None else int(record.max_memory_used_mb), record.cold)
 
 
+# A finalist neighbour is a different choice, not the pick's twin 1 MB away: at least this far in memory.
+FINALIST_SPACING = 0.05
+
+
 def finalists(result: SearchResult) -> tuple[int, ...]:
-    """The pick and its nearest measured feasible neighbours (below and above)."""
+    """The pick and its nearest measured feasible neighbours below and above (at least
+    FINALIST_SPACING away, so the choice is seen from both sides)."""
     if result.pick_mb is None:
         return ()
     measured = sorted({s.memory_mb for s in result.samples if s.ok} - set(result.infeasible_mb))
     if result.infeasible_at_or_below_mb is not None:
         measured = [m for m in measured if m > result.infeasible_at_or_below_mb]
-    below = [m for m in measured if m < result.pick_mb]
-    above = [m for m in measured if m > result.pick_mb]
+    pick = result.pick_mb
+    below = [m for m in measured if m <= pick * (1 - FINALIST_SPACING)]
+    above = [m for m in measured if m >= pick * (1 + FINALIST_SPACING)]
     return tuple(sorted({result.pick_mb, *below[-1:], *above[:1]}))
 
 

@@ -154,7 +154,7 @@ def run_sweep(
                                                          environment=prepared.snapshot.config.environment)))
         evidence: list[str] = []
         if kind == "aws":
-            lines = changes_summary(prepared, plan)
+            lines = changes_summary(prepared, plan, scenario.sweep)
             if mode == iso.IN_PLACE:
                 evidence = iso.live_traffic(clients, function)
                 if evidence and not (options.accept_live_traffic and options.assume_yes):

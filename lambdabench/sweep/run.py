@@ -312,10 +312,12 @@ def restore_state(out_dir: Path) -> str:
     from lambdabench.results import read_results
 
     try:
-        events = [e for e in read_results(out_dir).events
-                  if e.get("event") in ("restored", "restore_failed", "own_changes_undone")]
+        results = read_results(out_dir)
     except UsageError:
         return "nothing was changed"
+    if results.header.get("target") == "replay":
+        return "nothing was changed (a replay deploys nothing)"
+    events = [e for e in results.events if e.get("event") in ("restored", "restore_failed", "own_changes_undone")]
     if not events:
         return "the function may not be restored: run `lambdabench restore` on the output folder"
     last = events[-1]

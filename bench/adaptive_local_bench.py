@@ -32,11 +32,16 @@ from lambdabench.scenario import load_scenario  # noqa: E402
 from lambdabench.sweep.run import SweepOptions, run_sweep  # noqa: E402
 
 
-def warm_cost(analysis, memory_mb: int) -> float | None:
+def warm_cost(analysis, memory_mb: int):
+    """(cost per million, its 95% interval) of a measured size."""
     for c in analysis.configs:
         if c.config.memory_mb == memory_mb:
-            return c.cost_per_million_usd
-    return None
+            return c.cost_per_million_usd, c.cost_per_million_ci
+    return None, None
+
+
+def ci(interval) -> str:
+    return f"[{interval.low:.4f}-{interval.high:.4f}]" if interval is not None else "[no interval]"
 
 
 def run(scenario, out: Path) -> tuple[float, object, int]:
@@ -51,7 +56,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scenario", default=str(ROOT / "scenarios" / "adaptive.toml"))
     parser.add_argument("--step", type=int, default=64)
+    parser.add_argument("--repeat", type=int, default=1, help="run the pair this many times (noise on a shared host)")
     args = parser.parse_args()
+    ratios = []
+    for i in range(args.repeat):
+        if args.repeat > 1:
+            print(f"--- run {i + 1} of {args.repeat}")
+        ratios.append(one_pair(args))
+    if args.repeat > 1:
+        own = sorted(r[0] for r in ratios)
+        grid_view = sorted(r[1] for r in ratios)
+        share = sorted(r[2] for r in ratios)
+        print(f"=== {args.repeat} runs: pick/best (own samples) median {own[len(own) // 2]:.3f} worst {own[-1]:.3f}; "
+              f"(grid's samples) median {grid_view[len(grid_view) // 2]:.3f} worst {grid_view[-1]:.3f}; "
+              f"invocations median {share[len(share) // 2]:.1%} worst {share[-1]:.1%}")
+
+
+def one_pair(args) -> tuple[float, float, float]:
     adaptive = load_scenario(args.scenario)
     lo, hi = adaptive.sweep.memory_mb[0], adaptive.sweep.memory_mb[-1]
     sizes = tuple(range(lo, hi + 1, args.step))
@@ -66,7 +87,7 @@ def main() -> None:
     pick = a.recommendation.config.memory_mb
     pick_cost_own = a.recommendation.cost_per_million_usd
     nearest = min(sizes, key=lambda m: abs(m - pick))
-    pick_cost_grid = warm_cost(g, nearest)
+    pick_cost_grid, pick_ci_grid = warm_cost(g, nearest)
     s = a.search
     print(f"function: {adaptive.function.code} payload {adaptive.sweep.payloads[0].body.decode()}, "
           f"strategy {adaptive.recommend.strategy}, range {lo}-{hi} MB")
@@ -78,10 +99,14 @@ def main() -> None:
           f"pick {pick} MB at ${pick_cost_own:.4f}/1M (its own samples)")
     print(f"  sizes in the order measured: {', '.join(str(st.memory_mb) for st in s.steps)}")
     print(f"  model: {'does NOT fit' if s.poor_fit else 'fits'} ({s.fit})")
-    print(f"cost of the adaptive pick / grid best: {pick_cost_own / g_best.cost_per_million_usd:.3f} (own samples), "
-          f"{pick_cost_grid / g_best.cost_per_million_usd:.3f} (grid's samples at {nearest} MB)   goal <= 1.05")
+    best = g_best.cost_per_million_usd
+    print(f"cost of the adaptive pick / grid best: {pick_cost_own / best:.3f} (own samples), "
+          f"{pick_cost_grid / best:.3f} (grid's samples at {nearest} MB)   goal <= 1.05")
+    print(f"  grid's 95% intervals: best {g_best.config.memory_mb} MB {ci(g_best.cost_per_million_ci)}, "
+          f"{nearest} MB {ci(pick_ci_grid)} (the grid's best is the minimum of {len(sizes)} noisy estimates)")
     print(f"invocations adaptive / grid: {a_n}/{g_n} = {a_n / g_n:.1%}   goal <= 35%")
     print(f"wall time adaptive / grid: {a_time:.1f}/{g_time:.1f} s = {a_time / g_time:.1%}")
+    return pick_cost_own / best, pick_cost_grid / best, a_n / g_n
 
 
 if __name__ == "__main__":

@@ -235,7 +235,7 @@ def serve(host: str, port: int, keep_alive_s: float, account_concurrency: int | 
 # [commands:sweep]
 @cli.command("sweep")
 @click.argument("scenario_file", metavar="[SCENARIO]", type=click.Path(dir_okay=False), required=False)
-@click.option("--target", type=click.Choice(["local", "aws"]), default=None,
+@click.option("--target", type=click.Choice(["local", "aws", "replay"]), default=None,
               help="Where the function runs (default: the scenario's [target] kind, else local).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default: reports/<name>-<UTC timestamp>/).")
@@ -293,6 +293,13 @@ def sweep_command(scenario_file: str | None, target: str | None, out_dir: str | 
         accept_live_traffic=accept_live_traffic, assume_yes=yes, wake_inactive=wake_inactive,
     )
     kind = sweep_run.target_kind(scenario, options)
+    if dry_run and scenario.sweep.adaptive:
+        sw = scenario.sweep
+        click.echo(f"dry run of {scenario.path} on the {kind} target (nothing changed):")
+        click.echo(f"adaptive search over {len(sw.memory_mb)} sizes ({sw.memory_mb[0]}-{sw.memory_mb[-1]} MB), "
+                   f"at most {sw.budget_invocations} warm invocations (plus a warm-up after each change of "
+                   f"size), tolerance {sw.tolerance:.0%}; then every scenario at the finalists")
+        return
     if dry_run:
         plan = sweep_plan.build_plan(scenario, default_architecture=scenario.function.architecture)
         estimate = sweep_plan.estimate_cost(plan, region=region or scenario.target.region or "us-east-1",

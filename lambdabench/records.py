@@ -19,10 +19,13 @@ from typing import Any, Iterable
 
 from lambdabench import limits
 
-# 1: the first format. 2: invocation records end with `host_limited`. Files of every version in
-# READABLE_VERSIONS are read through `migrate`.
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+# 1: the first format. 2: invocation records end with `host_limited`. 3: then `search_phase` and
+# `search_step` (which step of an adaptive search took the sample; None in grid sweeps). Files of
+# every version in READABLE_VERSIONS are read through `migrate`.
+FORMAT_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
+# search_phase values: the adaptive search's own warm samples, and the scenarios run at its finalists.
+SEARCH_PHASES = ("search", "finalist")
 
 STATUSES = ("ok", "error", "timeout", "throttled", "oom")
 DEFAULT_ARCHITECTURE = limits.DEFAULT_ARCHITECTURE
@@ -88,6 +91,10 @@ class InvocationRecord:
     # Ran in a burst wave that asked the local host for more vCPUs than it has (`host_limited`): the
     # host, not Lambda, shaped its duration (format 2; derived from the header for format 1).
     host_limited: bool = False
+    # Adaptive sweeps (format 3): "search" for a sample the search took (`search_step` indexes the
+    # `search_step` events, which say why), "finalist" for the scenarios run at its finalists.
+    search_phase: str | None = None
+    search_step: int | None = None
 
     @property
     def config(self) -> ConfigPoint:
@@ -180,6 +187,7 @@ def migrate(version: int, header: dict[str, Any], rows: list[dict[str, Any]]) ->
 
     1 -> 2: `host_limited` is derived from the header and the size of each burst wave as recorded
     (a wave's invocations are released together). A throttled invoke never ran: never host-limited.
+    2 -> 3: nothing to derive: files before 3 come from grid sweeps (`search_phase` None).
     """
     records = [InvocationRecord.from_json(r) for r in rows]
     if version >= 2:
@@ -228,7 +236,7 @@ def _text(value: Any) -> str | None:
 
 
 _NORMALISE = {"number": _number, "integer": _integer, "flag": _flag, "maybe_flag": _maybe_flag, "text": _text}
-_INTEGERS = {"memory_mb", "timeout_s", "wave", "payload_index", "memory_size_mb", "seq"}
+_INTEGERS = {"memory_mb", "timeout_s", "wave", "payload_index", "memory_size_mb", "seq", "search_step"}
 _FLAGS = {"warmup", "state_mismatch", "host_limited"}
 _MAYBE_FLAGS = {"cold", "expect_cold"}
 _NUMBERS = {"duration_ms", "billed_duration_ms", "init_duration_ms", "max_memory_used_mb", "client_ms", "cost_usd",

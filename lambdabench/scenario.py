@@ -31,7 +31,9 @@ from lambdabench.arns import NAME_RE, REGION_RE, parse_function
 from lambdabench.errors import UsageError
 from lambdabench.strategies import STRATEGIES
 
-TARGET_KINDS = ("local", "aws")
+TARGET_KINDS = ("local", "aws", "replay")
+SEARCHES = ("grid", "adaptive")
+DEFAULT_TOLERANCE = 0.02  # how close to the best size an adaptive pick must be (fraction)
 SCENARIO_KINDS = ("cold", "warm", "burst")
 ORDERS = ("sequential", "shuffled")
 LOG_FORMATS = ("Text", "JSON")
@@ -169,6 +171,7 @@ class TargetSpec:
     profile: str | None = None
     endpoint_url: str | None = None
     isolation: str | None = None   # copy | in-place (aws target); None: copy (the CLI may override)
+    samples: Path | None = None    # replay target: the recorded samples (CSV or results.jsonl), absolute
 
 
 @dataclass(frozen=True)
@@ -203,6 +206,14 @@ class SweepSpec:
     payloads: tuple[Payload, ...]           # at least one; default a single {} payload
     seed: int = 0                           # for weighted payload draws and any randomised order
     order: str = "sequential"               # sequential | shuffled (configs interleaved randomly, seeded)
+    search: str = "grid"                    # grid: measure every point | adaptive: a model picks the sizes
+    memory_range: tuple[int, int] | None = None  # adaptive: memory_mb = { min, max } (memory_mb holds every size)
+    budget_invocations: int | None = None   # adaptive: most invocations the search may spend
+    tolerance: float = DEFAULT_TOLERANCE    # adaptive: the pick is within this fraction of the best
+
+    @property
+    def adaptive(self) -> bool:
+        return self.search == "adaptive"
 
 
 @dataclass(frozen=True)
@@ -278,7 +289,8 @@ class Scenario:
                 "ephemeral_storage_mb": f.ephemeral_storage_mb,
             },
             "target": {"kind": t.kind, "region": t.region, "profile": t.profile, "endpoint_url": t.endpoint_url,
-                       **({"isolation": t.isolation} if t.isolation else {})},
+                       **({"isolation": t.isolation} if t.isolation else {}),
+                       **({"samples": str(t.samples)} if t.samples is not None else {})},
             "sweep": {
                 "memory_mb": list(s.memory_mb),
                 "timeout_s": list(s.timeout_s),
@@ -289,6 +301,11 @@ class Scenario:
                 ],
                 "seed": s.seed,
                 "order": s.order,
+                # Only adaptive sweeps carry the search keys: a grid sweep's header is unchanged.
+                **({"memory_mb": ({"min": s.memory_range[0], "max": s.memory_range[1]} if s.memory_range
+                                  else list(s.memory_mb)),
+                    "search": s.search, "budget_invocations": s.budget_invocations,
+                    "tolerance": s.tolerance} if s.adaptive else {}),
             },
             "recommend": {
                 "strategy": r.strategy,
@@ -311,8 +328,15 @@ _TOP_KEYS = ("name", "function", "target", "sweep", "recommend", "scenario", "ho
 _HOOK_KEYS = ("function", "command", "timeout_s")
 _FUNCTION_KEYS = ("name", "code", "handler", "runtime", "architecture", "environment", "log_format",
                   "ephemeral_storage_mb")
-_TARGET_KEYS = ("kind", "region", "profile", "endpoint_url", "isolation")
-_SWEEP_KEYS = ("memory_mb", "timeout_s", "architectures", "payload", "payload_file", "payloads", "seed", "order")
+_TARGET_KEYS = ("kind", "region", "profile", "endpoint_url", "isolation", "samples")
+_SWEEP_KEYS = ("memory_mb", "timeout_s", "architectures", "payload", "payload_file", "payloads", "seed", "order",
+               "search", "budget_invocations", "tolerance")
+_MEMORY_RANGE_KEYS = ("min", "max")
+# An adaptive search needs room for its initial design (5 sizes x 2 samples) and a pick (3 samples).
+MIN_BUDGET_INVOCATIONS = 13
+# Without budget_invocations: about what Power Tuning spends on two of its six sizes (num = 50), for a
+# search over any number of sizes.
+DEFAULT_BUDGET_INVOCATIONS = 120
 _PAYLOAD_ENTRY_KEYS = ("weight", "payload", "payload_file", "label")
 _RECOMMEND_KEYS = ("strategy", "balanced_weight", "p95_slo_ms", "cold_share", "percentile", "monthly_invocations")
 _SCENARIO_KEYS = {
@@ -481,7 +505,7 @@ class _Loader:
         if directory and not is_dir:
             raise self.fail(key, f"{resolved} is not a folder", f"point {key} at the folder holding the {what}")
         if not directory and not is_file:
-            raise self.fail(key, f"{resolved} is not a file", f"point {key} at a JSON file")
+            raise self.fail(key, f"{resolved} is not a file", f"point {key} at a file")
         return resolved
 
     # -- sections --
@@ -494,16 +518,45 @@ class _Loader:
         target = self.collect(lambda: self.target(self.table(data, "target", "", required=False)))
         function = None
         if target is not None:  # what a function section needs depends on the target
-            function = self.collect(lambda: self.function(self.table(data, "function", "", required=True), target,
+            function = self.collect(lambda: self.function(self.table(data, "function", "", required=target.kind != "replay"), target,
                                                           name or self.path.stem))
         sweep = self.collect(lambda: self.sweep(self.table(data, "sweep", "", required=True)))
         recommend = self.collect(lambda: self.recommend(self.table(data, "recommend", "", required=False)))
         scenarios = self.collect(lambda: self.scenarios(data))
         hooks = self.collect(lambda: self.hooks(self.table(data, "hooks", "", required=False), target))
+        if sweep is not None and sweep.adaptive and scenarios is not None and \
+                not any(spec.kind == "warm" for spec in scenarios):
+            self.errors.append(self.fail("[[scenario]]", "an adaptive search runs on the warm scenario, and there "
+                                         "is none", "add a [[scenario]] with kind = \"warm\" and invocations = 30"))
+        if target is not None and target.kind == "replay" and sweep is not None:
+            self.collect(lambda: self.replay_sizes(target, sweep, data.get("sweep") or {}))
         if self.errors:
             raise self.errors[0] if len(self.errors) == 1 else ScenarioErrors(self.errors)
         return Scenario(name=name, path=self.path, function=function, target=target, sweep=sweep,
                         recommend=recommend, scenarios=scenarios, hooks=hooks)
+
+    def replay_sizes(self, target: TargetSpec, sweep: SweepSpec, raw: Mapping[str, Any]) -> None:
+        """Only sizes present in the samples file can be deployed on the replay target."""
+        from lambdabench.tuning.replay import load_samples  # the one reader of sample files
+
+        try:
+            sizes = sorted({s.memory_mb for s in load_samples(target.samples)})
+        except UsageError as exc:
+            raise self.fail("target.samples", exc.message, exc.hint or "fix the samples file") from None
+        available = ", ".join(map(str, sizes))
+        if sweep.adaptive:
+            inside = [m for m in sizes if sweep.memory_mb[0] <= m <= sweep.memory_mb[-1] and
+                      (sweep.memory_range is not None or m in sweep.memory_mb)]
+            if len(inside) < 2:
+                raise self.fail("sweep.memory_mb", f"the samples file has {len(inside)} of these sizes "
+                                f"(it has {available} MB)",
+                                "give candidates (or a range) covering at least two sizes of the file")
+            return
+        for i, m in enumerate(sweep.memory_mb):
+            if m not in sizes:
+                key = f"sweep.memory_mb[{i}]" if isinstance(raw.get("memory_mb"), list) else "sweep.memory_mb"
+                raise self.fail(key, f"{m} MB is not in the samples file {target.samples}",
+                                f"use sizes the file has: {available} MB")
 
     def name(self, data: dict[str, Any]) -> str:
         name = self.string(data, "name", "", self.path.stem)
@@ -527,16 +580,47 @@ class _Loader:
             raise self.fail(p + "endpoint_url", f"{json.dumps(endpoint)} is not an http(s) URL",
                             "write it as http://host:port or https://host")
         isolation = self.string(data, "isolation", p, choices=ISOLATIONS)
-        if isolation is not None and kind == "local":
+        if isolation is not None and kind != "aws":
             raise self.fail(p + "isolation", "applies to the aws target only",
-                            "remove it: the local target creates its own function from [function] code, so "
-                            "nothing of yours is changed")
-        return TargetSpec(kind=kind, region=region, profile=profile, endpoint_url=endpoint, isolation=isolation)
+                            f"remove it: the {kind} target creates its own function, so nothing of yours is "
+                            "changed")
+        samples: Path | None = None
+        if kind == "replay":
+            if "samples" not in data:
+                raise self.fail(p + "samples", "missing: the replay target draws from recorded samples",
+                                "add samples = \"file.csv\" (columns memory_mb,duration_ms; or a finished "
+                                "sweep's results.jsonl), relative to this file")
+            samples = self.relative_path(data["samples"], p + "samples", directory=False, what="samples file")
+            if profile is not None or endpoint is not None:
+                key = "profile" if profile is not None else "endpoint_url"
+                raise self.fail(p + key, "applies to the aws target only",
+                                "remove it: the replay target invokes nothing, it draws recorded samples")
+        elif "samples" in data:
+            raise self.fail(p + "samples", "applies to the replay target only",
+                            "set kind = \"replay\" to replay recorded samples, or remove samples")
+        return TargetSpec(kind=kind, region=region, profile=profile, endpoint_url=endpoint, isolation=isolation,
+                          samples=samples)
 
     def function(self, data: dict[str, Any], target: TargetSpec, scenario_name: str) -> FunctionSpec:
         p = "function."
         self.unknown_keys(data, _FUNCTION_KEYS, p, "[function]")
         local = target.kind == "local"
+        if target.kind == "replay":
+            # Nothing is deployed: the name only labels the results; code is not needed.
+            name = self.string(data, "name", p, f"lambdabench-{scenario_name}"[:64])
+            code = None
+            if "code" in data:
+                code = self.relative_path(data["code"], p + "code", directory=True, what="code folder")
+            architecture = self.string(data, "architecture", p, limits.DEFAULT_ARCHITECTURE,
+                                       choices=limits.ARCHITECTURES)
+            return FunctionSpec(name=name, code=code, handler=self.string(data, "handler", p, "app.handler"),
+                                runtime=self.string(data, "runtime", p, "python3.12"), architecture=architecture,
+                                environment=self.environment(data),
+                                log_format=self.string(data, "log_format", p, "Text", choices=LOG_FORMATS),
+                                ephemeral_storage_mb=self.integer(
+                                    data, "ephemeral_storage_mb", p, limits.EPHEMERAL_STORAGE_DEFAULT_MB,
+                                    minimum=limits.EPHEMERAL_STORAGE_MIN_MB,
+                                    maximum=limits.EPHEMERAL_STORAGE_MAX_MB, unit=" MB"))
         if local:
             name = self.string(data, "name", p, f"lambdabench-{scenario_name}"[:64])
             if not _FUNCTION_NAME_RE.match(name):
@@ -612,8 +696,17 @@ class _Loader:
     def sweep(self, data: dict[str, Any]) -> SweepSpec:
         p = "sweep."
         self.unknown_keys(data, _SWEEP_KEYS, p, "[sweep]")
-        memory = self.int_list(data, "memory_mb", p, minimum=limits.MEMORY_MIN_MB, maximum=limits.MEMORY_MAX_MB,
-                               unit=" MB", why=" (Lambda allows 128 to 10240 MB)", example="[128, 512, 1024]")
+        search = self.string(data, "search", p, "grid", choices=SEARCHES)
+        memory_range: tuple[int, int] | None = None
+        if isinstance(data.get("memory_mb"), dict):
+            memory_range = self.memory_range(data["memory_mb"], p + "memory_mb", search)
+            memory = tuple(range(memory_range[0], memory_range[1] + 1, limits.MEMORY_STEP_MB))
+        else:
+            memory = self.int_list(data, "memory_mb", p, minimum=limits.MEMORY_MIN_MB, maximum=limits.MEMORY_MAX_MB,
+                                   unit=" MB", why=" (Lambda allows 128 to 10240 MB)", example="[128, 512, 1024]")
+        budget = self.integer(data, "budget_invocations", p, None, minimum=MIN_BUDGET_INVOCATIONS,
+                              maximum=1_000_000)
+        tolerance = self.number(data, "tolerance", p, DEFAULT_TOLERANCE, low=0.0, high=0.5, low_open=True)
         timeout = self.int_list(data, "timeout_s", p, minimum=limits.TIMEOUT_MIN_S, maximum=limits.TIMEOUT_MAX_S,
                                 unit=" s", why=" (Lambda allows 1 to 900 s)", example="[10]")
         architectures = None
@@ -636,8 +729,47 @@ class _Loader:
         payloads = self.payloads(data)
         seed = self.integer(data, "seed", p, 0, minimum=0)
         order = self.string(data, "order", p, "sequential", choices=ORDERS)
+        if search == "grid":
+            for key in ("budget_invocations", "tolerance"):
+                if key in data:
+                    raise self.fail(p + key, "applies to search = \"adaptive\" only",
+                                    "remove it, or add search = \"adaptive\" to let a model pick the sizes")
+        else:
+            if budget is None:
+                budget = DEFAULT_BUDGET_INVOCATIONS
+            if len(memory) < 2:
+                raise self.fail(p + "memory_mb", "an adaptive search needs at least two sizes to choose from",
+                                "give a range, memory_mb = { min = 128, max = 3008 }, or a list of candidates")
+            if len(timeout) > 1:
+                raise self.fail(p + "timeout_s", "an adaptive search runs at one timeout",
+                                f"keep one value, e.g. timeout_s = [{max(timeout)}] (the longest you would allow)")
+            if architectures is not None and len(architectures) > 1:
+                raise self.fail(p + "architectures", "an adaptive search runs on one architecture",
+                                "keep one architecture, or run one adaptive sweep per architecture")
+            if order != "sequential":
+                raise self.fail(p + "order", "an adaptive search chooses its own order",
+                                "remove order (or set it to \"sequential\")")
         return SweepSpec(memory_mb=memory, timeout_s=timeout, architectures=architectures, payloads=payloads,
-                         seed=seed, order=order)
+                         seed=seed, order=order, search=search, memory_range=memory_range,
+                         budget_invocations=budget, tolerance=tolerance)
+
+    def memory_range(self, value: dict[str, Any], key: str, search: str) -> tuple[int, int]:
+        if search != "adaptive":
+            raise self.fail(key, "a range { min, max } needs search = \"adaptive\"",
+                            "add search = \"adaptive\" to [sweep], or list the sizes: memory_mb = [128, 512, 1024]")
+        self.unknown_keys(value, _MEMORY_RANGE_KEYS, key + ".", "the memory range")
+        bounds = []
+        for end in _MEMORY_RANGE_KEYS:
+            if end not in value:
+                raise self.fail(f"{key}.{end}", "missing", "write the range as memory_mb = { min = 128, max = 3008 }")
+            bounds.append(self.integer_value(value[end], f"{key}.{end}", minimum=limits.MEMORY_MIN_MB,
+                                             maximum=limits.MEMORY_MAX_MB, unit=" MB",
+                                             why=" (Lambda allows 128 to 10240 MB)"))
+        lo, hi = bounds
+        if lo >= hi:
+            raise self.fail(f"{key}.min", f"min {lo} MB is not below max {hi} MB",
+                            "give a range with min < max, e.g. { min = 128, max = 3008 }")
+        return lo, hi
 
     def payloads(self, data: dict[str, Any]) -> tuple[Payload, ...]:
         given = [k for k in ("payload", "payload_file", "payloads") if k in data]

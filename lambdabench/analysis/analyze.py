@@ -20,6 +20,7 @@ from lambdabench.analysis.costs import pricing_for
 from lambdabench.analysis.coverage import missing_configs
 from lambdabench.analysis.model import Analysis
 from lambdabench.analysis.monthly import monthly_savings
+from lambdabench.analysis.search import search_summary
 from lambdabench.analysis.settings import recommend_settings
 from lambdabench.analysis.summaries import measure, ranking_scenario, summarize
 from lambdabench.analysis.warnings import collect_warnings
@@ -44,6 +45,12 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
     configs = tuple(c.summary for c in configurations)
 
     candidates = [c for c in (explain.candidate(c, settings) for c in configurations) if c is not None]
+    search = search_summary(header, results.events, results.records)
+    finalists = set(search.finalists) if search is not None else set()
+    if finalists:
+        # An adaptive sweep recommends among its finalists, the sizes that ran every scenario; the other
+        # sizes the search measured stay in the table with their few warm samples.
+        candidates = [c for c in candidates if c.key.memory_mb in finalists]
     original = explain.original_config(header)
     stand_in = explain.original_stand_in(configs, original)
     outcome = rec.pick(candidates, settings.strategy, balanced_weight=settings.balanced_weight,
@@ -62,7 +69,7 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
     warnings = collect_warnings(
         header=header,
         unpriced=price.unpriced,
-        configs=configs,
+        configs=tuple(c for c in configs if not finalists or c.config.memory_mb in finalists),
         cost_mismatches={(m.config, name): e.cost_mismatches for m in measured for name, e in m.extras.items()},
         missing=missing,
         recommendation=recommendation,
@@ -82,4 +89,5 @@ def analyze(results: Results, *, recommend: dict[str, Any] | None = None, seed: 
         original_measured_as=stand_in.config if stand_in else None,
         invocations=results.invocations,
         monthly_invocations=settings.monthly_invocations,
+        search=search,
     )

@@ -182,6 +182,8 @@ def report_document(analysis: Analysis) -> dict[str, Any]:
             {"kind": w.kind, "message": w.message, "remedy": w.remedy, "config": _json(w.config)}
             for w in analysis.warnings
         ],
+        # Only adaptive sweeps have the key: a grid sweep's report.json is unchanged.
+        **({"search": analysis.search.to_json()} if analysis.search is not None else {}),
     }
 
 

@@ -166,6 +166,8 @@ class Analysis:
     original_measured_as: ConfigPoint | None = None
     monthly_invocations: int | None = None  # [recommend] monthly_invocations, when set
 
+    # An adaptive sweep's search (analysis/search.py); None for a grid sweep.
+    search: Any = None
 
     def config(self, key: ConfigPoint) -> ConfigSummary | None:
         return next((c for c in self.configs if c.config == key), None)

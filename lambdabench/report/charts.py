@@ -74,6 +74,9 @@ SIZES: dict[str, tuple[float, float]] = {
     "memory_headroom.png": (7.0, 5.5),
 }
 CHART_FILES: tuple[str, ...] = tuple(SIZES)
+# Drawn for adaptive sweeps only (a grid sweep's report lists exactly CHART_FILES).
+SEARCH_CHART = "search_curve.png"
+SIZES[SEARCH_CHART] = (10.0, 5.0)
 
 
 @dataclass(frozen=True)
@@ -820,6 +823,48 @@ BUILDERS: dict[str, tuple[str, Callable[[Analysis, str, _Vary], tuple[Figure, st
 }
 
 
+def _search_curve(analysis: Analysis, name: str, vary: _Vary) -> tuple[Figure, str]:
+    """The adaptive search: fitted mean duration with its 95% band over the whole range, the
+    measured warm samples of the search, each measured size numbered in the order measured."""
+    s = analysis.search
+    if s is None or s.curve is None:
+        raise _Skip("no fitted model (the search did not finish, or fewer than two sizes were measured)")
+    fig = _new_figure(name)
+    ax = fig.add_subplot()
+    _style(ax)
+    mem = np.array(s.curve["memory_mb"], float)
+    pred = np.array([np.nan if v is None else v for v in s.curve["predicted_ms"]], float)
+    low = np.array([np.nan if v is None else v for v in s.curve["low_ms"]], float)
+    high = np.array([np.nan if v is None else v for v in s.curve["high_ms"]], float)
+    ax.fill_between(mem, low, high, color=OKABE_ITO["sky_blue"], alpha=0.35, linewidth=0, label="model 95% band")
+    ax.plot(mem, pred, color=OKABE_ITO["blue"], linewidth=1.6,
+            label="model mean" + (" (does NOT fit: more sizes measured)" if s.poor_fit else ""))
+    frame = analysis.invocations
+    kept = frame[(frame["search_phase"] == "search") & (frame["status"] == "ok") & frame["in_statistics"]]
+    ax.scatter(kept["memory_mb"], kept["duration_ms"], s=10, color=OKABE_ITO["black"], alpha=0.6, zorder=3,
+               label=f"measured warm samples ({len(kept)})")
+    order: dict[int, int] = {}
+    for step in s.steps:
+        order.setdefault(step.memory_mb, step.index + 1)
+    means = {p.memory_mb: p.measured_ms for p in s.at_measured}
+    for m, i in order.items():
+        y = means.get(m)
+        if y is not None:
+            ax.annotate(str(i), (m, y), textcoords="offset points", xytext=(4, 6), fontsize=7)
+    if s.pick_mb is not None and s.pick_mb in means:
+        ax.scatter([s.pick_mb], [means[s.pick_mb]], s=90, facecolors="none", edgecolors=OKABE_ITO["vermillion"],
+                   linewidths=2, zorder=4, label=f"pick {s.pick_mb} MB")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("memory (MB, log scale; numbers: order measured)")
+    ax.set_ylabel("warm duration (ms, log scale)")
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    alt = (f"Adaptive search over {s.candidates} sizes: model mean duration with its 95% band from "
+           f"{int(mem[0])} to {int(mem[-1])} MB, {len(kept)} measured warm samples at {len(order)} sizes; "
+           f"pick {s.pick_mb} MB.")
+    return fig, alt
+
+
 def draw_charts(analysis: Analysis, out_dir: Path) -> tuple[Chart, ...]:
     """Draw every chart the data allows into `out_dir`; return all of them, drawn or skipped.
 
@@ -830,7 +875,10 @@ def draw_charts(analysis: Analysis, out_dir: Path) -> tuple[Chart, ...]:
     out.mkdir(parents=True, exist_ok=True)
     vary = varying_dimensions(analysis)
     charts = []
-    for file_name, (title, build) in BUILDERS.items():
+    builders = dict(BUILDERS)
+    if analysis.search is not None:
+        builders = {SEARCH_CHART: ("Adaptive search: model and measurements", _search_curve), **builders}
+    for file_name, (title, build) in builders.items():
         path = out / file_name
         try:
             fig, alt = build(analysis, file_name, vary)

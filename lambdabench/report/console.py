@@ -60,6 +60,7 @@ def render_summary(analysis: "Analysis", *, verbose: bool = False) -> str:
     if analysis.pareto:
         lines.append("Pareto frontier (cost vs latency, cheapest first): " + ", ".join(f"{k.memory_mb} MB" for k in analysis.pareto))
         lines.append("")
+    lines.extend(search_block(analysis, verbose=True))
     lines.extend(_recommendation_block(analysis))
     if analysis.warnings:
         lines.append("")
@@ -68,6 +69,40 @@ def render_summary(analysis: "Analysis", *, verbose: bool = False) -> str:
             lines.append(f"  [{w.kind}] {w.message}")
             lines.append(f"      fix: {w.remedy}")
     return "\n".join(lines) + "\n"
+
+
+def search_block(analysis: "Analysis", *, verbose: bool) -> list[str]:
+    """An adaptive sweep's search: outcome, fit, invocations against a grid, the sizes in the order
+    measured (with reasons and predicted vs measured when `verbose`). Nothing for a grid sweep."""
+    from lambdabench.analysis.search import fit_sentence, invocations_sentence, outcome_sentence
+
+    summary = analysis.search
+    if summary is None:
+        return []
+    lines = ["Adaptive search", f"  {outcome_sentence(summary)}", f"  {fit_sentence(summary)}",
+             f"  Invocations: {invocations_sentence(summary)}"]
+    if not verbose:
+        order = ", ".join(str(s.memory_mb) for s in summary.steps)
+        lines.append(f"  Sizes in the order measured (MB): {order} (reasons: --verbose or the report)")
+        return lines + [""]
+    lines.append("  Sizes in the order measured:")
+    for s in summary.steps:
+        pred = (f"predicted {s.predicted_ms:.1f} ms [{s.predicted_low_ms:.1f} … {s.predicted_high_ms:.1f}]"
+                if s.predicted_ms is not None and s.predicted_low_ms is not None else "no prediction yet")
+        got = f"measured {s.measured_ms:.1f} ms" if s.measured_ms is not None else "no ok sample"
+        bad = {k: v for k, v in s.statuses.items() if k != "ok"}
+        extra = (" (" + ", ".join(f"{v} {k}" for k, v in sorted(bad.items())) + ")") if bad else ""
+        lines.append(f"    {s.index + 1:>2}. {s.memory_mb:>5} MB x{s.invocations}  {s.reason}; {pred}; {got}{extra}")
+    if summary.at_measured:
+        lines.append("  Final fit against every measured size (mean duration):")
+        for p in summary.at_measured:
+            if p.predicted_ms is None or p.measured_ms is None:
+                continue
+            err = p.error
+            lines.append(f"    {p.memory_mb:>5} MB  n={p.n:<3} measured {p.measured_ms:.1f} ms  predicted "
+                         f"{p.predicted_ms:.1f} ms [{p.low_ms:.1f} … {p.high_ms:.1f}]"
+                         + (f"  ({err:+.1%})" if err is not None else ""))
+    return lines + [""]
 
 
 def _recommendation_block(analysis: "Analysis") -> list[str]:
@@ -115,7 +150,7 @@ def _compact_summary(analysis: "Analysis") -> str:
                            + ", ".join(f"{k.memory_mb} MB" for k in analysis.pareto)))
     if flagged or analysis.missing or analysis.pareto:
         lines.append("")
-    for line in _recommendation_block(analysis):
+    for line in search_block(analysis, verbose=False) + _recommendation_block(analysis):
         lines.extend(_wrap(line, indent="    " if line.startswith("  ") else "  "))
     if analysis.warnings:
         lines.append("")

@@ -347,6 +347,30 @@ def _methodology(analysis: Analysis) -> list[tuple[str, str]]:
     return rows
 
 
+def _search_context(analysis: Analysis) -> dict[str, Any] | None:
+    """The adaptive search's section: outcome, fit, invocations against a grid, steps, predicted vs measured."""
+    from lambdabench.analysis.search import fit_sentence, invocations_sentence, outcome_sentence
+
+    s = analysis.search
+    if s is None:
+        return None
+
+    def band(p, lo, hi) -> str:
+        if p is None:
+            return "—"
+        return f"{fmt_ms(p)} ({fmt_ms(lo)} – {fmt_ms(hi)})" if lo is not None and hi is not None else fmt_ms(p)
+
+    steps = [{"n": st.index + 1, "memory": st.memory_mb, "invocations": st.invocations, "reason": st.reason,
+              "predicted": band(st.predicted_ms, st.predicted_low_ms, st.predicted_high_ms),
+              "measured": fmt_ms(st.measured_ms) if st.measured_ms is not None else "no ok sample",
+              "statuses": ", ".join(f"{v} {k}" for k, v in sorted(st.statuses.items()))} for st in s.steps]
+    fits = [{"memory": p.memory_mb, "n": p.n, "measured": fmt_ms(p.measured_ms) if p.measured_ms else "—",
+             "predicted": band(p.predicted_ms, p.low_ms, p.high_ms),
+             "error": f"{p.error:+.1%}" if p.error is not None else "—"} for p in s.at_measured]
+    return {"outcome": outcome_sentence(s), "fit": fit_sentence(s), "poor_fit": s.poor_fit,
+            "invocations": invocations_sentence(s), "steps": steps, "fits": fits}
+
+
 def _chart_context(chart: Chart) -> dict[str, Any]:
     data_uri = None
     if chart.path is not None:
@@ -384,6 +408,7 @@ def render_index(analysis: Analysis, charts: tuple[Chart, ...]) -> str:
         "function_name": h.get("function_name") or "unknown function",
         "scenario_name": name,
         "rec": _rec_card(analysis, vary),
+        "search": _search_context(analysis),
         "no_rec_reason": None if analysis.recommendation else _no_rec_reason(analysis),
         "charts": [_chart_context(c) for c in charts],
         "columns": _columns(analysis),

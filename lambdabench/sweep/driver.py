@@ -204,9 +204,26 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
                     live_architecture=snapshot.config.architecture, **state)
 
 
-def changes_summary(prepared: Prepared, plan: Plan) -> list[str]:
-    """What the sweep will create or change, for the confirmation prompt."""
+def _adaptive_summary(prepared: Prepared, sweep: Any) -> list[str]:
+    """An adaptive sweep plans no point ahead: say the range and the budget instead."""
+    where = (f"copies of {prepared.snapshot.function_arn} (the original is only read; deleted afterwards)"
+             if prepared.copies is not None else
+             f"function {prepared.snapshot.function_arn} in place (put back afterwards)")
+    lines = [f"lambdabench will run an adaptive search on {where}:"]
+    if sweep is not None:
+        lines.append(f"  memory: sizes the search picks within {sweep.memory_mb[0]}-{sweep.memory_mb[-1]} MB; "
+                     f"timeout {sweep.timeout_s[0]} s; {NONCE_VARIABLE} added to force cold starts")
+        lines.append(f"  invokes at most {sweep.budget_invocations} warm samples (plus a warm-up after each change "
+                     "of size), then every scenario at its finalists (the pick and its measured neighbours)")
+    return lines
+
+
+def changes_summary(prepared: Prepared, plan: Plan, sweep: Any = None) -> list[str]:
+    """What the sweep will create or change, for the confirmation prompt (`sweep`: the scenario's
+    [sweep], which an adaptive sweep's empty plan cannot tell)."""
     c = prepared.snapshot.config
+    if not plan.configs:
+        return _adaptive_summary(prepared, sweep)
     memories = sorted({p.memory_mb for p in plan.configs})
     timeouts = sorted({p.timeout_s for p in plan.configs})
     archs = sorted({p.architecture for p in plan.configs})
@@ -273,6 +290,9 @@ def _access_denied(exc: botocore.exceptions.ClientError) -> bool:
 
 
 ProgressFn = Callable[[int, int, str], None]
+# What a run does between opening the results and restoring: by default the plan's pending actions;
+# an adaptive sweep passes its search (sweep/adaptive.py), which decides the actions as it goes.
+Executor = Callable[["Driver", set[str]], None]
 
 
 class Driver:
@@ -296,6 +316,7 @@ class Driver:
         wait_delay_s: float = 1.0,
         logs_max_wait_s: float = LOGS_MAX_WAIT_S,
         hooks: HookRunner | None = None,
+        executor: Executor | None = None,
     ):
         self.clients = clients
         self.prepared = prepared
@@ -315,6 +336,7 @@ class Driver:
         self.hooks = hooks
         self._hooked_config: ConfigPoint | None = None  # before_config ran for it; after_config is due
         self._recorded: dict[str, InvocationRecord] = {}  # records as written, for after_each
+        self.executor = executor
         self._lock = threading.Lock()
         self._seq = 0
         self._done = 0
@@ -356,9 +378,11 @@ class Driver:
                 snapshot = dataclasses.replace(snapshot, code_file=CODE_FILE)
             # The snapshot is on disk before the first change: `lambdabench restore DIR` works after kill -9.
             snapshot.write(self.out_dir)
-        actions = pending(self.plan.actions, done_ids)
+        actions = pending(self.plan.actions, done_ids) if self.executor is None else []
         total = self.plan.total_invocations
         self._done = len(done_ids & {inv.invocation_id for inv in self.plan.invocations})
+        if self.executor is not None:
+            self._done = len(done_ids)
         self.open_results()
         interrupted = False
         completed = False
@@ -366,11 +390,15 @@ class Driver:
         restore_error: str | None = None
         try:
             if self.resume:
-                self._writer.write_event("resumed", at=iso(utc_now()), pending=sum(len(a.invocations)
-                                                                                     for a in actions))
+                self._writer.write_event("resumed", at=iso(utc_now()),
+                                         pending=sum(len(a.invocations) for a in actions)
+                                         if self.executor is None else None)
             self._report_progress(total, "starting")
-            for action in actions:
-                self._perform(action, total)
+            if self.executor is not None:
+                self.executor(self, done_ids)
+            else:
+                for action in actions:
+                    self._perform(action, total)
             self._after_config()
             completed = True
         except ForeignChange as exc:
@@ -788,6 +816,8 @@ class Driver:
             restore_duration_ms=report.restore_duration_ms if report else None,
             expect_cold=inv.expect_cold,
             host_limited=self._host_limited(inv, status),
+            search_phase=inv.search_phase,
+            search_step=inv.search_step,
         )
 
     def _host_limited(self, inv: PlannedInvocation, status: str) -> bool:

@@ -49,6 +49,8 @@ class PlannedInvocation:
     warmup: bool
     payload_index: int
     expect_cold: bool | None  # None: not checked (warm-up #0, burst waves after the first)
+    search_phase: str | None = None  # adaptive sweeps: "search" or "finalist" (records.SEARCH_PHASES)
+    search_step: int | None = None  # adaptive sweeps: the search step that took it
 
 
 @dataclass(frozen=True)

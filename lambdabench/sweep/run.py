@@ -77,9 +77,12 @@ def default_out_dir(name: str, now: datetime, root: Path = Path("reports")) -> P
 
 def target_kind(scenario: Any, options: SweepOptions) -> str:
     kind = options.target or scenario.target.kind or "local"
-    if kind not in ("local", "aws"):
+    if kind not in ("local", "aws", "replay"):
         raise UsageError(f"unknown target {kind!r}", "use --target local or --target aws")
-    if kind == "local" and (options.profile or options.endpoint_url):
+    if kind == "replay" and scenario.target.samples is None:
+        raise UsageError(f"{scenario.path}: the replay target needs [target] samples",
+                         "set [target] kind = \"replay\" and samples = \"file.csv\" in the scenario")
+    if kind in ("local", "replay") and (options.profile or options.endpoint_url):
         raise UsageError("--profile and --endpoint-url apply to the aws target only",
                          "add --target aws to sweep an existing function at that endpoint")
     return kind
@@ -87,7 +90,7 @@ def target_kind(scenario: Any, options: SweepOptions) -> str:
 
 def isolation_mode(scenario: Any, options: SweepOptions, kind: str) -> str | None:
     """copy | in-place for the aws target; None for the local target (it creates its own function)."""
-    if kind == "local":
+    if kind in ("local", "replay"):
         if options.isolation:
             raise UsageError(f"--{options.isolation} applies to the aws target only",
                              "the local target creates its own function from [function] code, so there is "
@@ -122,11 +125,13 @@ def run_sweep(
 
     mode = isolation_mode(scenario, options, kind)
     hooks = getattr(scenario, "hooks", None)
-    if kind == "local" and hooks is not None and any(h.function for _, h in hooks.items()):
-        raise UsageError(f"{scenario.path}: [hooks] names a Lambda function, which the local target cannot "
-                         "invoke (its emulator holds only the function under test)",
+    if kind in ("local", "replay") and hooks is not None and any(h.function for _, h in hooks.items()):
+        raise UsageError(f"{scenario.path}: [hooks] names a Lambda function, which the {kind} target cannot "
+                         "invoke (it holds only the function under test)",
                          "sweep with --target aws (--endpoint-url reaches `lambdabench serve`), or use command "
                          "hooks")
+    if kind == "replay":
+        return _run_replay(scenario, options, out_dir, started, resume=resume, progress=progress, shield=shield)
     run_id = iso.new_run_id()
     if resume and kind == "aws":
         saved = read_snapshot(out_dir)
@@ -141,7 +146,7 @@ def run_sweep(
                            isolation=mode or iso.IN_PLACE, run_id=run_id if mode == iso.COPY else "",
                            wait_delay_s=wait_delay, wake_inactive=options.wake_inactive)
         architecture = prepared.snapshot.config.architecture
-        plan = build_plan(scenario, default_architecture=architecture)
+        plan = sweep_plan(scenario, architecture)
         if resume:
             previous = check_resume(out_dir, scenario, plan, function)
             if kind == "aws" and mode == iso.IN_PLACE:
@@ -157,7 +162,7 @@ def run_sweep(
                                                          environment=prepared.snapshot.config.environment)))
         evidence: list[str] = []
         if kind == "aws":
-            lines = changes_summary(prepared, plan)
+            lines = changes_summary(prepared, plan, scenario.sweep)
             if mode == iso.IN_PLACE:
                 evidence = iso.live_traffic(clients, function)
                 if evidence and not (options.accept_live_traffic and options.assume_yes):
@@ -185,9 +190,8 @@ def run_sweep(
             clients, prepared, plan, payload_set(scenario), out_dir, header,
             storage_mb=prepared.snapshot.config.ephemeral_storage_mb, resume=resume, progress=progress,
             shield=shield, wait_delay_s=wait_delay, logs_max_wait_s=options.logs_max_wait_s,
-            hooks=None if hooks is None else HookRunner(
-                hooks, invoke_client=clients.invoke, base_dir=Path(scenario.path).parent,
-                scenario_name=scenario.name, scenario_path=str(scenario.path)),
+            hooks=_hook_runner(scenario, clients),
+            executor=_executor(scenario, architecture, clients.target.region),
         )
         outcome = driver.run()
     return SweepRun(outcome=outcome, plan=plan, target=kind)
@@ -234,6 +238,60 @@ def _woken(clients: Clients, function: str, prepared: Any, scenario: Any, wait_d
                             "nothing was changed by the sweep; run again to sweep what is there now")
     return dataclasses.replace(prepared, state="Active",
                                snapshot=dataclasses.replace(prepared.snapshot, revision_id=awake.get("RevisionId")))
+
+
+def _hook_runner(scenario: Any, clients: Clients | None) -> HookRunner | None:
+    """The scenario's [hooks], run with the target's Invoke client (None: command hooks only)."""
+    hooks = getattr(scenario, "hooks", None)
+    if hooks is None:
+        return None
+    return HookRunner(hooks, invoke_client=None if clients is None else clients.invoke,
+                      base_dir=Path(scenario.path).parent, scenario_name=scenario.name,
+                      scenario_path=str(scenario.path))
+
+
+def sweep_plan(scenario: Any, architecture: str) -> Plan:
+    """The plan a sweep starts from: the grid's; for an adaptive sweep no point is planned ahead (the
+    search decides as it goes, sweep/adaptive.py), so the plan carries only the scenarios."""
+    if scenario.sweep.adaptive:
+        scenario = dataclasses.replace(scenario, sweep=dataclasses.replace(scenario.sweep, memory_mb=()))
+    return build_plan(scenario, default_architecture=architecture)
+
+
+def _executor(scenario: Any, architecture: str, region: str,
+              available_mb: tuple[int, ...] | None = None) -> Any:
+    if not scenario.sweep.adaptive:
+        return None
+    from lambdabench.sweep.adaptive import AdaptiveSweep
+
+    return AdaptiveSweep(scenario, architecture=architecture, region=region, available_mb=available_mb)
+
+
+def _run_replay(scenario: Any, options: SweepOptions, out_dir: Path, started: datetime, *, resume: bool,
+                progress: Callable[[int, int, str], None] | None,
+                shield: Callable[[], ContextManager[Any]] | None) -> SweepRun:
+    """A sweep of recorded samples (sweep/replay.py): the same Driver, nothing deployed or restored."""
+    from lambdabench.sweep.replay import ReplayDriver, replay_target
+
+    target = replay_target(scenario)
+    architecture = scenario.function.architecture
+    plan = sweep_plan(scenario, architecture)
+    prepared = target.prepared(scenario, _iso(started))
+    if resume:
+        previous = check_resume(out_dir, scenario, plan, target.function_name)
+        prepared = dataclasses.replace(prepared, snapshot=previous)
+    header = build_header(
+        scenario=scenario, plan=plan, target="replay", endpoint_url=None, region=target.clients.target.region,
+        function_name=target.function_name, function_arn=prepared.snapshot.function_arn, emulator=None,
+        original=prepared.snapshot.config, started_at=started,
+    )
+    driver = ReplayDriver(
+        target, prepared, plan, payload_set(scenario), out_dir, header,
+        storage_mb=prepared.snapshot.config.ephemeral_storage_mb, resume=resume, progress=progress, shield=shield,
+        wait_delay_s=0.0, hooks=_hook_runner(scenario, clients=None), executor=_executor(scenario, architecture, target.clients.target.region,
+                                             available_mb=target.sizes_mb),
+    )
+    return SweepRun(outcome=driver.run(), plan=plan, target="replay")
 
 
 def _isolation_header(mode: str | None, run_id: str, evidence: list[str]) -> dict[str, Any] | None:
@@ -328,10 +386,12 @@ def restore_state(out_dir: Path) -> str:
     from lambdabench.results import read_results
 
     try:
-        events = [e for e in read_results(out_dir).events
-                  if e.get("event") in ("restored", "restore_failed", "own_changes_undone")]
+        results = read_results(out_dir)
     except UsageError:
         return "nothing was changed"
+    if results.header.get("target") == "replay":
+        return "nothing was changed (a replay deploys nothing)"
+    events = [e for e in results.events if e.get("event") in ("restored", "restore_failed", "own_changes_undone")]
     if not events:
         return "the function may not be restored: run `lambdabench restore` on the output folder"
     last = events[-1]
@@ -367,8 +427,8 @@ def restore_from_dir(out_dir: Path, *, profile: str | None = None, region: str |
     from lambdabench.results import ResultsWriter, results_path
 
     snapshot = read_snapshot(out_dir)
-    if snapshot.target.kind == "local":
-        return RestoreReport(target="local", function=snapshot.function_name, outcome=None)
+    if snapshot.target.kind in ("local", "replay"):
+        return RestoreReport(target=snapshot.target.kind, function=snapshot.function_name, outcome=None)
     target = snapshot.target
     clients = make_clients(
         "aws",

@@ -312,8 +312,11 @@ def score_measured(objective: Objective, stats: Sequence[mdl.SizeStats], price_g
     return {int(m): float(v) for m, v in zip(mem, s)}
 
 
-def search(measure: Measure, config: SearchConfig, objective: Objective = Objective()) -> SearchResult:
-    """Run the adaptive search to a decided choice or the end of the budget."""
+def search(measure: Measure, config: SearchConfig, objective: Objective = Objective(), *,
+           on_step: Callable[[Step], None] | None = None) -> SearchResult:
+    """Run the adaptive search to a decided choice or the end of the budget.
+
+    `on_step` is told of each step as soon as its samples are in (a sweep records it as it happens)."""
     rng = np.random.default_rng(config.seed)
     state = _State(config)
     cands = state.cands
@@ -389,6 +392,8 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
         steps.append(Step(memory_mb, len(got), reason,
                           *(prediction if prediction else (None, None, None)),
                           float(np.mean(oks)) if oks else None, tuple(sorted(counts.items()))))
+        if on_step is not None:
+            on_step(steps[-1])
 
     feasible = state.feasible()
     stats = [st for st in mdl.size_stats(state.samples) if feasible[np.searchsorted(cands, st.memory_mb)]]

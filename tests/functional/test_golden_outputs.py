@@ -110,7 +110,7 @@ def test_results_file_round_trips_through_records_byte_for_byte(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["demo", "sweep_tiny"])
-def test_migrating_a_version_1_recording_only_adds_the_host_limited_key(name, tmp_path):
+def test_migrating_a_version_1_recording_only_adds_the_later_formats_keys(name, tmp_path):
     source = INPUTS / f"{name}.results.jsonl"
     migrated = write_results_file(tmp_path / "migrated.jsonl", read_results(source))
     old = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines()]
@@ -118,7 +118,9 @@ def test_migrating_a_version_1_recording_only_adds_the_host_limited_key(name, tm
     assert old[0]["format_version"] == 1 and new[0] == {**old[0], "format_version": FORMAT_VERSION}
     for before, after in zip(old[1:], new[1:]):
         if before["type"] == "invocation":
-            assert list(after) == [*before, "host_limited"]
+            # format 2's host_limited, format 3's search phase and step (None: a grid sweep)
+            assert list(after) == [*before, "host_limited", "search_phase", "search_step"]
+            assert after["search_phase"] is None and after["search_step"] is None
             assert {k: after[k] for k in before} == before
         else:
             assert after == before

@@ -18,12 +18,14 @@ from lambdabench.records import (
 )
 from lambdabench.results import ResultsWriter, dump_line, read_results
 
-# The key order sweep/driver.py has always written (results.jsonl stays byte-identical), then format 2's addition.
+# The key order sweep/driver.py has always written (results.jsonl stays byte-identical), then format 2's
+# addition, then format 3's (the adaptive search's phase and step).
 DRIVER_KEY_ORDER = (
     "invocation_id", "memory_mb", "timeout_s", "architecture", "scenario", "wave", "request_id", "status", "cold",
     "warmup", "state_mismatch", "duration_ms", "billed_duration_ms", "init_duration_ms", "max_memory_used_mb",
     "client_ms", "cost_usd", "error_type", "started_at", "function_error", "payload_label", "payload_index",
     "report_source", "memory_size_mb", "restore_duration_ms", "expect_cold", "seq", "host_limited",
+    "search_phase", "search_step",
 )
 
 
@@ -35,7 +37,7 @@ def line(**over):
         "max_memory_used_mb": 40, "client_ms": 15.25, "cost_usd": 2.1e-7, "error_type": None,
         "started_at": "2026-11-27T06:00:01.000000Z", "function_error": None, "payload_label": "p",
         "payload_index": 0, "report_source": "tail", "memory_size_mb": 128, "restore_duration_ms": None,
-        "expect_cold": False, "seq": 3, "host_limited": False,
+        "expect_cold": False, "seq": 3, "host_limited": False, "search_phase": None, "search_step": None,
     }
     base.update(over)
     return base
@@ -146,4 +148,4 @@ def test_a_format_this_version_cannot_read_is_a_usage_error(tmp_path):
     path.write_text(dump_line({"type": "header", "format_version": 99}), encoding="utf-8")
     with pytest.raises(UsageError) as err:
         read_results(path)
-    assert err.value.message == f"{path}: format_version 99 is not one this lambdabench reads (1, 2)"
+    assert err.value.message == f"{path}: format_version 99 is not one this lambdabench reads (1, 2, 3)"

@@ -41,7 +41,10 @@ BASE: dict[str, Any] = {
 }
 # Keys the base leaves out, so that they are fuzzed too.
 EXTRA_PATHS = [("sweep", "payload"), ("sweep", "payload_file"), ("function", "environment", "X"),
-               ("hooks", "before_config"), ("hooks", "after_each", "function"), ("hooks", "before_each", "function")]
+               ("hooks", "before_config"), ("hooks", "after_each", "function"), ("hooks", "before_each", "function"),
+               # the adaptive search's keys, a memory range, and the replay target's samples file
+               ("sweep", "search"), ("sweep", "budget_invocations"), ("sweep", "tolerance"),
+               ("sweep", "memory_mb", "min"), ("sweep", "memory_mb", "max"), ("target", "samples")]
 
 
 def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
@@ -69,7 +72,7 @@ LONG = "x" * 5000
 _strings = st.one_of(
     st.sampled_from(["", " ", "\x00", "fn\x00", "a\x00b", LONG, "/" + LONG, "../" * 1700, "~", "~nobody-x/y",
                      "fn/" + "d" * 300, "/dev/null", "/proc/self/mem", ".", "..", "x86_64", "arm64", "aws",
-                     "local", "warm", "burst", "cold", "slo", "cost", "JSON", "text", "X", "A" * 300,
+                     "local", "warm", "burst", "cold", "slo", "cost", "adaptive", "grid", "replay", "s.csv", "JSON", "text", "X", "A" * 300,
                      "a.b" * 2000, "app." + "h" * 5000, "python2.7", "http://", "us-east-1", "e.json", "fn",
                      "\ud7ff\ue000", "\t\n\r", '"', "\\", "\x7f\x1b[31m"]),
     st.text(max_size=40),
@@ -131,6 +134,8 @@ def mutate(doc: dict, kind: str, path: Any, value: Any) -> None:
         else:
             return
     last = path[-1]
+    if isinstance(parent, dict) and isinstance(last, int):
+        return  # a list index into what an earlier mutation made a table: TOML keys are strings
     if isinstance(parent, dict):
         if kind == "delete":
             parent.pop(last, None)
@@ -191,6 +196,7 @@ def _folder(folder: Path) -> Path:
     (folder / "e.json").write_text('{"k": 1}')
     (folder / "h.sh").write_text("#!/bin/sh\ncat >/dev/null\n")
     (folder / "h.sh").chmod(0o755)
+    (folder / "s.csv").write_text("memory_mb,duration_ms\n128,10\n256,5\n")
     return folder
 
 

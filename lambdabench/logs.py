@@ -114,7 +114,7 @@ def _record(kind: str, request_id: str | None = None, fmt: str = "text", time: s
 # Text REPORT lines
 # --------------------------------------------------------------------------------------------
 
-_REPORT_MARK = "REPORT RequestId:"
+REPORT_MARK = "REPORT RequestId:"
 _REQUEST_ID = re.compile(r"REPORT RequestId:[ \t]*(\S+)")
 # One pass over the line finds every field in any order. Longer names come first in the
 # alternation, and scanning left to right reaches "Billed Duration" at its "B" before the
@@ -124,15 +124,21 @@ _REPORT_FIELD = re.compile(
     r"|Memory Size|Duration):[ \t]*(\d+(?:\.\d+)?)"
     r"|(Status|Error Type):[ \t]*(\S+)"
 )
-# A whole canonical line (Lambda's own order) in one match: the bulk fast path. Anything it
-# does not match exactly falls back to the field scan, so both give the same Report.
-_REPORT_CANONICAL = re.compile(
+# A whole canonical line (Lambda's own order, SnapStart's Restore fields included) in one
+# match: the bulk fast path. Anything it does not match exactly falls back to the field scan,
+# so both give the same Report. It never crosses a newline, so the block reader runs it with
+# finditer over many lines at once; each match ends after its line's newline.
+# Groups: request id, Duration, Billed, Memory Size, Max Memory Used, Init, Restore,
+# Billed Restore, Status, Error Type.
+CANONICAL_REPORT = re.compile(
     r"REPORT RequestId:[ \t]*(\S+)[ \t]+"
     r"Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms[ \t]+"
     r"Billed Duration:[ \t]*(\d+)[ \t]*ms[ \t]+"
     r"Memory Size:[ \t]*(\d+)[ \t]*MB[ \t]+"
     r"Max Memory Used:[ \t]*(\d+)[ \t]*MB"
     r"(?:[ \t]+Init Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms)?"
+    r"(?:[ \t]+Restore Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms)?"
+    r"(?:[ \t]+Billed Restore Duration:[ \t]*(\d+)[ \t]*ms)?"
     r"(?:[ \t]+Status:[ \t]*(\w+)(?:[ \t]+Error Type:[ \t]*([\w.]+))?)?"
     r"[ \t]*(?:\r?\n|$)"
 )
@@ -150,7 +156,7 @@ _INT_FIELDS = {
 }
 # Python refuses int() of more than 4300 digits; no real value comes near, so longer digit
 # runs make the field unreadable rather than raising.
-_MAX_INT_DIGITS = 18
+MAX_INT_DIGITS = 18
 
 
 def _to_int(text: str) -> int | None:
@@ -159,22 +165,24 @@ def _to_int(text: str) -> int | None:
         if frac.strip("0"):
             return None  # Billed Duration and MB are whole numbers; a fraction is not ours
         text = whole
-    if len(text) > _MAX_INT_DIGITS:
+    if len(text) > MAX_INT_DIGITS:
         return None
     return int(text)
 
 
 def _parse_text_report_line(line: str) -> Report | None:
     """A REPORT from one physical line (no newline inside), or None."""
-    start = line.find(_REPORT_MARK)
+    start = line.find(REPORT_MARK)
     if start < 0:
         return None
-    m = _REPORT_CANONICAL.match(line, start)
+    m = CANONICAL_REPORT.match(line, start)
     if m is not None:
-        rid, dur, billed, mem, used, init, status, etype = m.groups()
-        if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
+        rid, dur, billed, mem, used, init, restore, brestore, status, etype = m.groups()
+        if max(len(billed), len(mem), len(used), len(brestore or "")) <= MAX_INT_DIGITS:
             return Report(rid, float(dur), int(billed), int(mem), int(used),
-                          float(init) if init is not None else None, None, None,
+                          float(init) if init is not None else None,
+                          float(restore) if restore is not None else None,
+                          int(brestore) if brestore is not None else None,
                           status if status is not None else "success", etype)
     rid_match = _REQUEST_ID.match(line, start)
     if rid_match is None:
@@ -266,13 +274,17 @@ def _report_from_platform(record: Any) -> Report | None:
 # because float()/int() parse these digit strings exactly as json does.
 _JSON_INT = r"(0|[1-9]\d*)"  # JSON forbids leading zeros; json.loads would reject them
 _JSON_NUM = r"((?:0|[1-9]\d*)(?:\.\d+)?)"
-_JSON_CANONICAL = re.compile(
-    r'\{"time":"[^"\\\x00-\x1f]*","type":"platform\.report","record":\{"requestId":"([^"\\\x00-\x1f]*)",'
+_JSON_CANONICAL_BODY = (
+    r'\{"time":"([^"\\\x00-\x1f]*)","type":"platform\.report","record":\{"requestId":"([^"\\\x00-\x1f]*)",'
     r'"metrics":\{'
     rf'"durationMs":{_JSON_NUM},"billedDurationMs":{_JSON_INT},"memorySizeMB":{_JSON_INT},'
     rf'"maxMemoryUsedMB":{_JSON_INT}'
-    rf'(?:,"initDurationMs":{_JSON_NUM})?\}},"status":"(\w+)"(?:,"errorType":"([\w.]+)")?\}}\}}[ \t]*(?:\r?\n)?$'
+    rf'(?:,"initDurationMs":{_JSON_NUM})?\}},"status":"(\w+)"(?:,"errorType":"([\w.]+)")?\}}\}}[ \t]*'
 )
+_JSON_CANONICAL = re.compile(_JSON_CANONICAL_BODY + r"(?:\r?\n)?$")
+# The same record inside a block of lines (the bulk reader's finditer): ends at its line's end.
+# Groups: time, request id, Duration, Billed, Memory Size, Max Memory Used, Init, Status, Error Type.
+CANONICAL_PLATFORM_REPORT = re.compile(_JSON_CANONICAL_BODY + r"(?:\r?\n|$)")
 
 
 def _parse_json_report(text: str) -> Report | None:
@@ -280,8 +292,8 @@ def _parse_json_report(text: str) -> Report | None:
     if text.startswith('{"time":"', start):
         m = _JSON_CANONICAL.match(text, start)
         if m is not None:
-            rid, dur, billed, mem, used, init, status, etype = m.groups()
-            if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
+            _, rid, dur, billed, mem, used, init, status, etype = m.groups()
+            if len(billed) <= MAX_INT_DIGITS and len(mem) <= MAX_INT_DIGITS and len(used) <= MAX_INT_DIGITS:
                 return Report(rid, float(dur), int(billed), int(mem), int(used),
                               float(init) if init is not None else None, None, None, status, etype)
     obj = _load_json_object(text)
@@ -325,7 +337,7 @@ def parse_report(text: str) -> Report | None:
 def scan_report_line(line: str) -> Report | None:
     """The REPORT in one line, or None. The cheap substring tests run first: most log lines
     are neither a text REPORT nor a JSON platform.report, and they cost one `in` each."""
-    if _REPORT_MARK in line:
+    if REPORT_MARK in line:
         return _parse_text_report_line(line)
     if "platform.report" in line:
         return _parse_json_report(line)
@@ -340,10 +352,13 @@ def scan_prefixed_report_line(line: str) -> tuple[Report, str | None, str | None
     """
     m = _PREFIXED_CANONICAL.match(line)
     if m is not None:
-        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, status, etype = m.groups()
-        if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
+        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
+            m.groups()
+        if max(len(billed), len(mem), len(used), len(brestore or "")) <= MAX_INT_DIGITS:
             report = Report(rid, float(dur), int(billed), int(mem), int(used),
-                            float(init) if init is not None else None, None, None,
+                            float(init) if init is not None else None,
+                            float(restore) if restore is not None else None,
+                            int(brestore) if brestore is not None else None,
                             status if status is not None else "success", etype)
             return report, ts1 or ts2 or ts3, stream1 or stream2
     report = scan_report_line(line)
@@ -393,13 +408,18 @@ def decode_log_result(value: str) -> str:
 # Tool prefixes in front of a CloudWatch message. Each group: (timestamp, stream).
 _ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _STREAM = r"\d{4}/\d\d/\d\d/[^\s\[]*\[[^\]\s]*\][0-9A-Za-z]+"
-_CANONICAL_BODY = _REPORT_CANONICAL.pattern
+_CANONICAL_BODY = CANONICAL_REPORT.pattern
+_TOOL_PREFIX = (rf"(?:({_ISO_TIME})[ \t]+({_STREAM})[ \t]+|({_STREAM})[ \t]+({_ISO_TIME})[ \t]+"
+                rf"|({_ISO_TIME})[ \t]+)?")
 # A tool prefix (same alternatives and order as _PREFIXES below) and a canonical REPORT line in
 # one match. Groups: 1 ts, 2 stream (aws logs tail); 3 stream, 4 ts (sam logs); 5 ts (console);
 # 6.. the canonical body's groups.
-_PREFIXED_CANONICAL = re.compile(
-    rf"(?:({_ISO_TIME})[ \t]+({_STREAM})[ \t]+|({_STREAM})[ \t]+({_ISO_TIME})[ \t]+|({_ISO_TIME})[ \t]+)?"
-    + _CANONICAL_BODY)
+_PREFIXED_CANONICAL = re.compile(_TOOL_PREFIX + _CANONICAL_BODY)
+# The prefix alone, for the block reader: `TOOL_PREFIX.fullmatch(block, line_start, body_start)`
+# in front of a CANONICAL_REPORT match gives exactly the groups 1-5 that _PREFIXED_CANONICAL
+# gives for that line (the body starts with a literal, so the prefix must end where it starts;
+# an empty region matches with all groups None). No match: the line takes the general path.
+TOOL_PREFIX = re.compile(_TOOL_PREFIX)
 _PREFIXES = (
     # aws logs tail: "<ISO time> <stream> <message>"
     re.compile(rf"(?P<ts>{_ISO_TIME})[ \t]+(?P<stream>{_STREAM})[ \t]+"),

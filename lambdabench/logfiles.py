@@ -36,11 +36,10 @@ from typing import IO, Any, Iterable, Iterator, NamedTuple, Sequence
 from lambdabench import limits
 from lambdabench.errors import UsageError
 from lambdabench.logs import (
-    CANONICAL_PLATFORM_REPORT,
-    CANONICAL_REPORT,
     MAX_INT_DIGITS,
+    PREFIXED_CANONICAL_REPORT,
+    PREFIXED_PLATFORM_REPORT,
     REPORT_MARK,
-    TOOL_PREFIX,
     Report,
     format_time,
     parse_report,
@@ -273,34 +272,32 @@ def _block_rows(block: str, source: str, first: int) -> list[Row]:
 
     Exactly the rows of `_scan_line` applied line by line, but most lines are never looked at:
     str.find jumps from one line holding "REPORT RequestId:" (then "platform.report") to the
-    next, and a canonical record (text REPORT behind a known tool prefix or none, compact
-    platform.report) is read there by one match of CANONICAL_REPORT / CANONICAL_PLATFORM_REPORT
-    and TOOL_PREFIX. Any other line holding a mark goes to `_scan_line`.
+    next, where one match from the line's start reads a canonical record behind a known tool
+    prefix or none (the match `scan_prefixed_report_line` tries first). Any other line holding
+    a mark goes to `_scan_line`.
     """
     rows: list[Row] = []
     covered: list[int] = []  # start offsets of the lines behind `rows`
     general: list[int] = []  # start offsets of lines left to _scan_line
     find, rfind, count = block.find, block.rfind, block.count
-    prefix = TOOL_PREFIX.fullmatch
-    text_match, json_match = CANONICAL_REPORT.match, CANONICAL_PLATFORM_REPORT.match
+    text_match, json_match = PREFIXED_CANONICAL_REPORT.match, PREFIXED_PLATFORM_REPORT.match
     line, at = first, 0  # the line starting at offset `at`
     mark = find(REPORT_MARK)
     while mark >= 0:
         ls = rfind("\n", 0, mark) + 1
         line += count("\n", at, ls)
         at = ls
-        m = text_match(block, mark)
-        p = prefix(block, ls, mark) if m is not None else None
-        if p is None:
+        m = text_match(block, ls)
+        if m is None:
             general.append(ls)
             mark = find("\n", mark)
             mark = find(REPORT_MARK, mark) if mark >= 0 else -1
             continue
-        rid, dur, billed, mem, used, init, restore, brestore, status, etype = m.groups()
+        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
+            m.groups()
         if max(len(billed), len(mem), len(used), len(brestore or "")) > MAX_INT_DIGITS:
             general.append(ls)
         else:
-            ts1, stream1, stream2, ts2, ts3 = p.groups()
             covered.append(ls)
             rows.append((source, line, ts1 or ts2 or ts3, stream1 or stream2, rid, float(dur), int(billed),
                          int(mem), int(used), None if init is None else float(init),
@@ -315,22 +312,19 @@ def _block_rows(block: str, source: str, first: int) -> list[Row]:
         ls = rfind("\n", 0, mark) + 1
         line += count("\n", at, ls)
         at = ls
-        # The general path reads this line the same way when nothing in it says REPORT, the
-        # record opens at the line's first "{", and what precedes it is a tool prefix (whose
-        # time then wins over the record's, as split_prefix does) or nothing.
-        start = find("{", ls, mark)
-        m = json_match(block, start) if start >= 0 else None
-        p = prefix(block, ls, start) if m is not None else None
-        if p is None or find("REPORT", ls, m.end()) >= 0:
+        m = json_match(block, ls)
+        # The general path reads the line the same way when nothing in it says REPORT and the
+        # record opens at the line's first "{" (a stream name may hold one); the prefix's time,
+        # if any, wins over the record's, as split_prefix does.
+        if m is None or find("REPORT", ls, m.end()) >= 0 or find("{", ls, mark) != m.start(6) - 9:
             general.append(ls)
             mark = find("\n", mark)
             mark = find("platform.report", mark) if mark >= 0 else -1
             continue
-        time, rid, dur, billed, mem, used, init, status, etype = m.groups()
+        ts1, stream1, stream2, ts2, ts3, time, rid, dur, billed, mem, used, init, status, etype = m.groups()
         if max(len(billed), len(mem), len(used)) > MAX_INT_DIGITS:
             general.append(ls)
         else:
-            ts1, stream1, stream2, ts2, ts3 = p.groups()
             covered.append(ls)
             rows.append((source, line, ts1 or ts2 or ts3 or time or None, stream1 or stream2, rid, float(dur),
                          int(billed), int(mem), int(used), None if init is None else float(init), None, None,
@@ -739,8 +733,14 @@ _encode_json = json.JSONEncoder(separators=(",", ":")).encode
 _COLUMN_KINDS = tuple("bool" if name == "cold" else
                       "str" if name in ("source", "timestamp", "log_stream", "request_id", "status", "error_type")
                       else "number" for name in ROW_FIELDS)
-_JSON_ESCAPED = re.compile(r'[\\"]|[^\ -~]')  # what json (ensure_ascii) escapes: json.encoder.ESCAPE_ASCII
 _CSV_QUOTED = re.compile(r'[,"\r\n]')  # what csv.writer (QUOTE_MINIMAL, ",", '"') quotes
+
+
+def _json_plain(text: str) -> bool:
+    """Nothing in `text` that json (ensure_ascii) escapes: printable ASCII but quote and backslash."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
 _JSON_ROW = "{" + ",".join(f'"{name}":%s' for name in ROW_FIELDS) + "}\n"
 
 
@@ -749,9 +749,13 @@ def _json_column(values: tuple, kind: str) -> Sequence[str]:
         return ["true" if v else "false" for v in values]
     nones = values.count(None)
     if kind == "str":
-        if not nones and _JSON_ESCAPED.search("".join(values)) is None:
+        if not _json_plain("".join(map(str, values)) if nones else "".join(values)):
+            return list(map(_encode_json, values))
+        if not nones:
             return list(map('"%s"'.__mod__, values))
-        return list(map(_encode_json, values))
+        if nones == len(values):
+            return ["null"] * nones
+        return ["null" if v is None else '"%s"' % v for v in values]
     if not nones:
         return list(map(repr, values))
     if nones == len(values):

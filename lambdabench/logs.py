@@ -350,7 +350,7 @@ def scan_prefixed_report_line(line: str) -> tuple[Report, str | None, str | None
     Gives exactly `scan_report_line(line)` and `split_prefix(line)[:2]`; a canonical REPORT line
     behind a known prefix is read by one regex match, anything else by those two functions.
     """
-    m = _PREFIXED_CANONICAL.match(line)
+    m = PREFIXED_CANONICAL_REPORT.match(line)
     if m is not None:
         ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
             m.groups()
@@ -408,18 +408,15 @@ def decode_log_result(value: str) -> str:
 # Tool prefixes in front of a CloudWatch message. Each group: (timestamp, stream).
 _ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
 _STREAM = r"\d{4}/\d\d/\d\d/[^\s\[]*\[[^\]\s]*\][0-9A-Za-z]+"
-_CANONICAL_BODY = CANONICAL_REPORT.pattern
 _TOOL_PREFIX = (rf"(?:({_ISO_TIME})[ \t]+({_STREAM})[ \t]+|({_STREAM})[ \t]+({_ISO_TIME})[ \t]+"
                 rf"|({_ISO_TIME})[ \t]+)?")
 # A tool prefix (same alternatives and order as _PREFIXES below) and a canonical REPORT line in
 # one match. Groups: 1 ts, 2 stream (aws logs tail); 3 stream, 4 ts (sam logs); 5 ts (console);
-# 6.. the canonical body's groups.
-_PREFIXED_CANONICAL = re.compile(_TOOL_PREFIX + _CANONICAL_BODY)
-# The prefix alone, for the block reader: `TOOL_PREFIX.fullmatch(block, line_start, body_start)`
-# in front of a CANONICAL_REPORT match gives exactly the groups 1-5 that _PREFIXED_CANONICAL
-# gives for that line (the body starts with a literal, so the prefix must end where it starts;
-# an empty region matches with all groups None). No match: the line takes the general path.
-TOOL_PREFIX = re.compile(_TOOL_PREFIX)
+# 6.. CANONICAL_REPORT's groups. The bulk reader matches it at each line start of a block.
+PREFIXED_CANONICAL_REPORT = re.compile(_TOOL_PREFIX + CANONICAL_REPORT.pattern)
+# The same prefixes and a canonical platform.report (split_prefix's console lookahead for "{" is
+# the record's own "{" here). Groups: 1-5 as above, 6.. CANONICAL_PLATFORM_REPORT's groups.
+PREFIXED_PLATFORM_REPORT = re.compile(_TOOL_PREFIX + CANONICAL_PLATFORM_REPORT.pattern)
 _PREFIXES = (
     # aws logs tail: "<ISO time> <stream> <message>"
     re.compile(rf"(?P<ts>{_ISO_TIME})[ \t]+(?P<stream>{_STREAM})[ \t]+"),

@@ -741,26 +741,39 @@ def _json_plain(text: str) -> bool:
     return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
 
 
-_JSON_ROW = "{" + ",".join(f'"{name}":%s' for name in ROW_FIELDS) + "}\n"
+_JSON_BOOL = {True: "true", False: "false"}.__getitem__
 
 
-def _json_column(values: tuple, kind: str) -> Sequence[str]:
-    if kind == "bool":
-        return ["true" if v else "false" for v in values]
-    nones = values.count(None)
-    if kind == "str":
-        if not _json_plain("".join(map(str, values)) if nones else "".join(values)):
-            return list(map(_encode_json, values))
-        if not nones:
-            return list(map('"%s"'.__mod__, values))
+def _json_template(columns: list[tuple]) -> tuple[str, list[Sequence]]:
+    """A %-template for one batch's JSON lines and the columns it takes, in order.
+
+    Per column: a number column without None goes in raw as %r (json writes int and float
+    with their repr), plain strings raw inside quotes, an all-None column as a literal null;
+    only a column mixing None with values, or holding a string json escapes, is converted.
+    """
+    parts: list[str] = []
+    args: list[Sequence] = []
+    for name, kind, values in zip(ROW_FIELDS, _COLUMN_KINDS, columns):
+        parts.append(f'"{name}":')
+        nones = values.count(None)
         if nones == len(values):
-            return ["null"] * nones
-        return ["null" if v is None else '"%s"' % v for v in values]
-    if not nones:
-        return list(map(repr, values))
-    if nones == len(values):
-        return ["null"] * nones
-    return ["null" if v is None else repr(v) for v in values]
+            parts.append("null")
+            continue
+        if kind == "bool":
+            parts.append("%s")
+            args.append(list(map(_JSON_BOOL, values)))
+        elif kind == "str" and not _json_plain("".join(map(str, values)) if nones else "".join(values)):
+            parts.append("%s")
+            args.append(list(map(_encode_json, values)))
+        elif nones:
+            parts.append("%s")
+            plain = '"%s"' if kind == "str" else "%r"
+            args.append(["null" if v is None else plain % v for v in values])
+        else:
+            parts.append('"%s"' if kind == "str" else "%r")
+            args.append(values)
+    template = "{" + ",".join(parts[i] + parts[i + 1] for i in range(0, len(parts), 2)) + "}\n"
+    return template, args
 
 
 def _csv_column(values: tuple, kind: str) -> Sequence[str] | None:
@@ -825,8 +838,8 @@ class TableWriter:
             return
         columns = list(zip(*rows))
         if self._csv is None:
-            cells = list(map(_json_column, columns, _COLUMN_KINDS))
-            self._out.write("".join(map(_JSON_ROW.__mod__, zip(*cells))))
+            template, args = _json_template(columns)
+            self._out.write("".join(map(template.__mod__, zip(*args))))
             return
         cells = list(map(_csv_column, columns, _COLUMN_KINDS))
         if None in cells:

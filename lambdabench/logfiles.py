@@ -36,7 +36,6 @@ from typing import IO, Any, Iterable, Iterator, NamedTuple, Sequence
 from lambdabench import limits
 from lambdabench.errors import UsageError
 from lambdabench.logs import (
-    MAX_INT_DIGITS,
     PREFIXED_CANONICAL_REPORT,
     PREFIXED_PLATFORM_REPORT,
     REPORT_MARK,
@@ -277,7 +276,6 @@ def _block_rows(block: str, source: str, first: int) -> list[Row]:
     a mark goes to `_scan_line`.
     """
     rows: list[Row] = []
-    covered: list[int] = []  # start offsets of the lines behind `rows`
     general: list[int] = []  # start offsets of lines left to _scan_line
     find, rfind, count = block.find, block.rfind, block.count
     text_match, json_match = PREFIXED_CANONICAL_REPORT.match, PREFIXED_PLATFORM_REPORT.match
@@ -295,15 +293,10 @@ def _block_rows(block: str, source: str, first: int) -> list[Row]:
             continue
         ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
             m.groups()
-        if max(len(billed), len(mem), len(used), len(brestore or "")) > MAX_INT_DIGITS:
-            general.append(ls)
-        else:
-            covered.append(ls)
-            rows.append((source, line, ts1 or ts2 or ts3, stream1 or stream2, rid, float(dur), int(billed),
-                         int(mem), int(used), None if init is None else float(init),
-                         None if restore is None else float(restore),
-                         None if brestore is None else int(brestore),
-                         status or "success", etype, init is not None or restore is not None))
+        rows.append((source, line, ts1 or ts2 or ts3, stream1 or stream2, rid, float(dur), int(billed),
+                     int(mem), int(used), None if init is None else float(init),
+                     None if restore is None else float(restore), None if brestore is None else int(brestore),
+                     status or "success", etype, init is not None or restore is not None))
         mark = find(REPORT_MARK, m.end())  # the match ends after its line's newline
     text_rows = len(rows)
     line, at = first, 0
@@ -312,27 +305,25 @@ def _block_rows(block: str, source: str, first: int) -> list[Row]:
         ls = rfind("\n", 0, mark) + 1
         line += count("\n", at, ls)
         at = ls
+        end = find("\n", mark)
+        end = len(block) if end < 0 else end + 1
+        if find(REPORT_MARK, ls, end) >= 0:  # the text loop above has read this line
+            mark = find("platform.report", end)
+            continue
         m = json_match(block, ls)
         # The general path reads the line the same way when nothing in it says REPORT and the
         # record opens at the line's first "{" (a stream name may hold one); the prefix's time,
         # if any, wins over the record's, as split_prefix does.
-        if m is None or find("REPORT", ls, m.end()) >= 0 or find("{", ls, mark) != m.start(6) - 9:
-            general.append(ls)
-            mark = find("\n", mark)
-            mark = find("platform.report", mark) if mark >= 0 else -1
-            continue
-        ts1, stream1, stream2, ts2, ts3, time, rid, dur, billed, mem, used, init, status, etype = m.groups()
-        if max(len(billed), len(mem), len(used)) > MAX_INT_DIGITS:
+        if m is None or find("REPORT", ls, end) >= 0 or find("{", ls, mark) != m.start(6) - 9:
             general.append(ls)
         else:
-            covered.append(ls)
+            ts1, stream1, stream2, ts2, ts3, time, rid, dur, billed, mem, used, init, status, etype = m.groups()
             rows.append((source, line, ts1 or ts2 or ts3 or time or None, stream1 or stream2, rid, float(dur),
                          int(billed), int(mem), int(used), None if init is None else float(init), None, None,
                          status, etype, init is not None))
-        mark = find("platform.report", m.end())
+        mark = find("platform.report", end)
     if general:
-        # A text line may hold "platform.report" too (in a stream name, say): read it once.
-        general = sorted(set(general).difference(covered))
+        general.sort()
         line, at = first, 0
         for ls in general:
             line += count("\n", at, ls)

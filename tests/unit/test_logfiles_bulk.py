@@ -23,7 +23,7 @@ from lambdabench.logfiles import (
 )
 from lambdabench.logs import Report
 
-from .test_logfiles_fast_path import FIRST, corpus_lines
+from .test_logfiles_fast_path import FIRST, assert_agrees, corpus_lines
 
 PREFIXES = ["", "2024-01-01T00:00:00.000000+00:00 2024/01/01/[$LATEST]abcdef0123456789abcdef0123456789 ",
             "2024/01/01/[12]abcdef0123456789abcdef0123456789 2024-01-01T00:00:00.000000 ",
@@ -103,3 +103,28 @@ def test_csv_is_csv_writer_of_each_row(pick):
         reference.writerow(["" if v is None else ("true" if v else "false") if isinstance(v, bool) else v
                             for v in row(f).values()])
     assert out.getvalue() == expected.getvalue()
+
+
+def test_lines_the_block_reader_must_hand_to_the_general_path():
+    text = ("REPORT RequestId: r{n}\tDuration: 1.00 ms\tBilled Duration: {billed} ms\tMemory Size: 128 MB\t"
+            "Max Memory Used: 9 MB\t")
+    record = ('{{"time":"2024-01-01T00:00:00.000Z","type":"platform.report","record":{{"requestId":"j{n}",'
+              '"metrics":{{"durationMs":1.5,"billedDurationMs":{billed},"memorySizeMB":128,"maxMemoryUsedMB":9}},'
+              '"status":"success"}}}}')
+    tail = "2024-01-01T00:00:00.000000+00:00 2024/01/01/[$LATEST]{stream} "
+    lines = [
+        text.format(n=1, billed="1" * 19),  # too long for an int: the field scan leaves it None
+        record.format(n=2, billed="1" * 19),  # json reads it whole
+        text.format(n=3, billed="18" * 9),
+        tail.format(stream="platform.report") + text.format(n=4, billed=2),  # both marks, one line
+        tail.format(stream="{x") + record.format(n=5, billed=2),  # the record is not the first "{"
+        record.format(n=6, billed=2) + " REPORT",  # says REPORT: the text path reads it
+        tail.format(stream="abc") + record.format(n=7, billed=2),
+        "2023-12-15T14:48:35.171+08:00\t" + record.format(n=8, billed=2),
+        "x " + text.format(n=9, billed=2),  # not a tool prefix
+    ]
+    found = assert_agrees(lines)
+    rows, _ = rows_of(("\n".join([FIRST, *lines]) + "\n").encode())
+    assert [(r[4], r[6]) for r in rows] == [("r1", None), ("j2", int("1" * 19)), ("r3", int("18" * 9)),
+                                            ("r4", 2), ("j6", 2), ("j7", 2), ("j8", 2), ("r9", 2)]
+    assert found == 8

@@ -49,12 +49,12 @@ def test_rows_are_the_reports_as_tuples(shared_data):
     assert (stats.records, stats.reports) == (1 + 4 * len(corpus_lines(shared_data)), 4 * 88)
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 @pytest.mark.parametrize("block_chars", [1, 7, 300, 4096])
-def test_rows_do_not_depend_on_where_blocks_end(shared_data, monkeypatch, block_chars):
-    data = corpus_log(shared_data)
-    expected, expected_stats = rows_of(data)
+def test_rows_do_not_depend_on_where_blocks_end(shared_data, monkeypatch, block_chars, newline):
+    expected, expected_stats = rows_of(corpus_log(shared_data))
     monkeypatch.setattr(logfiles, "_BLOCK_CHARS", block_chars)
-    rows, stats = rows_of(data)
+    rows, stats = rows_of(corpus_log(shared_data).replace(b"\n", newline.encode()))
     assert rows == expected
     assert (stats.records, stats.reports) == (expected_stats.records, expected_stats.reports)
 

@@ -15,7 +15,8 @@ Input kinds, recognised from the first bytes (after gunzip when the file is gzip
 
 Unreadable input (missing file, bad gzip, binary, broken JSON or CSV, bad UTF-8) raises
 `UsageError` naming the file and line. Lines that are not REPORT records are counted, never fatal.
-The text path is the bulk fast path: one substring test per line, a parse only for candidates.
+The text path is the bulk path (`iter_file_rows`): a block of lines at a time, str.find from one
+line holding a REPORT mark to the next, one regex match per canonical record, plain row tuples.
 """
 
 from __future__ import annotations
@@ -248,7 +249,8 @@ def _report_row(source: str, number: int, hit: tuple[Report, str | None, str | N
 
 
 # Text is read in blocks of about this many characters (cut at a line end): big enough that
-# finditer over a block replaces the per-line Python loop, small enough to stream a huge log.
+# str.find over a block replaces the per-line Python loop, small enough to stream a huge log
+# (and to name a line near a decoding error).
 _BLOCK_CHARS = 256 * 1024
 
 
@@ -717,10 +719,11 @@ def _csv_value(value: Any) -> Any:
 # One encoder for every row: json.dumps(..., separators=...) builds a new JSONEncoder per
 # call, which costs more than encoding the row. Same settings, so the same bytes.
 _encode_json = json.JSONEncoder(separators=(",", ":")).encode
-# The table is formatted a column at a time: a column of plain strings (none that json would
-# escape or csv would quote) or of numbers is converted by one C-level map, and rows are
-# assembled by a %-template (JSON) or a join (CSV). The bytes are exactly json.dumps(row(found))
-# and csv.writer's: json and csv write numbers with repr, None as null / empty.
+# The table is formatted a batch at a time, looking at each column once: plain strings (none
+# that json would escape or csv would quote) and numbers go into the line as they are, by one
+# %-template per batch (JSON) or a join per row (CSV); only columns mixing None with values, or
+# holding a string to escape, are converted value by value. The bytes are exactly
+# json.dumps(row(found)) and csv.writer's: both write numbers with repr, None as null / empty.
 _COLUMN_KINDS = tuple("bool" if name == "cold" else
                       "str" if name in ("source", "timestamp", "log_stream", "request_id", "status", "error_type")
                       else "number" for name in ROW_FIELDS)

@@ -11,9 +11,11 @@ Owns the one place that knows what Lambda writes to CloudWatch for an invocation
 - Writers (`format_*`) that produce exactly what Lambda writes; the emulator uses them, so its
   logs round-trip through the readers above.
 - `iter_reports(lines)`, `scan_report_line(line)` and `scan_prefixed_report_line(line)` (which also
-  returns the tool prefix's timestamp and log stream): the bulk path of `lambdabench parse`. A
+  returns the tool prefix's timestamp and log stream): reading many lines one at a time. A
   cheap substring test rejects most lines; a Lambda-shaped REPORT (text or compact JSON) is read
   by one regex match; anything else falls back to the general readers, with identical results.
+  `PREFIXED_CANONICAL_REPORT` and `PREFIXED_PLATFORM_REPORT` (those matches, tool prefix
+  included) serve the block reader in `lambdabench.logfiles`, which runs them over many lines.
 
 Text records are read leniently because real logs arrive mangled: tabs turned into spaces by
 consoles and web pages, a trailing tab or none, tool prefixes (`aws logs tail`, `sam logs`, a

@@ -251,13 +251,13 @@ def _report_row(source: str, number: int, hit: tuple[Report, str | None, str | N
 # Text is read in blocks of about this many characters (cut at a line end): big enough that
 # str.find over a block replaces the per-line Python loop, small enough to stream a huge log
 # (and to name a line near a decoding error).
-_BLOCK_CHARS = 256 * 1024
+BLOCK_CHARS = 256 * 1024
 
 
-def _text_blocks(text: IO[str]) -> Iterator[str]:
+def _text_blocks(text: IO[str], block_chars: int) -> Iterator[str]:
     read, readline = text.read, text.readline
     while True:
-        block = read(_BLOCK_CHARS)
+        block = read(block_chars)
         if not block:
             return
         if block[-1] != "\n":
@@ -339,10 +339,10 @@ def _block_rows(block: str, source: str, first: int) -> list[Row]:
     return rows
 
 
-def _text_row_batches(text: IO[str], stats: ReadStats) -> Iterator[list[Row]]:
+def _text_row_batches(text: IO[str], stats: ReadStats, block_chars: int) -> Iterator[list[Row]]:
     source = stats.source
     first = 1  # number of the next block's first line
-    for block in _text_blocks(text):
+    for block in _text_blocks(text, block_chars):
         rows = _block_rows(block, source, first)
         first += block.count("\n") + (block[-1] != "\n")
         stats.records = first - 1
@@ -462,12 +462,13 @@ def iter_file_reports(path: str | Path, stats: ReadStats | None = None,
                               r[0], r[1], r[2], r[3])
 
 
-def iter_file_rows(path: str | Path, stats: ReadStats | None = None,
-                   stdin: IO[bytes] | None = None) -> Iterator[list[Row]]:
+def iter_file_rows(path: str | Path, stats: ReadStats | None = None, stdin: IO[bytes] | None = None, *,
+                   block_chars: int = BLOCK_CHARS) -> Iterator[list[Row]]:
     """`iter_file_reports` as plain row tuples (ROW_FIELDS order), a list of rows at a time.
 
-    The bulk path: no Report or FoundReport objects, and the rows of a block of text come from
-    one pass over the block. Same records, same order, same ReadStats, same errors.
+    The bulk path: no Report or FoundReport objects, and the rows of a block of text (about
+    `block_chars` characters, cut at a line end) come from one pass over the block. Same
+    records, same order, same ReadStats, same errors.
     """
     path = str(path)
     name = _display_name(path)
@@ -487,7 +488,7 @@ def iter_file_rows(path: str | Path, stats: ReadStats | None = None,
         try:
             if kind == "text":
                 # The bulk path counts its own lines (no per-line wrapper); errors use stats.records.
-                yield from _text_row_batches(text, stats)
+                yield from _text_row_batches(text, stats, block_chars)
             elif kind == "csv":
                 yield from _row_batches(_csv_reports(text, stats))
             elif kind == "events-lines":

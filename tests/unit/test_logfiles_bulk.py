@@ -10,7 +10,6 @@ import json
 
 import pytest
 
-from lambdabench import logfiles
 from lambdabench.logfiles import (
     ROW_FIELDS,
     FoundReport,
@@ -35,9 +34,9 @@ def corpus_log(shared_data) -> bytes:
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def rows_of(data: bytes) -> tuple[list[tuple], ReadStats]:
+def rows_of(data: bytes, **options) -> tuple[list[tuple], ReadStats]:
     stats = ReadStats("-")
-    return [r for rows in iter_file_rows("-", stats, stdin=io.BytesIO(data)) for r in rows], stats
+    return [r for rows in iter_file_rows("-", stats, stdin=io.BytesIO(data), **options) for r in rows], stats
 
 
 def test_rows_are_the_reports_as_tuples(shared_data):
@@ -51,10 +50,9 @@ def test_rows_are_the_reports_as_tuples(shared_data):
 
 @pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
 @pytest.mark.parametrize("block_chars", [1, 7, 300, 4096])
-def test_rows_do_not_depend_on_where_blocks_end(shared_data, monkeypatch, block_chars, newline):
+def test_rows_do_not_depend_on_where_blocks_end(shared_data, block_chars, newline):
     expected, expected_stats = rows_of(corpus_log(shared_data))
-    monkeypatch.setattr(logfiles, "_BLOCK_CHARS", block_chars)
-    rows, stats = rows_of(corpus_log(shared_data).replace(b"\n", newline.encode()))
+    rows, stats = rows_of(corpus_log(shared_data).replace(b"\n", newline.encode()), block_chars=block_chars)
     assert rows == expected
     assert (stats.records, stats.reports) == (expected_stats.records, expected_stats.reports)
 

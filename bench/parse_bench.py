@@ -1,20 +1,23 @@
 """Bulk REPORT parsing speed: `lambdabench parse` against two baselines, same files, same run.
 
-In memory, on a seeded 1M-line CloudWatch log as `aws logs tail` prints it (about a quarter REPORT
-lines, some cold starts with INIT_START, timeouts and errors, one function in five using the JSON
-log format with application JSON lines), median of N interleaved runs each:
+Two 1M-line logs: a seeded CloudWatch log as `aws logs tail` prints it (about a quarter REPORT
+lines, cold starts with INIT_START, timeouts and errors, one function in five using the JSON log
+format with application JSON lines), and a log cycling through the real corpus lines
+(../shared/data/report_corpus.jsonl: every variant seen in the wild, request ids made fresh).
+Three readers on each:
 
-- lambdabench: lambdabench.logfiles.iter_file_reports (what `lambdabench parse` runs);
-- simple:      bench/simple_reader.py, what a careful user writes (substring prefilter, one regex
-               per REPORT line, `json` for platform.report), building the same Reports;
-- naive:       per line, one regex search per field (text fields, else JSON fields), no prefilter.
+- lambdabench: lambdabench.logfiles.iter_file_rows (what `lambdabench parse` runs; rows as plain
+               tuples), and iter_file_reports (the same records as Report objects) beside it;
+- simple:      bench/simple_reader.py, what a careful user writes (substring prefilter, a regex
+               and a findall per REPORT line, `json` for platform.report, one regex for the prefix);
+- naive:       the old baseline: per line, one regex search per field, no prefilter.
 
-All three must give identical Reports at identical line numbers, or the benchmark fails.
-
-End to end, on a log of the same size built from the real corpus lines
-(../shared/data/report_corpus.jsonl, every request id fresh): `lambdabench parse FILE --format
-jsonl` and `--format csv` against `python bench/simple_reader.py FILE --format ...`, each a
-process of its own writing to a file; rows that differ between the two are counted and shown.
+In memory, medians of N interleaved runs (CPU speed drifts on a shared machine). lambdabench and
+simple must give identical rows (line, timestamp, log stream and every field), naive the same
+records at the same lines, or the benchmark fails. End to end, each reader is a process writing
+JSONL or CSV to a file: `lambdabench parse FILE --format F`, `python bench/simple_reader.py FILE
+--format F`, `python bench/parse_bench.py --naive FILE --format F`; lambdabench's and the simple
+script's outputs must be byte-identical (naive reads no timestamps, so only its row count is shown).
 
 Run: .venv/bin/python bench/parse_bench.py [--lines 1000000] [--runs 3] [--seed 42]
 """
@@ -35,7 +38,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from lambdabench.logfiles import ReadStats, iter_file_reports
+from lambdabench.logfiles import ReadStats, TableWriter, iter_file_reports, iter_file_rows
 from lambdabench.logs import (
     Report,
     format_end,
@@ -158,13 +161,29 @@ def naive(path: Path) -> list[tuple[int, Report]]:
     return out
 
 
-def simple(path: Path) -> list[tuple[int, Report]]:
-    return [(r[0], Report(*r[3:])) for r in simple_reader.records(str(path))]
+def naive_rows(path: Path) -> list[tuple]:
+    """The naive reader's records as rows (no timestamp or log stream: it reads none)."""
+    return [(str(path), number, None, None, r.request_id, r.duration_ms, r.billed_duration_ms, r.memory_size_mb,
+             r.max_memory_used_mb, r.init_duration_ms, r.restore_duration_ms, r.billed_restore_duration_ms,
+             r.status, r.error_type, r.cold) for number, r in naive(path)]
 
 
-def reader(path: Path) -> list[tuple[int, Report]]:
-    stats = ReadStats(str(path))
-    return [(found.line, found.report) for found in iter_file_reports(path, stats)]
+def simple(path: Path) -> list[tuple]:
+    """The simple reader's records as rows (what its script prints)."""
+    source = str(path)
+    return [(source, *r, r[8] is not None or r[9] is not None) for r in simple_reader.records(source)]
+
+
+def lambdabench_rows(path: Path) -> list[tuple]:
+    return [row for rows in iter_file_rows(path, ReadStats(str(path))) for row in rows]
+
+
+def lambdabench_reports(path: Path) -> list[tuple[int, Report]]:
+    return [(found.line, found.report) for found in iter_file_reports(path, ReadStats(str(path)))]
+
+
+def by_line(rows: list[tuple]) -> list[tuple[int, Report]]:
+    return [(r[1], Report(*r[4:14])) for r in rows]
 
 
 def timed(fn, path: Path) -> tuple[float, float, list]:
@@ -211,25 +230,74 @@ def run_process(argv: list[str], out_path: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def rows_by_line(path: Path, fmt: str) -> dict[int, str]:
-    """Output rows keyed by the input line they came from (the `line` column)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if fmt == "jsonl":
-        return {json.loads(text)["line"]: text for text in lines}
-    return {int(text.split(",", 2)[1]): text for text in lines[1:]}
-
-
-def print_table(title: str, unit_count: int, unit: str, times: dict[str, dict[str, list[float]]],
-                baseline: str) -> None:
+def print_table(title: str, unit_count: int, times: dict[str, dict[str, list[float]]],
+                baselines: tuple[str, ...]) -> None:
     print(title)
-    print(f"{'':24}{'clock':>6}{'median':>10}{'min':>10}{'max':>10}{unit + '/s (median)':>22}{'vs ' + baseline:>14}")
+    print(f"{'':28}{'clock':>6}{'median':>9}{'min':>9}{'max':>9}{'lines/s':>12}"
+          + "".join(f"{'vs ' + b.split()[0]:>12}" for b in baselines))
     for name, clocks in times.items():
         for clock in ("wall", "cpu"):
             values = clocks[clock]
             med = statistics.median(values)
-            ratio = statistics.median(times[baseline][clock]) / med
-            print(f"{name:24}{clock:>6}{med:>9.2f}s{min(values):>9.2f}s{max(values):>9.2f}s"
-                  f"{unit_count / med:>22,.0f}{ratio:>13.2f}x")
+            ratios = "".join(f"{statistics.median(times[b][clock]) / med:>11.2f}x" for b in baselines)
+            print(f"{name:28}{clock:>6}{med:>8.2f}s{min(values):>8.2f}s{max(values):>8.2f}s"
+                  f"{unit_count / med:>12,.0f}{ratios}")
+
+
+def in_memory(path: Path, runs: int) -> tuple[dict, int, int]:
+    """Interleaved timings of the readers on `path`; checks that their records agree."""
+    readers = {"lambdabench (rows)": lambdabench_rows, "lambdabench (Reports)": lambdabench_reports,
+               "simple": simple, "naive (old baseline)": naive_rows}
+    times = {name: {"wall": [], "cpu": []} for name in readers}
+    results = {}
+    for _ in range(runs):
+        for name, fn in readers.items():
+            wall, cpu, results[name] = timed(fn, path)
+            times[name]["wall"].append(wall)
+            times[name]["cpu"].append(cpu)
+    ours = results["lambdabench (rows)"]
+    checks = [("simple", ours, results["simple"]),
+              ("lambdabench (Reports)", by_line(ours), results["lambdabench (Reports)"]),
+              ("naive (old baseline)", by_line(ours), by_line(results["naive (old baseline)"]))]
+    for name, fast, base in checks:
+        if fast != base:
+            diff = next(((a, b) for a, b in zip(fast, base) if a != b), (len(fast), len(base)))
+            raise SystemExit(f"MISMATCH between lambdabench and {name} on {path.name}: {diff}")
+    return times, len(ours), sum(1 for _ in open(path, encoding="utf-8"))
+
+
+def naive_script(path: str, fmt: str) -> int:
+    """The naive reader as a script printing what `lambdabench parse` prints (no timestamps)."""
+    table = TableWriter(sys.stdout, fmt)
+    table.write_rows(naive_rows(Path(path)))
+    table.close()
+    return 0
+
+
+def end_to_end(path: Path, runs: int, tmp: Path) -> None:
+    bench_dir = Path(__file__).resolve().parent
+    lines = sum(1 for _ in open(path, encoding="utf-8"))
+    for fmt in ("jsonl", "csv"):
+        commands = {
+            f"lambdabench parse {fmt}": [sys.executable, "-m", "lambdabench", "parse", str(path), "--format", fmt],
+            f"simple script {fmt}": [sys.executable, str(bench_dir / "simple_reader.py"), str(path), "--format", fmt],
+            f"naive script {fmt}": [sys.executable, str(bench_dir / "parse_bench.py"), "--naive", str(path),
+                                    "--format", fmt],
+        }
+        times = {name: {"wall": [], "cpu": []} for name in commands}
+        outputs = {name: tmp / f"{path.stem}_{name.replace(' ', '_')}.out" for name in commands}
+        for _ in range(runs):
+            for name, argv in commands.items():
+                wall, cpu = run_process(argv, outputs[name])
+                times[name]["wall"].append(wall)
+                times[name]["cpu"].append(cpu)
+        ours, theirs = (outputs[f"{who} {fmt}"].read_bytes() for who in ("lambdabench parse", "simple script"))
+        if ours != theirs:
+            raise SystemExit(f"MISMATCH: `lambdabench parse --format {fmt}` and the simple script differ on {path.name}")
+        rows = [sum(1 for _ in open(outputs[name], "rb")) - (fmt == "csv") for name in commands]
+        print_table(f"  end to end, --format {fmt}: lambdabench and the simple script print identical bytes "
+                    f"({rows[0]:,} rows, {len(ours) / 1e6:.0f} MB); naive prints {rows[2]:,} rows, no timestamps",
+                    lines, times, (f"simple script {fmt}", f"naive script {fmt}"))
 
 
 def main() -> int:
@@ -237,69 +305,30 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--naive", metavar="FILE", help="run the naive reader as a script on FILE")
+    parser.add_argument("--format", dest="fmt", choices=["jsonl", "csv"], default="csv")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "cloudwatch.log"
+    if args.naive:
+        return naive_script(args.naive, args.fmt)
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
         t0 = time.perf_counter()
-        expected_reports = generate(path, args.lines, args.seed)
-        total_lines = sum(1 for _ in open(path, encoding="utf-8"))
-        print(f"generated {total_lines:,} lines ({path.stat().st_size / 1e6:.1f} MB), {expected_reports:,} REPORT "
-              f"({expected_reports / total_lines:.1%}) in {time.perf_counter() - t0:.1f} s; seed {args.seed}",
-              file=sys.stderr)
-        readers = {"lambdabench": reader, "simple": simple, "naive": naive}
-        times = {name: {"wall": [], "cpu": []} for name in readers}
-        results = {}
-        # Interleave so drift on a shared machine hits every reader alike.
-        for _ in range(args.runs):
-            for name, fn in readers.items():
-                wall, cpu, results[name] = timed(fn, path)
-                times[name]["wall"].append(wall)
-                times[name]["cpu"].append(cpu)
-        for name in ("simple", "naive"):
-            fast, base = results["lambdabench"], results[name]
-            if fast != base:
-                diff = next(((a, b) for a, b in zip(fast, base) if a != b), (len(fast), len(base)))
-                print(f"MISMATCH between lambdabench and {name}: {diff}", file=sys.stderr)
-                return 1
-        if len(results["lambdabench"]) != expected_reports:
-            print(f"MISMATCH: {len(results['lambdabench']):,} reports read, {expected_reports:,} written",
-                  file=sys.stderr)
-            return 1
-        print(f"in memory: identical results from all three readers, {expected_reports:,} REPORT records "
-              f"from {total_lines:,} lines; median of {args.runs} interleaved runs")
-        print_table("", total_lines, "lines", times, "simple")
-
-        corpus = Path(tmp) / "corpus.log"
-        corpus_lines = corpus_log(corpus, args.lines, args.seed)
-        commands = {}
-        for fmt in ("jsonl", "csv"):
-            commands[f"lambdabench parse {fmt}"] = (
-                [sys.executable, "-m", "lambdabench", "parse", str(corpus), "--format", fmt], fmt)
-            commands[f"simple script {fmt}"] = (
-                [sys.executable, str(Path(__file__).resolve().parent / "simple_reader.py"), str(corpus),
-                 "--format", fmt], fmt)
-        e2e = {name: {"wall": [], "cpu": []} for name in commands}
-        outputs = {name: Path(tmp) / f"{name.replace(' ', '_')}.out" for name in commands}
-        for _ in range(args.runs):
-            for name, (argv, _fmt) in commands.items():
-                wall, cpu = run_process(argv, outputs[name])
-                e2e[name]["wall"].append(wall)
-                e2e[name]["cpu"].append(cpu)
-        print()
-        print(f"end to end: {corpus_lines:,} lines built from {CORPUS.name} (fresh request ids), "
-              f"{corpus.stat().st_size / 1e6:.1f} MB; one process per run, median of {args.runs} interleaved runs")
-        for fmt in ("jsonl", "csv"):
-            ours = rows_by_line(outputs[f"lambdabench parse {fmt}"], fmt)
-            theirs = rows_by_line(outputs[f"simple script {fmt}"], fmt)
-            same = sum(1 for n, text in ours.items() if theirs.get(n) == text)
-            differ = [n for n in ours if n in theirs and theirs[n] != ours[n]]
-            print(f"  {fmt}: {len(ours):,} rows from lambdabench, {len(theirs):,} from the simple script; "
-                  f"{same:,} identical, {len(differ):,} differ, {len(ours.keys() - theirs.keys()):,} only lambdabench's, "
-                  f"{len(theirs.keys() - ours.keys()):,} only the script's")
-            if differ:
-                print(f"    e.g. lambdabench: {ours[differ[0]][:240]}\n         simple:      {theirs[differ[0]][:240]}")
-            pair = {k: e2e[k] for k in (f"lambdabench parse {fmt}", f"simple script {fmt}")}
-            print_table("", corpus_lines, "lines", pair, f"simple script {fmt}")
+        cloudwatch = tmp / "cloudwatch.log"
+        expected_reports = generate(cloudwatch, args.lines, args.seed)
+        corpus = tmp / "corpus.log"
+        corpus_log(corpus, args.lines, args.seed)
+        print(f"generated {cloudwatch.name} ({cloudwatch.stat().st_size / 1e6:.0f} MB, {expected_reports:,} REPORT) "
+              f"and {corpus.name} ({corpus.stat().st_size / 1e6:.0f} MB, from {CORPUS.name}) in "
+              f"{time.perf_counter() - t0:.1f} s; seed {args.seed}", file=sys.stderr)
+        for path, what in ((cloudwatch, "seeded `aws logs tail` log"), (corpus, "real corpus lines")):
+            times, records, lines = in_memory(path, args.runs)
+            if path is cloudwatch and records != expected_reports:
+                raise SystemExit(f"MISMATCH: {records:,} reports read, {expected_reports:,} written")
+            print(f"\n{path.name}: {what}, {lines:,} lines, {records:,} REPORT records; "
+                  f"medians of {args.runs} interleaved runs")
+            print_table("  in memory: identical records from every reader", lines, times,
+                        ("simple", "naive (old baseline)"))
+            end_to_end(path, args.runs, tmp)
     return 0
 
 

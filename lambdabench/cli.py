@@ -70,11 +70,10 @@ def parse_command(files: tuple[str, ...], fmt: str | None, summary: bool, archit
     table = None if summary else logfiles.TableWriter(out, fmt or "csv")
     for path in files:
         stats = logfiles.ReadStats(path)
-        found = logfiles.iter_file_reports(path, stats, stdin=stdin)
         if table is not None:
-            table.write_all(found)
+            table.write_batches(logfiles.iter_file_rows(path, stats, stdin=stdin))
         else:
-            reports.extend(f.report for f in found)
+            reports.extend(f.report for f in logfiles.iter_file_reports(path, stats, stdin=stdin))
         all_stats.append(stats)
         click.echo(f"{stats.source}: {stats.describe()}", err=True)
     if table is not None:

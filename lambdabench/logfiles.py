@@ -15,7 +15,8 @@ Input kinds, recognised from the first bytes (after gunzip when the file is gzip
 
 Unreadable input (missing file, bad gzip, binary, broken JSON or CSV, bad UTF-8) raises
 `UsageError` naming the file and line. Lines that are not REPORT records are counted, never fatal.
-The text path is the bulk fast path: one substring test per line, a parse only for candidates.
+The text path is the bulk path (`iter_file_rows`): a block of lines at a time, str.find from one
+line holding a REPORT mark to the next, one regex match per canonical record, plain row tuples.
 """
 
 from __future__ import annotations
@@ -25,16 +26,20 @@ import gzip
 import io
 import json
 import math
+import operator
 import re
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any, Iterable, Iterator, NamedTuple
+from typing import IO, Any, Iterable, Iterator, NamedTuple, Sequence
 
 from lambdabench import limits
 from lambdabench.errors import UsageError
 from lambdabench.logs import (
+    PREFIXED_CANONICAL_REPORT,
+    PREFIXED_PLATFORM_REPORT,
+    REPORT_MARK,
     Report,
     format_time,
     parse_report,
@@ -46,6 +51,10 @@ from lambdabench.logs import (
 STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
 _SNIFF_BYTES = 64 * 1024
+
+
+# One REPORT as a plain tuple, in ROW_FIELDS order: the bulk path's record (no objects to build).
+Row = tuple
 
 
 class FoundReport(NamedTuple):
@@ -217,32 +226,148 @@ def _event_time(value: Any) -> str | None:
         return None
 
 
-def _text_reports(lines: Iterable[str], stats: ReadStats) -> Iterator[FoundReport]:
-    scan_text = scan_prefixed_report_line
-    scan = scan_report_line
+def _scan_line(line: str) -> tuple[Report, str | None, str | None] | None:
+    """(Report, timestamp, log stream) of one text log line, or None: the general path."""
+    if "REPORT" in line:
+        return scan_prefixed_report_line(line)
+    if "platform.report" in line:
+        report = scan_report_line(line)
+        if report is not None:
+            ts, stream, _ = split_prefix(line)
+            if ts is None:
+                m = _JSON_TIME.search(line)
+                ts = m.group(1) if m else None
+            return report, ts, stream
+    return None
+
+
+def _report_row(source: str, number: int, hit: tuple[Report, str | None, str | None]) -> Row:
+    r, ts, stream = hit
+    return (source, number, ts, stream, r.request_id, r.duration_ms, r.billed_duration_ms, r.memory_size_mb,
+            r.max_memory_used_mb, r.init_duration_ms, r.restore_duration_ms, r.billed_restore_duration_ms,
+            r.status, r.error_type, r.cold)
+
+
+# Text is read in blocks of about this many characters (cut at a line end): big enough that
+# str.find over a block replaces the per-line Python loop, small enough to stream a huge log
+# (and to name a line near a decoding error).
+BLOCK_CHARS = 256 * 1024
+
+
+def _text_blocks(text: IO[str], block_chars: int) -> Iterator[str]:
+    read, readline = text.read, text.readline
+    while True:
+        block = read(block_chars)
+        if not block:
+            return
+        if block[-1] != "\n":
+            block += readline()
+        yield block
+
+
+_LINE = operator.itemgetter(1)
+
+
+def _block_rows(block: str, source: str, first: int) -> list[Row]:
+    """The rows of one block of whole lines whose first line is number `first`, in line order.
+
+    Exactly the rows of `_scan_line` applied line by line, but most lines are never looked at:
+    str.find jumps from one line holding "REPORT RequestId:" (then "platform.report") to the
+    next, where one match from the line's start reads a canonical record behind a known tool
+    prefix or none (the match `scan_prefixed_report_line` tries first). Any other line holding
+    a mark goes to `_scan_line`.
+    """
+    rows: list[Row] = []
+    general: list[int] = []  # start offsets of lines left to _scan_line
+    find, rfind, count = block.find, block.rfind, block.count
+    text_match, json_match = PREFIXED_CANONICAL_REPORT.match, PREFIXED_PLATFORM_REPORT.match
+    line, at = first, 0  # the line starting at offset `at`
+    mark = find(REPORT_MARK)
+    while mark >= 0:
+        ls = rfind("\n", 0, mark) + 1
+        line += count("\n", at, ls)
+        at = ls
+        m = text_match(block, ls)
+        if m is None:
+            general.append(ls)
+            mark = find("\n", mark)
+            mark = find(REPORT_MARK, mark) if mark >= 0 else -1
+            continue
+        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
+            m.groups()
+        rows.append((source, line, ts1 or ts2 or ts3, stream1 or stream2, rid, float(dur), int(billed),
+                     int(mem), int(used), None if init is None else float(init),
+                     None if restore is None else float(restore), None if brestore is None else int(brestore),
+                     status or "success", etype, init is not None or restore is not None))
+        mark = find(REPORT_MARK, m.end())  # the match ends after its line's newline
+    text_rows = len(rows)
+    line, at = first, 0
+    mark = find("platform.report")
+    while mark >= 0:
+        ls = rfind("\n", 0, mark) + 1
+        line += count("\n", at, ls)
+        at = ls
+        end = find("\n", mark)
+        end = len(block) if end < 0 else end + 1
+        if find(REPORT_MARK, ls, end) >= 0:  # the text loop above has read this line
+            mark = find("platform.report", end)
+            continue
+        m = json_match(block, ls)
+        # The general path reads the line the same way when nothing in it says REPORT and the
+        # record opens at the line's first "{" (a stream name may hold one); the prefix's time,
+        # if any, wins over the record's, as split_prefix does.
+        if m is None or find("REPORT", ls, end) >= 0 or find("{", ls, mark) != m.start(6) - 9:
+            general.append(ls)
+        else:
+            ts1, stream1, stream2, ts2, ts3, time, rid, dur, billed, mem, used, init, status, etype = m.groups()
+            rows.append((source, line, ts1 or ts2 or ts3 or time or None, stream1 or stream2, rid, float(dur),
+                         int(billed), int(mem), int(used), None if init is None else float(init), None, None,
+                         status, etype, init is not None))
+        mark = find("platform.report", end)
+    if general:
+        general.sort()
+        line, at = first, 0
+        for ls in general:
+            line += count("\n", at, ls)
+            at = ls
+            end = find("\n", ls)
+            hit = _scan_line(block[ls:] if end < 0 else block[ls:end + 1])
+            if hit is not None:
+                rows.append(_report_row(source, line, hit))
+    if general or 0 < text_rows < len(rows):
+        rows.sort(key=_LINE)
+    return rows
+
+
+def _text_row_batches(text: IO[str], stats: ReadStats, block_chars: int) -> Iterator[list[Row]]:
     source = stats.source
-    number = 0
-    found = 0
+    first = 1  # number of the next block's first line
+    for block in _text_blocks(text, block_chars):
+        rows = _block_rows(block, source, first)
+        first += block.count("\n") + (block[-1] != "\n")
+        stats.records = first - 1
+        if rows:
+            stats.reports += len(rows)
+            yield rows
+
+
+_ROW_BATCH = 4096
+
+
+def _row_batches(founds: Iterable[FoundReport]) -> Iterator[list[Row]]:
+    batch: list[Row] = []
     try:
-        for number, line in enumerate(lines, 1):
-            # Most lines are START/END/application output: one or two C-speed tests each.
-            if "REPORT" in line:
-                hit = scan_text(line)
-                if hit is not None:
-                    found += 1
-                    yield FoundReport(hit[0], source, number, hit[1], hit[2])
-            elif "platform.report" in line:
-                report = scan(line)
-                if report is not None:
-                    found += 1
-                    ts, stream, _ = split_prefix(line)
-                    if ts is None:
-                        m = _JSON_TIME.search(line)
-                        ts = m.group(1) if m else None
-                    yield FoundReport(report, source, number, ts, stream)
-    finally:
-        stats.records = number
-        stats.reports = found
+        for found in founds:
+            batch.append(found_row(found))
+            if len(batch) == _ROW_BATCH:
+                yield batch
+                batch = []
+    except Exception:
+        if batch:  # the rows read before the reader raised still reach the caller
+            yield batch
+        raise
+    if batch:
+        yield batch
 
 
 def _events_from_document(doc: Any) -> tuple[list[Any], str | None]:
@@ -331,6 +456,20 @@ def iter_file_reports(path: str | Path, stats: ReadStats | None = None,
     `stats`, when given, is filled in as the file is read (kind, records seen, reports found).
     Raises UsageError, naming the file and line, for input that cannot be read.
     """
+    for rows in iter_file_rows(path, stats, stdin):
+        for r in rows:
+            yield FoundReport(Report(r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13]),
+                              r[0], r[1], r[2], r[3])
+
+
+def iter_file_rows(path: str | Path, stats: ReadStats | None = None, stdin: IO[bytes] | None = None, *,
+                   block_chars: int = BLOCK_CHARS) -> Iterator[list[Row]]:
+    """`iter_file_reports` as plain row tuples (ROW_FIELDS order), a list of rows at a time.
+
+    The bulk path: no Report or FoundReport objects, and the rows of a block of text (about
+    `block_chars` characters, cut at a line end) come from one pass over the block. Same
+    records, same order, same ReadStats, same errors.
+    """
     path = str(path)
     name = _display_name(path)
     stats = stats if stats is not None else ReadStats(name)
@@ -349,11 +488,11 @@ def iter_file_reports(path: str | Path, stats: ReadStats | None = None,
         try:
             if kind == "text":
                 # The bulk path counts its own lines (no per-line wrapper); errors use stats.records.
-                yield from _text_reports(text, stats)
+                yield from _text_row_batches(text, stats, block_chars)
             elif kind == "csv":
-                yield from _csv_reports(text, stats)
+                yield from _row_batches(_csv_reports(text, stats))
             elif kind == "events-lines":
-                yield from _event_reports(_event_lines(lines_seen, name), stats)
+                yield from _row_batches(_event_reports(_event_lines(lines_seen, name), stats))
             else:
                 try:
                     doc = json.loads(text.read())
@@ -364,7 +503,7 @@ def iter_file_reports(path: str | Path, stats: ReadStats | None = None,
                     events, stream_name = _events_from_document(doc)
                 except ValueError as exc:
                     raise UsageError(f"{name}:1: {exc}", "use `aws logs filter-log-events ... > events.json`") from None
-                yield from _event_reports(enumerate(events, 1), stats, stream_name)
+                yield from _row_batches(_event_reports(enumerate(events, 1), stats, stream_name))
         except UnicodeDecodeError:
             # The text layer decodes in blocks, so its position is only near the bad byte;
             # a file (not stdin) is re-read as bytes to name the exact line.
@@ -439,6 +578,14 @@ ROW_FIELDS: tuple[str, ...] = (
     "init_duration_ms", "restore_duration_ms", "billed_restore_duration_ms", "status", "error_type",
     "cold",
 )
+
+
+def found_row(found: FoundReport) -> Row:
+    """`found` as a Row: the values of `row(found)`, in ROW_FIELDS order."""
+    r = found.report
+    return (found.source, found.line, found.timestamp, found.log_stream, r.request_id, r.duration_ms,
+            r.billed_duration_ms, r.memory_size_mb, r.max_memory_used_mb, r.init_duration_ms,
+            r.restore_duration_ms, r.billed_restore_duration_ms, r.status, r.error_type, r.cold)
 
 
 def row(found: FoundReport) -> dict[str, Any]:
@@ -573,26 +720,84 @@ def _csv_value(value: Any) -> Any:
 # One encoder for every row: json.dumps(..., separators=...) builds a new JSONEncoder per
 # call, which costs more than encoding the row. Same settings, so the same bytes.
 _encode_json = json.JSONEncoder(separators=(",", ":")).encode
-_WRITE_BATCH = 4096
+# The table is formatted a batch at a time, looking at each column once: plain strings (none
+# that json would escape or csv would quote) and numbers go into the line as they are, by one
+# %-template per batch (JSON) or a join per row (CSV); only columns mixing None with values, or
+# holding a string to escape, are converted value by value. The bytes are exactly
+# json.dumps(row(found)) and csv.writer's: both write numbers with repr, None as null / empty.
+_COLUMN_KINDS = tuple("bool" if name == "cold" else
+                      "str" if name in ("source", "timestamp", "log_stream", "request_id", "status", "error_type")
+                      else "number" for name in ROW_FIELDS)
+_CSV_QUOTED = re.compile(r'[,"\r\n]')  # what csv.writer (QUOTE_MINIMAL, ",", '"') quotes
 
 
-def _csv_cells(found: FoundReport) -> tuple[Any, ...]:
-    """`row(found)` in ROW_FIELDS order as CSV cells (`_csv_value` of each), without the dict."""
-    r = found.report
-    return (found.source, found.line, "" if found.timestamp is None else found.timestamp,
-            "" if found.log_stream is None else found.log_stream, r.request_id, r.duration_ms,
-            "" if r.billed_duration_ms is None else r.billed_duration_ms,
-            "" if r.memory_size_mb is None else r.memory_size_mb,
-            "" if r.max_memory_used_mb is None else r.max_memory_used_mb,
-            "" if r.init_duration_ms is None else r.init_duration_ms,
-            "" if r.restore_duration_ms is None else r.restore_duration_ms,
-            "" if r.billed_restore_duration_ms is None else r.billed_restore_duration_ms,
-            r.status, "" if r.error_type is None else r.error_type, "true" if r.cold else "false")
+def _json_plain(text: str) -> bool:
+    """Nothing in `text` that json (ensure_ascii) escapes: printable ASCII but quote and backslash."""
+    return text.isascii() and text.isprintable() and '"' not in text and "\\" not in text
+
+
+_JSON_BOOL = {True: "true", False: "false"}.__getitem__
+
+
+def _json_template(columns: list[tuple]) -> tuple[str, list[Sequence]]:
+    """A %-template for one batch's JSON lines and the columns it takes, in order.
+
+    Per column: a number column without None goes in raw as %r (json writes int and float
+    with their repr), plain strings raw inside quotes, an all-None column as a literal null;
+    only a column mixing None with values, or holding a string json escapes, is converted.
+    """
+    parts: list[str] = []
+    args: list[Sequence] = []
+    for name, kind, values in zip(ROW_FIELDS, _COLUMN_KINDS, columns):
+        parts.append(f'"{name}":')
+        nones = values.count(None)
+        if nones == len(values):
+            parts.append("null")
+            continue
+        if kind == "bool":
+            parts.append("%s")
+            args.append(list(map(_JSON_BOOL, values)))
+        elif kind == "str" and not _json_plain("".join(map(str, values)) if nones else "".join(values)):
+            parts.append("%s")
+            args.append(list(map(_encode_json, values)))
+        elif nones:
+            parts.append("%s")
+            plain = '"%s"' if kind == "str" else "%r"
+            args.append(["null" if v is None else plain % v for v in values])
+        else:
+            parts.append('"%s"' if kind == "str" else "%r")
+            args.append(values)
+    template = "{" + ",".join(parts[i] + parts[i + 1] for i in range(0, len(parts), 2)) + "}\n"
+    return template, args
+
+
+def _csv_column(values: tuple, kind: str) -> Sequence[str] | None:
+    """The column's CSV cells, or None when a cell needs quoting (csv.writer then writes the rows)."""
+    if kind == "bool":
+        return ["true" if v else "false" for v in values]
+    nones = values.count(None)
+    if kind == "str":
+        cells = ["" if v is None else v for v in values] if nones else values
+        return None if _CSV_QUOTED.search("".join(cells)) else cells
+    if not nones:
+        return list(map(repr, values))
+    if nones == len(values):
+        return [""] * nones
+    return ["" if v is None else repr(v) for v in values]
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
 
 
 class TableWriter:
-    """Writes FoundReports as CSV (header first, empty cells for absent values) or JSON lines
-    to a text stream the caller owns, row by row so a big log never sits in memory."""
+    """Writes rows (Row tuples or FoundReports) as CSV (header first, empty cells for absent
+    values) or JSON lines to a text stream the caller owns, a batch at a time so a big log
+    never sits in memory."""
 
     def __init__(self, out: IO[str], fmt: str = "csv"):
         if fmt not in ("csv", "jsonl"):
@@ -609,29 +814,33 @@ class TableWriter:
         self._header_written = True
 
     def write(self, found: FoundReport) -> None:
-        self._write_rows([found])
+        self.write_rows([found_row(found)])
 
     def write_all(self, founds: Iterable[FoundReport]) -> None:
         """Write every row of `founds` as it is read, a few thousand at a time (one call per row
         costs more than formatting it); rows read before the reader raises are still written."""
-        batch: list[FoundReport] = []
-        try:
-            for found in founds:
-                batch.append(found)
-                if len(batch) == _WRITE_BATCH:
-                    self._write_rows(batch)
-                    batch = []
-        finally:
-            if batch:
-                self._write_rows(batch)
+        self.write_batches(_row_batches(founds))
 
-    def _write_rows(self, founds: list[FoundReport]) -> None:
+    def write_batches(self, batches: Iterable[Sequence[Row]]) -> None:
+        """Write each batch of rows (what `iter_file_rows` yields) as it arrives."""
+        for rows in batches:
+            self.write_rows(rows)
+
+    def write_rows(self, rows: Sequence[Row]) -> None:
         if not self._header_written:
             self._header()
-        if self._csv is not None:
-            self._csv.writerows(map(_csv_cells, founds))
+        if not rows:
+            return
+        columns = list(zip(*rows))
+        if self._csv is None:
+            template, args = _json_template(columns)
+            self._out.write("".join(map(template.__mod__, zip(*args))))
+            return
+        cells = list(map(_csv_column, columns, _COLUMN_KINDS))
+        if None in cells:
+            self._csv.writerows([[_csv_value(v) for v in r] for r in rows])
         else:
-            self._out.write("".join([_encode_json(row(found)) + "\n" for found in founds]))
+            self._out.write("\n".join(map(",".join, zip(*cells))) + "\n")
 
     def close(self) -> None:
         self._header()

@@ -11,9 +11,11 @@ Owns the one place that knows what Lambda writes to CloudWatch for an invocation
 - Writers (`format_*`) that produce exactly what Lambda writes; the emulator uses them, so its
   logs round-trip through the readers above.
 - `iter_reports(lines)`, `scan_report_line(line)` and `scan_prefixed_report_line(line)` (which also
-  returns the tool prefix's timestamp and log stream): the bulk path of `lambdabench parse`. A
+  returns the tool prefix's timestamp and log stream): reading many lines one at a time. A
   cheap substring test rejects most lines; a Lambda-shaped REPORT (text or compact JSON) is read
   by one regex match; anything else falls back to the general readers, with identical results.
+  `PREFIXED_CANONICAL_REPORT` and `PREFIXED_PLATFORM_REPORT` (those matches, tool prefix
+  included) serve the block reader in `lambdabench.logfiles`, which runs them over many lines.
 
 Text records are read leniently because real logs arrive mangled: tabs turned into spaces by
 consoles and web pages, a trailing tab or none, tool prefixes (`aws logs tail`, `sam logs`, a
@@ -114,7 +116,7 @@ def _record(kind: str, request_id: str | None = None, fmt: str = "text", time: s
 # Text REPORT lines
 # --------------------------------------------------------------------------------------------
 
-_REPORT_MARK = "REPORT RequestId:"
+REPORT_MARK = "REPORT RequestId:"
 _REQUEST_ID = re.compile(r"REPORT RequestId:[ \t]*(\S+)")
 # One pass over the line finds every field in any order. Longer names come first in the
 # alternation, and scanning left to right reaches "Billed Duration" at its "B" before the
@@ -124,17 +126,31 @@ _REPORT_FIELD = re.compile(
     r"|Memory Size|Duration):[ \t]*(\d+(?:\.\d+)?)"
     r"|(Status|Error Type):[ \t]*(\S+)"
 )
-# A whole canonical line (Lambda's own order) in one match: the bulk fast path. Anything it
-# does not match exactly falls back to the field scan, so both give the same Report.
-_REPORT_CANONICAL = re.compile(
-    r"REPORT RequestId:[ \t]*(\S+)[ \t]+"
-    r"Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms[ \t]+"
-    r"Billed Duration:[ \t]*(\d+)[ \t]*ms[ \t]+"
-    r"Memory Size:[ \t]*(\d+)[ \t]*MB[ \t]+"
-    r"Max Memory Used:[ \t]*(\d+)[ \t]*MB"
-    r"(?:[ \t]+Init Duration:[ \t]*(\d+(?:\.\d+)?)[ \t]*ms)?"
-    r"(?:[ \t]+Status:[ \t]*(\w+)(?:[ \t]+Error Type:[ \t]*([\w.]+))?)?"
-    r"[ \t]*(?:\r?\n|$)"
+# Python refuses int() of more than 4300 digits; no real value comes near, so longer digit
+# runs make the field unreadable rather than raising.
+MAX_INT_DIGITS = 18
+# A whole canonical line (Lambda's own order, SnapStart's Restore fields included) in one
+# match: the bulk fast path. Anything it does not match exactly (integers longer than
+# MAX_INT_DIGITS included) falls back to the field scan, so both give the same Report. It never
+# crosses a newline, and each match ends after its line's newline.
+# Groups: request id, Duration, Billed, Memory Size, Max Memory Used, Init, Restore,
+# Billed Restore, Status, Error Type.
+# Quantifiers are possessive (`*+`, `++`): each is followed by a character its class cannot
+# match, so giving characters back could never lead to a match, and the engine keeps no state
+# for it (about 15% faster). The same holds in the JSON and prefix patterns below.
+_INT = rf"(\d{{1,{MAX_INT_DIGITS}}}+)"
+_DECIMAL = r"(\d++(?:\.\d++)?+)"
+CANONICAL_REPORT = re.compile(
+    r"REPORT RequestId:[ \t]*+(\S++)[ \t]++"
+    rf"Duration:[ \t]*+{_DECIMAL}[ \t]*+ms[ \t]++"
+    rf"Billed Duration:[ \t]*+{_INT}[ \t]*+ms[ \t]++"
+    rf"Memory Size:[ \t]*+{_INT}[ \t]*+MB[ \t]++"
+    rf"Max Memory Used:[ \t]*+{_INT}[ \t]*+MB"
+    rf"(?:[ \t]++Init Duration:[ \t]*+{_DECIMAL}[ \t]*+ms)?"
+    rf"(?:[ \t]++Restore Duration:[ \t]*+{_DECIMAL}[ \t]*+ms)?"
+    rf"(?:[ \t]++Billed Restore Duration:[ \t]*+{_INT}[ \t]*+ms)?"
+    r"(?:[ \t]++Status:[ \t]*+(\w++)(?:[ \t]++Error Type:[ \t]*+([\w.]++))?)?"
+    r"[ \t]*+(?:\r?\n|$)"
 )
 
 _FLOAT_FIELDS = {
@@ -148,9 +164,6 @@ _INT_FIELDS = {
     "Max Memory Used": "max_memory_used_mb",
     "Billed Restore Duration": "billed_restore_duration_ms",
 }
-# Python refuses int() of more than 4300 digits; no real value comes near, so longer digit
-# runs make the field unreadable rather than raising.
-_MAX_INT_DIGITS = 18
 
 
 def _to_int(text: str) -> int | None:
@@ -159,23 +172,24 @@ def _to_int(text: str) -> int | None:
         if frac.strip("0"):
             return None  # Billed Duration and MB are whole numbers; a fraction is not ours
         text = whole
-    if len(text) > _MAX_INT_DIGITS:
+    if len(text) > MAX_INT_DIGITS:
         return None
     return int(text)
 
 
 def _parse_text_report_line(line: str) -> Report | None:
     """A REPORT from one physical line (no newline inside), or None."""
-    start = line.find(_REPORT_MARK)
+    start = line.find(REPORT_MARK)
     if start < 0:
         return None
-    m = _REPORT_CANONICAL.match(line, start)
+    m = CANONICAL_REPORT.match(line, start)
     if m is not None:
-        rid, dur, billed, mem, used, init, status, etype = m.groups()
-        if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
-            return Report(rid, float(dur), int(billed), int(mem), int(used),
-                          float(init) if init is not None else None, None, None,
-                          status if status is not None else "success", etype)
+        rid, dur, billed, mem, used, init, restore, brestore, status, etype = m.groups()
+        return Report(rid, float(dur), int(billed), int(mem), int(used),
+                      float(init) if init is not None else None,
+                      float(restore) if restore is not None else None,
+                      int(brestore) if brestore is not None else None,
+                      status if status is not None else "success", etype)
     rid_match = _REQUEST_ID.match(line, start)
     if rid_match is None:
         return None
@@ -264,15 +278,20 @@ def _report_from_platform(record: Any) -> Report | None:
 # platform.report exactly as Lambda serialises it (compact, this key order, plain numbers and
 # strings without escapes): read by one regex. Anything else goes through json; both agree
 # because float()/int() parse these digit strings exactly as json does.
-_JSON_INT = r"(0|[1-9]\d*)"  # JSON forbids leading zeros; json.loads would reject them
-_JSON_NUM = r"((?:0|[1-9]\d*)(?:\.\d+)?)"
-_JSON_CANONICAL = re.compile(
-    r'\{"time":"[^"\\\x00-\x1f]*","type":"platform\.report","record":\{"requestId":"([^"\\\x00-\x1f]*)",'
+# JSON forbids leading zeros (json.loads would reject them); longer integers take the json path.
+_JSON_INT = rf"(0|[1-9]\d{{0,{MAX_INT_DIGITS - 1}}}+)"
+_JSON_NUM = r"((?:0|[1-9]\d*+)(?:\.\d++)?+)"
+_JSON_CANONICAL_BODY = (
+    r'\{"time":"([^"\\\x00-\x1f]*+)","type":"platform\.report","record":\{"requestId":"([^"\\\x00-\x1f]*+)",'
     r'"metrics":\{'
     rf'"durationMs":{_JSON_NUM},"billedDurationMs":{_JSON_INT},"memorySizeMB":{_JSON_INT},'
     rf'"maxMemoryUsedMB":{_JSON_INT}'
-    rf'(?:,"initDurationMs":{_JSON_NUM})?\}},"status":"(\w+)"(?:,"errorType":"([\w.]+)")?\}}\}}[ \t]*(?:\r?\n)?$'
+    rf'(?:,"initDurationMs":{_JSON_NUM})?\}},"status":"(\w++)"(?:,"errorType":"([\w.]++)")?\}}\}}[ \t]*+'
 )
+_JSON_CANONICAL = re.compile(_JSON_CANONICAL_BODY + r"(?:\r?\n)?$")
+# The same record inside a block of lines (the bulk reader's finditer): ends at its line's end.
+# Groups: time, request id, Duration, Billed, Memory Size, Max Memory Used, Init, Status, Error Type.
+CANONICAL_PLATFORM_REPORT = re.compile(_JSON_CANONICAL_BODY + r"(?:\r?\n|$)")
 
 
 def _parse_json_report(text: str) -> Report | None:
@@ -280,10 +299,9 @@ def _parse_json_report(text: str) -> Report | None:
     if text.startswith('{"time":"', start):
         m = _JSON_CANONICAL.match(text, start)
         if m is not None:
-            rid, dur, billed, mem, used, init, status, etype = m.groups()
-            if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
-                return Report(rid, float(dur), int(billed), int(mem), int(used),
-                              float(init) if init is not None else None, None, None, status, etype)
+            _, rid, dur, billed, mem, used, init, status, etype = m.groups()
+            return Report(rid, float(dur), int(billed), int(mem), int(used),
+                          float(init) if init is not None else None, None, None, status, etype)
     obj = _load_json_object(text)
     if obj is None or obj.get("type") != "platform.report":
         return None
@@ -325,7 +343,7 @@ def parse_report(text: str) -> Report | None:
 def scan_report_line(line: str) -> Report | None:
     """The REPORT in one line, or None. The cheap substring tests run first: most log lines
     are neither a text REPORT nor a JSON platform.report, and they cost one `in` each."""
-    if _REPORT_MARK in line:
+    if REPORT_MARK in line:
         return _parse_text_report_line(line)
     if "platform.report" in line:
         return _parse_json_report(line)
@@ -338,14 +356,16 @@ def scan_prefixed_report_line(line: str) -> tuple[Report, str | None, str | None
     Gives exactly `scan_report_line(line)` and `split_prefix(line)[:2]`; a canonical REPORT line
     behind a known prefix is read by one regex match, anything else by those two functions.
     """
-    m = _PREFIXED_CANONICAL.match(line)
+    m = PREFIXED_CANONICAL_REPORT.match(line)
     if m is not None:
-        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, status, etype = m.groups()
-        if len(billed) <= _MAX_INT_DIGITS and len(mem) <= _MAX_INT_DIGITS and len(used) <= _MAX_INT_DIGITS:
-            report = Report(rid, float(dur), int(billed), int(mem), int(used),
-                            float(init) if init is not None else None, None, None,
-                            status if status is not None else "success", etype)
-            return report, ts1 or ts2 or ts3, stream1 or stream2
+        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
+            m.groups()
+        report = Report(rid, float(dur), int(billed), int(mem), int(used),
+                        float(init) if init is not None else None,
+                        float(restore) if restore is not None else None,
+                        int(brestore) if brestore is not None else None,
+                        status if status is not None else "success", etype)
+        return report, ts1 or ts2 or ts3, stream1 or stream2
     report = scan_report_line(line)
     if report is None:
         return None
@@ -391,15 +411,18 @@ def decode_log_result(value: str) -> str:
 # --------------------------------------------------------------------------------------------
 
 # Tool prefixes in front of a CloudWatch message. Each group: (timestamp, stream).
-_ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?"
-_STREAM = r"\d{4}/\d\d/\d\d/[^\s\[]*\[[^\]\s]*\][0-9A-Za-z]+"
-_CANONICAL_BODY = _REPORT_CANONICAL.pattern
+# (Possessive quantifiers, as in CANONICAL_REPORT: each is followed by what its class excludes.)
+_ISO_TIME = r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d++)?+(?:Z|[+-]\d\d:?+\d\d)?+"
+_STREAM = r"\d{4}/\d\d/\d\d/[^\s\[]*+\[[^\]\s]*+\][0-9A-Za-z]++"
+_TOOL_PREFIX = (rf"(?:({_ISO_TIME})[ \t]++({_STREAM})[ \t]++|({_STREAM})[ \t]++({_ISO_TIME})[ \t]++"
+                rf"|({_ISO_TIME})[ \t]++)?")
 # A tool prefix (same alternatives and order as _PREFIXES below) and a canonical REPORT line in
 # one match. Groups: 1 ts, 2 stream (aws logs tail); 3 stream, 4 ts (sam logs); 5 ts (console);
-# 6.. the canonical body's groups.
-_PREFIXED_CANONICAL = re.compile(
-    rf"(?:({_ISO_TIME})[ \t]+({_STREAM})[ \t]+|({_STREAM})[ \t]+({_ISO_TIME})[ \t]+|({_ISO_TIME})[ \t]+)?"
-    + _CANONICAL_BODY)
+# 6.. CANONICAL_REPORT's groups. The bulk reader matches it at each line start of a block.
+PREFIXED_CANONICAL_REPORT = re.compile(_TOOL_PREFIX + CANONICAL_REPORT.pattern)
+# The same prefixes and a canonical platform.report (split_prefix's console lookahead for "{" is
+# the record's own "{" here). Groups: 1-5 as above, 6.. CANONICAL_PLATFORM_REPORT's groups.
+PREFIXED_PLATFORM_REPORT = re.compile(_TOOL_PREFIX + CANONICAL_PLATFORM_REPORT.pattern)
 _PREFIXES = (
     # aws logs tail: "<ISO time> <stream> <message>"
     re.compile(rf"(?P<ts>{_ISO_TIME})[ \t]+(?P<stream>{_STREAM})[ \t]+"),

@@ -21,6 +21,13 @@ fit (residuals beyond their noise), the residual scale keeps unmeasured sizes pl
 get measured, one screening sample each: the fallback is to measure more sizes, never to trust
 the curve, and the pick is always a measured size with min_samples.
 
+Where the model does not fit, or one size's samples spread beyond MODAL_CV, a size's own samples
+are its only evidence and runs of one size can fall in modes 2-10x apart: the pick then needs
+`confirm_samples` (8: a mode in a third of the runs shows with probability > 96%) before the
+choice is decided, and the last of the budget goes to confirming the leader. A confirmed size
+within tolerance of the best at the confidence decides even when an unconfirmed near-tie has the
+lower mean.
+
 OOM and timeouts make a size and every smaller size infeasible (less memory has less CPU and less
 room); an error makes that size infeasible. The search never stops undecided before the budget.
 
@@ -78,6 +85,10 @@ class SearchConfig:
     confidence: float = DEFAULT_CONFIDENCE
     seed: int = 0
     min_samples: int = 3          # at a size before it can be the pick
+    # At the pick before the choice counts as decided, and what the last of the budget is kept
+    # for: a size whose runs fall in two modes (one run in three at 10x) shows its slow mode in
+    # 8 samples with probability 1 - (2/3)^8 > 96%, in 3 with only 70%.
+    confirm_samples: int = 8
     initial_sizes: int = 5        # spread evenly in log memory over the range, ends included
     initial_samples: int = 2      # at each of them (the pick gets min_samples later)
     step_samples: int = 2         # added to a size already measured
@@ -188,6 +199,7 @@ class _Assessment:
     scores: np.ndarray        # (B, len(cols))
     leader: int               # index into cols
     confidence: float
+    within: np.ndarray        # (len(cols),) P(that size within tolerance of the best)
 
 
 def _assess(state: _State, grid: mdl.ModelGrid, stats: list[mdl.SizeStats], objective: Objective,
@@ -215,8 +227,8 @@ def _assess(state: _State, grid: mdl.ModelGrid, stats: list[mdl.SizeStats], obje
     mean_score = scores.mean(axis=0)
     leader = int(np.argmin(mean_score))
     best = scores.min(axis=1)
-    confidence = float(np.mean(scores[:, leader] <= (1 + config.tolerance) * best + 1e-15))
-    return _Assessment(fit, cols, scores, leader, confidence)
+    within = np.mean(scores <= (1 + config.tolerance) * best[:, None] + 1e-15, axis=0)
+    return _Assessment(fit, cols, scores, leader, float(within[leader]), within)
 
 
 # The model is a model: between measured sizes the truth can depart from it by about as much as
@@ -325,6 +337,7 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
     grid: mdl.ModelGrid | None = None
     assessment: _Assessment | None = None
     decided = False
+    decided_col = -1
     initial = _initial_design(cands, config.initial_sizes)
     initial_reasons = {m: f"initial design: {i + 1} of {len(initial)} sizes spread evenly in log memory"
                        for i, m in enumerate(initial)}
@@ -348,12 +361,27 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
                 grid = mdl.ModelGrid(cands, top, bottom)
             assessment = _assess(state, grid, stats, objective, config, rng)
             leader_mb = int(cands[assessment.cols[assessment.leader]])
-            if (assessment.confidence >= config.confidence and len(stats) >= MIN_SIZES_TO_DECIDE
-                    and state.count(leader_mb) >= config.min_samples
-                    and leader_mb in {st.memory_mb for st in stats}):
-                decided = True
+            measured_leader = leader_mb in {st.memory_mb for st in stats}
+            confirm = _confirm_target(assessment.fit, config)
+            short = confirm - state.count(leader_mb)
+            sure = assessment.confidence >= config.confidence and len(stats) >= MIN_SIZES_TO_DECIDE
+            enough = len(stats) >= MIN_SIZES_TO_DECIDE
+            settled = _confirmed_pick(state, assessment, confirm, config.confidence) if enough else None
+            if settled is not None:
+                # A confirmed size within tolerance of the best at the confidence decides, even if
+                # an unconfirmed near-tie now has the lower mean (re-confirming every near-tie that
+                # takes the lead would spend the budget on sizes the tolerance does not separate).
+                decided, decided_col = True, settled
                 break
-            choice = _next_size(state, assessment, stats, config)
+            if measured_leader and short > 0 and state.count(leader_mb) >= config.min_samples and (
+                    sure or config.budget_invocations - used - config.step_samples < short):
+                # The choice looks decided (or one more ordinary step would leave too little of
+                # the budget to confirm it): the pick's mean from a few samples can miss a slow
+                # mode, so confirm it first.
+                choice = (leader_mb, f"confirming the pick with {confirm} samples (a slow mode in a "
+                                     f"third of its runs would show)")
+            else:
+                choice = _next_size(state, assessment, stats, config)
         if choice is None:
             break
         memory_mb, reason = choice
@@ -365,6 +393,8 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
         want = max(config.min_samples - have, config.step_samples) if have else config.min_samples
         if reason.startswith("initial design"):
             want = config.initial_samples
+        elif reason.startswith("confirming the pick"):
+            want = _confirm_target(assessment.fit, config) - have
         elif (have == 0 and assessment is not None and assessment.fit.poor_fit
               and memory_mb != int(cands[assessment.cols[assessment.leader]])):
             # The fallback for a curve the model does not fit is breadth: one sample screens a
@@ -405,7 +435,10 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
             fit = assessment.fit
             leader_mb = int(cands[assessment.cols[assessment.leader]])
             measured = {st.memory_mb for st in stats}
-            if leader_mb in measured:
+            if decided:
+                pick = int(cands[assessment.cols[decided_col]])
+                confidence = float(assessment.within[decided_col])
+            elif leader_mb in measured:
                 pick, confidence = leader_mb, assessment.confidence
             else:
                 # Never pick a size nobody measured: the best measured one by the same scores.
@@ -421,6 +454,33 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
             pick = min(scores, key=scores.get)
     return SearchResult(pick, decided, confidence, used, tuple(steps), fit, state.floor,
                         tuple(sorted(state.bad)), tuple(state.samples))
+
+
+MODAL_CV = 0.3
+
+
+def _confirm_target(fit: mdl.CurveFit, config: SearchConfig) -> int:
+    """Samples the pick needs. Where the model fits, min_samples: the curve through its
+    neighbours vouches for a size's mean. Where it does not (poor_fit), a size's own samples are
+    the only evidence about it, and runs of one size can fall in modes 2-10x apart (a curve
+    gathered from many runs): confirm_samples, so a mode in a third of its runs would show. So too
+    when one size's samples spread beyond MODAL_CV (pooled CV): timing noise of one mode stays
+    below it (the dsc curve's widest size: 25%), a second mode 2-10x away does not, and such
+    spread also hides the misfit from the chi-square test."""
+    rough = fit.poor_fit or fit.cv > MODAL_CV
+    return max(config.min_samples, config.confirm_samples) if rough else config.min_samples
+
+
+def _confirmed_pick(state: _State, a: _Assessment, confirm: int, confidence: float) -> int | None:
+    """The column of a size with `confirm` samples that is within tolerance of the best in at
+    least `confidence` of the replicates (the most certain such size; the lowest mean score on a
+    tie), or None."""
+    mems = state.cands[a.cols]
+    ok = [j for j in range(len(mems)) if a.within[j] >= confidence and state.count(int(mems[j])) >= confirm]
+    if not ok:
+        return None
+    mean_score = a.scores.mean(axis=0)
+    return max(ok, key=lambda j: (a.within[j], -mean_score[j]))
 
 
 def _initial_design(cands: np.ndarray, k: int) -> list[int]:

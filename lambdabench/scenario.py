@@ -332,7 +332,8 @@ _TARGET_KEYS = ("kind", "region", "profile", "endpoint_url", "isolation", "sampl
 _SWEEP_KEYS = ("memory_mb", "timeout_s", "architectures", "payload", "payload_file", "payloads", "seed", "order",
                "search", "budget_invocations", "tolerance")
 _MEMORY_RANGE_KEYS = ("min", "max")
-# An adaptive search needs room for its initial design (5 sizes x 2 samples) and a pick (3 samples).
+# The least that lets an adaptive search measure a few sizes (each change of size also pays for its
+# warm-ups); a small budget ends the search early, and the report says it stopped undecided.
 MIN_BUDGET_INVOCATIONS = 13
 # Without budget_invocations: about what Power Tuning spends on two of its six sizes (num = 50), for a
 # search over any number of sizes.

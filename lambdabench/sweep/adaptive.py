@@ -167,8 +167,11 @@ class AdaptiveSweep:
         if available_mb is not None:
             have = set(available_mb)
             cands = tuple(m for m in cands if m in have)
+        # Each change of size is followed by the warm scenario's warm-ups (at least one: a change
+        # retires every environment); they are invocations, so the budget pays for them.
+        self.warmups = max(1, self.warm.warmup)
         self.config = SearchConfig(candidates_mb=tuple(cands), budget_invocations=sweep.budget_invocations,
-                                   tolerance=sweep.tolerance, seed=sweep.seed)
+                                   tolerance=sweep.tolerance, seed=sweep.seed, switch_invocations=self.warmups)
         self.objective = objective_for(scenario, region, self.architecture)
         self.weights = [p.weight for p in sweep.payloads] or [1.0]
         self.result: SearchResult | None = None
@@ -191,8 +194,11 @@ class AdaptiveSweep:
         steps: list[Step] = []
         total = self.config.budget_invocations
 
+        last = [None]  # the size the search measured last: a change is paid for with warm-ups
+
         def measure(memory_mb: int, n: int) -> list[Sample]:
             point = self.point(memory_mb)
+            switched, last[0] = memory_mb != last[0], memory_mb
             got: list[Sample] = []
             for _ in range(n):
                 k = counts.get(memory_mb, 0)
@@ -200,8 +206,9 @@ class AdaptiveSweep:
                 iid = f"{point.config_id}/{SEARCH}/{k}"
                 record = previous.get(iid)
                 if record is None:
-                    if driver._state.config != point:
+                    if switched or driver._state.config != point:
                         self._configure_warm(driver, point, visits)
+                        switched = False
                     inv = PlannedInvocation(
                         invocation_id=iid, config=point, scenario="warm", scenario_index=self.warm_index, index=k,
                         wave=None, warmup=False, payload_index=draw_payload(self.scenario.sweep.seed, iid,
@@ -234,7 +241,7 @@ class AdaptiveSweep:
         visits[0] += 1
         # A configuration change retires every environment: warm one up before measuring (recorded, never
         # in statistics), as the warm scenario does.
-        for i in range(max(1, self.warm.warmup)):
+        for i in range(self.warmups):
             iid = f"{point.config_id}/{SEARCH}/r{driver._resume_round}v{visits[0]}/warmup-{i}"
             driver._invoke_and_record(PlannedInvocation(
                 invocation_id=iid, config=point, scenario="warm", scenario_index=self.warm_index, index=i,

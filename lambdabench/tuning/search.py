@@ -92,6 +92,9 @@ class SearchConfig:
     initial_sizes: int = 5        # spread evenly in log memory over the range, ends included
     initial_samples: int = 2      # at each of them (the pick gets min_samples later)
     step_samples: int = 2         # added to a size already measured
+    # Invocations a change of size costs before its first sample (a sweep's warm-up after the
+    # function is reconfigured): they count against the budget like samples do.
+    switch_invocations: int = 0
     replicates: int = mdl.BOOTSTRAP_REPLICATES
 
     def __post_init__(self) -> None:
@@ -334,6 +337,7 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
     cands = state.cands
     steps: list[Step] = []
     used = 0
+    current: int | None = None  # the size measured last (changing it costs switch_invocations)
     grid: mdl.ModelGrid | None = None
     assessment: _Assessment | None = None
     decided = False
@@ -402,7 +406,10 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
             # picked). The predicted best itself gets min_samples at once: one unlucky sample
             # there would hide the size the model points at.
             want = 1
-        want = min(want, config.budget_invocations - used)
+        switch = config.switch_invocations if memory_mb != current else 0
+        want = min(want, config.budget_invocations - used - switch)
+        if want < 1:
+            break  # what is left of the budget cannot pay for a change of size and one sample
         got: list[Sample] = []
         if have == 0:
             # One invocation first: an OOM or timeout there ends the size without wasting more.
@@ -413,7 +420,8 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
             got += list(measure(memory_mb, want))
         if not got:
             raise RuntimeError(f"measure({memory_mb}, n) returned no samples")
-        used += len(got)
+        used += len(got) + switch
+        current = memory_mb
         state.add(memory_mb, got)
         oks = [s.duration_ms for s in state.samples if s.memory_mb == memory_mb and s.ok]
         counts: dict[str, int] = {}

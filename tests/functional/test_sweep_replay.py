@@ -188,8 +188,9 @@ def test_an_adaptive_replay_sweep_records_its_search_and_runs_every_scenario_at_
     finals = [r for r in results.records if r.search_phase == "finalist"]
     # Every search sample names its step, and the step events add up to the search's measured samples.
     assert {r.search_step for r in search if not r.warmup} == {s["index"] for s in steps}
-    assert sum(s["invocations"] for s in steps) == finished["invocations"] == sum(1 for r in search if not r.warmup)
-    assert finished["invocations"] <= 120
+    assert sum(s["invocations"] for s in steps) == sum(1 for r in search if not r.warmup)
+    # The budget pays for the warm-ups after each change of size too: the search counts every record.
+    assert finished["invocations"] == len(search) <= 120
     # Cold and burst ran at the finalists only, and the pick is one of them.
     assert {r.memory_mb for r in results.records if r.scenario in ("cold", "burst")} == set(finished["finalists"])
     assert finished["pick_mb"] in finished["finalists"]
@@ -242,7 +243,10 @@ def test_an_interrupted_adaptive_sweep_resumes_to_the_same_search(tmp_path):
     assert len(ids) == len(set(ids))  # nothing measured twice
     # Every search sample recorded before the interruption is still the one the search used.
     done = next(e for e in resumed.events if e["event"] == "search_finished")
-    assert done["invocations"] == sum(1 for r in resumed.records if r.search_phase == "search" and not r.warmup)
+    # Warm-ups included; the resumed run warms the size it resumes at once more, which the search
+    # (served what it had measured) does not count again.
+    search = [r for r in resumed.records if r.search_phase == "search"]
+    assert sum(1 for r in search if not r.warmup) < done["invocations"] <= len(search)
 
 
 def test_an_oom_region_is_infeasible_and_never_picked(tmp_path):

@@ -170,7 +170,7 @@ def test_the_adaptive_scenario_searches_the_demo_function_over_128_to_3008_mb():
     demo = load_scenario(SCENARIOS / "demo.toml")
     assert s.sweep.adaptive and s.sweep.memory_range == (128, 3008) and len(s.sweep.memory_mb) == 2881
     assert s.function.code == demo.function.code and s.sweep.payloads == demo.sweep.payloads
-    assert s.sweep.tolerance == 0.02 and s.sweep.budget_invocations == 90
+    assert s.sweep.tolerance == 0.02 and s.sweep.budget_invocations == 160
 
 
 def test_demo_measures_enough_samples_and_its_bursts_fit_a_two_core_host():

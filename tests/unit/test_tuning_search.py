@@ -87,6 +87,19 @@ def test_undecided_search_spends_exactly_its_budget():
     assert res.invocations == 12
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_changes_of_size_are_paid_for_from_the_budget(seed):
+    # A sweep warms the function up after each change of size: those invocations count too, so the
+    # samples taken plus two per change never exceed the budget.
+    curve = Curve(mdl.CurveParams(io_ms=100.0, cpu_ms=100.0), cv=0.8, seed=seed)
+    res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 40, seed=seed,
+                                             switch_invocations=2))
+    changes = sum(1 for i, (m, _) in enumerate(curve.calls) if i == 0 or m != curve.calls[i - 1][0])
+    spent = sum(n for _, n in curve.calls) + 2 * changes
+    assert spent == res.invocations <= 40
+    assert res.decided or res.invocations > 40 - 2 - 1  # undecided only when no change and sample fit
+
+
 def test_oom_makes_every_smaller_size_infeasible():
     curve = Curve(mdl.CurveParams(io_ms=20.0, cpu_ms=400.0), oom_below_mb=700, seed=3)
     res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 60, seed=3))

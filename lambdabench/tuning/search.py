@@ -26,7 +26,9 @@ are its only evidence and runs of one size can fall in modes 2-10x apart: the pi
 `confirm_samples` (8: a mode in a third of the runs shows with probability > 96%) before the
 choice is decided, and the last of the budget goes to confirming the leader. A confirmed size
 within tolerance of the best at the confidence decides even when an unconfirmed near-tie has the
-lower mean.
+lower mean. Undecided at the end of the budget, the pick is the measured size best by its own
+samples' mean plus one standard error (UNDECIDED_Z), so a widely spread size does not win over a
+tightly known one at about the same mean.
 
 OOM and timeouts make a size and every smaller size infeasible (less memory has less CPU and less
 room); an error makes that size infeasible. The search never stops undecided before the budget.
@@ -39,7 +41,7 @@ the feasible candidates), slo (cheapest with predicted p95 <= p95_slo_ms).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -446,17 +448,23 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
             if decided:
                 pick = int(cands[assessment.cols[decided_col]])
                 confidence = float(assessment.within[decided_col])
-            elif leader_mb in measured:
-                pick, confidence = leader_mb, assessment.confidence
             else:
-                # Never pick a size nobody measured: the best measured one by the same scores.
-                mean_score = assessment.scores.mean(axis=0)
-                mems = cands[assessment.cols]
-                order = [j for j in np.argsort(mean_score) if int(mems[j]) in measured]
-                j = order[0]
-                pick = int(mems[j])
-                best = assessment.scores.min(axis=1)
-                confidence = float(np.mean(assessment.scores[:, j] <= (1 + config.tolerance) * best + 1e-15))
+                # Undecided at the end of the budget: a measured size (never a model guess), the
+                # best by its own samples' upper UNDECIDED_Z standard error bound, so a size whose
+                # few samples spread widely (runs in modes far apart, the slow one under-drawn) is
+                # not preferred to one known tightly at about the same mean.
+                padded = []
+                for st in stats:
+                    # its own spread (shrunk towards the pooled noise, not floored at it: a
+                    # size measured tightly many times is known tightly)
+                    own = (st.n - 1) * st.sd_ms ** 2 + PRIOR_SAMPLES * (fit.cv * st.mean_ms) ** 2
+                    se = math.sqrt(own / (st.n - 1 + PRIOR_SAMPLES)) / math.sqrt(st.n)
+                    padded.append(replace(st, mean_ms=st.mean_ms + UNDECIDED_Z * se,
+                                          mean_billed_ms=st.mean_billed_ms + UNDECIDED_Z * se))
+                sc = score_measured(objective, padded)
+                pick = min(sc, key=sc.get)
+                j = int(np.flatnonzero(cands[assessment.cols] == pick)[0])
+                confidence = float(assessment.within[j])
         else:
             scores = score_measured(objective, stats)
             pick = min(scores, key=scores.get)
@@ -465,6 +473,7 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
 
 
 MODAL_CV = 0.3
+UNDECIDED_Z = 1.0
 
 
 def _confirm_target(fit: mdl.CurveFit, config: SearchConfig) -> int:

@@ -346,3 +346,25 @@ def test_a_smooth_curve_decides_on_min_samples_not_confirm_samples():
     res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 60, seed=1))
     assert res.decided and not res.poor_fit
     assert not any(s.reason.startswith("confirming the pick") for s in res.steps)
+
+
+def test_undecided_pick_prefers_a_size_known_tightly_over_a_wide_one_at_the_same_mean():
+    # 128 MB's runs alternate between 40 and 380 ms (mean 210 ms: 1% cheaper than 256 MB's
+    # steady 106 ms); two sizes can never decide, so the budget ends undecided. The wide size's
+    # mean is the one a slow mode it under-drew would raise: the pick is the tight size.
+    counter = {128: 0}
+
+    def measure(m, n):
+        out = []
+        for _ in range(n):
+            if m == 128:
+                counter[128] += 1
+                d = 40.0 if counter[128] % 2 else 380.0
+            else:
+                d = 106.0
+            out.append(Sample(m, d, int(math.ceil(d))))
+        return out
+
+    res = search(measure, SearchConfig((128, 256), 16, seed=0))
+    assert not res.decided and res.invocations == 16
+    assert res.pick_mb == 256

@@ -293,11 +293,10 @@ def sweep_command(scenario_file: str | None, target: str | None, out_dir: str | 
     )
     kind = sweep_run.target_kind(scenario, options)
     if dry_run and scenario.sweep.adaptive:
-        sw = scenario.sweep
+        from lambdabench.sweep.adaptive import describe as describe_search
+
         click.echo(f"dry run of {scenario.path} on the {kind} target (nothing changed):")
-        click.echo(f"adaptive search over {len(sw.memory_mb)} sizes ({sw.memory_mb[0]}-{sw.memory_mb[-1]} MB), "
-                   f"at most {sw.budget_invocations} warm invocations (plus a warm-up after each change of "
-                   f"size), tolerance {sw.tolerance:.0%}; then every scenario at the finalists")
+        click.echo(describe_search(scenario))
         return
     if dry_run:
         plan = sweep_plan.build_plan(scenario, default_architecture=scenario.function.architecture)

@@ -74,6 +74,24 @@ def grid_invocations(scenario: Any, sizes: int) -> dict[str, int]:
     return {"sizes": sizes, "warm": per_warm * sizes, "total": per_all * sizes}
 
 
+MAX_FINALISTS = 3  # the pick and one measured neighbour on each side (finalists())
+
+
+def most_invocations(scenario: Any) -> int:
+    """The most an adaptive sweep invokes: the search's budget (warm-ups included), then every
+    scenario at up to MAX_FINALISTS sizes (their warm samples topped up from the search's)."""
+    return scenario.sweep.budget_invocations + grid_invocations(scenario, MAX_FINALISTS)["total"]
+
+
+def describe(scenario: Any) -> str:
+    """One line for a dry run and the confirmation: range, budget, then the finalists."""
+    sw = scenario.sweep
+    return (f"adaptive search over {len(sw.memory_mb)} sizes ({sw.memory_mb[0]}-{sw.memory_mb[-1]} MB), "
+            f"timeout {sw.timeout_s[0]} s, tolerance {sw.tolerance:.0%}: at most {sw.budget_invocations} "
+            f"invocations (the warm-ups after each change of size included), then every scenario at up to "
+            f"{MAX_FINALISTS} finalists; {most_invocations(scenario)} invocations at most in all")
+
+
 def sample_of(record: InvocationRecord) -> Sample:
     duration = record.duration_ms if record.duration_ms is not None else 0.0
     billed = record.billed_duration_ms if record.billed_duration_ms is not None else math.ceil(duration)
@@ -96,7 +114,7 @@ def finalists(result: SearchResult) -> tuple[int, ...]:
     pick = result.pick_mb
     below = [m for m in measured if m <= pick * (1 - FINALIST_SPACING)]
     above = [m for m in measured if m >= pick * (1 + FINALIST_SPACING)]
-    return tuple(sorted({result.pick_mb, *below[-1:], *above[:1]}))
+    return tuple(sorted({result.pick_mb, *below[-1:], *above[:1]}))  # at most MAX_FINALISTS
 
 
 def step_event(index: int, step: Step) -> dict[str, Any]:

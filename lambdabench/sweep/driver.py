@@ -213,8 +213,8 @@ def _adaptive_summary(prepared: Prepared, sweep: Any) -> list[str]:
     if sweep is not None:
         lines.append(f"  memory: sizes the search picks within {sweep.memory_mb[0]}-{sweep.memory_mb[-1]} MB; "
                      f"timeout {sweep.timeout_s[0]} s; {NONCE_VARIABLE} added to force cold starts")
-        lines.append(f"  invokes at most {sweep.budget_invocations} warm samples (plus a warm-up after each change "
-                     "of size), then every scenario at its finalists (the pick and its measured neighbours)")
+        lines.append(f"  invokes at most {sweep.budget_invocations} times for the search (warm-ups included), then "
+                     "every scenario at its finalists (the pick and its measured neighbours)")
     return lines
 
 

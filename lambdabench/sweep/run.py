@@ -207,8 +207,14 @@ def side_effects_notice(prepared: Any, plan: Plan, scenario: Any) -> list[str]:
     if len(payloads) > 3:
         shown += f"; and {len(payloads) - 3} more"
     which = "the copies run" if copies is not None else "the function runs"
+    if scenario.sweep.adaptive:
+        from lambdabench.sweep.adaptive import most_invocations
+
+        times = f"up to {most_invocations(scenario)}"
+    else:
+        times = str(plan.total_invocations)
     lines = [
-        f"  side effects: {which} {plan.total_invocations} times with "
+        f"  side effects: {which} {times} times with "
         f"{'this payload' if len(payloads) == 1 else 'these payloads'} ({shown}) under {role}, doing whatever "
         "the code does to its downstreams (writes, messages, calls to other services): make the handler "
         "idempotent or point it at test resources",

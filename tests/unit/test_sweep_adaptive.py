@@ -6,7 +6,7 @@ from pathlib import Path
 
 from lambdabench.records import InvocationRecord
 from lambdabench.scenario import load_scenario
-from lambdabench.sweep.adaptive import finalists, grid_invocations, sample_of
+from lambdabench.sweep.adaptive import MAX_FINALISTS, describe, finalists, grid_invocations, most_invocations, sample_of
 from lambdabench.tuning.samples import Sample
 from lambdabench.tuning.search import SearchResult
 
@@ -33,6 +33,13 @@ def test_grid_invocations_count_every_scenario_of_the_file_at_every_size():
     s = load_scenario(SCENARIOS / "adaptive.toml")
     # 5 cold + (30 warm + 1 warm-up) + 2 x 10 burst = 56 per size
     assert grid_invocations(s, 46) == {"sizes": 46, "warm": 46 * 31, "total": 46 * 56}
+
+
+def test_the_most_an_adaptive_sweep_invokes_is_its_budget_and_every_scenario_at_three_finalists():
+    s = load_scenario(SCENARIOS / "adaptive.toml")
+    assert most_invocations(s) == s.sweep.budget_invocations + MAX_FINALISTS * 56 == 160 + 168
+    assert "at most 160 invocations (the warm-ups after each change of size included)" in describe(s)
+    assert describe(s).endswith("328 invocations at most in all")
 
 
 def test_a_record_becomes_the_sample_the_search_reads():

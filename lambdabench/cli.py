@@ -289,7 +289,7 @@ def sweep_command(scenario_file: str | None, target: str | None, out_dir: str | 
         target=target, out_dir=Path(out_dir) if out_dir else None,
         resume_dir=Path(resume_dir) if resume_dir else None, profile=profile, region=region,
         endpoint_url=endpoint_url, logs_max_wait_s=logs_wait_s, isolation=isolation,
-        accept_live_traffic=accept_live_traffic, assume_yes=yes, wake_inactive=wake_inactive,
+        accept_live_traffic=accept_live_traffic, assume_yes=yes, wake_inactive=wake_inactive, arguments=again,
     )
     kind = sweep_run.target_kind(scenario, options)
     if dry_run and scenario.sweep.adaptive:

@@ -62,6 +62,8 @@ class SweepOptions:
     accept_live_traffic: bool = False  # in-place on a function with triggers/URLs/aliases/principals
     assume_yes: bool = False  # --yes: needed as well as accept_live_traffic
     wake_inactive: bool = False  # in place: wake an Inactive function (one invoke) instead of refusing
+    # The sweep's arguments as typed (scenario file and flags), for the hints that repeat them.
+    arguments: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ def run_sweep(
                 lines += [f"  live traffic: {e}" for e in evidence]
             else:
                 lines += _concurrency_warning(clients, scenario)
-            lines += side_effects_notice(prepared, plan, scenario)
+            lines += side_effects_notice(prepared, plan, scenario, options.arguments or str(scenario.path))
             confirm(lines)
             if mode == iso.COPY and resume:
                 _delete_leftovers(clients, prepared.snapshot)
@@ -197,8 +199,9 @@ def run_sweep(
     return SweepRun(outcome=outcome, plan=plan, target=kind)
 
 
-def side_effects_notice(prepared: Any, plan: Plan, scenario: Any) -> list[str]:
-    """The confirmation's plain statement of what running the function means, hooks included."""
+def side_effects_notice(prepared: Any, plan: Plan, scenario: Any, arguments: str) -> list[str]:
+    """The confirmation's plain statement of what running the function means, hooks included
+    (`arguments`: the sweep's, to name the dry run that shows the plan)."""
     copies = prepared.copies
     arn = copies.configuration.get("Role") if copies is not None else None
     role = f"the function's own role {arn}" if arn else "the function's own role"
@@ -218,7 +221,7 @@ def side_effects_notice(prepared: Any, plan: Plan, scenario: Any) -> list[str]:
         f"{'this payload' if len(payloads) == 1 else 'these payloads'} ({shown}) under {role}, doing whatever "
         "the code does to its downstreams (writes, messages, calls to other services): make the handler "
         "idempotent or point it at test resources",
-        f"  to see the plan without running anything: lambdabench sweep {scenario.path} --dry-run",
+        f"  to see the plan without running anything: lambdabench sweep {arguments} --dry-run",
     ]
     hooks = getattr(scenario, "hooks", None)
     return lines + [f"  {line}" for line in describe_hooks(hooks)]

@@ -134,6 +134,9 @@ def test_a_flags_only_aws_sweep_equals_the_same_sweep_from_a_file_and_keeps_secr
     common = ["--endpoint-url", endpoint, "--region", "us-east-1", "--yes"]
     from_flags = run_cli("sweep", *flags, *common, "--out", str(tmp_path / "flags"), cwd=tmp_path)
     assert from_flags.returncode == 0, from_flags.stderr
+    # The confirmation names the dry run of this very command line (there is no file to name).
+    assert ("to see the plan without running anything: lambdabench sweep " + " ".join(flags) + " --dry-run"
+            in from_flags.stderr), from_flags.stderr
 
     scenario = tmp_path / "orders.toml"
     scenario.write_text(textwrap.dedent("""

@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -160,19 +161,14 @@ def main() -> None:
             print(f"--- run {i + 1} of {args.repeat}")
         ratios.append(one_pair(args))
     if args.repeat > 1:
-        own = sorted(r[0] for r in ratios)
-        grid_view = sorted(r[1] for r in ratios)
-        share = sorted(r[2] for r in ratios)
-        confirmed = sorted(r[3] for r in ratios)
-        upper = sorted(r[4] for r in ratios)
-        mid = len(ratios) // 2
-        print(f"=== {args.repeat} runs: confirmed adaptive/grid (fresh samples, rotating blocks) median {confirmed[mid]:.3f} "
-              f"worst {confirmed[-1]:.3f} (all: {', '.join(f'{r[3]:.3f}' for r in ratios)}), 95% upper bound "
-              f"median {upper[mid]:.3f} worst {upper[-1]:.3f}   goal <= 1.05")
+        own, grid_view, share, confirmed, upper = ([r[k] for r in ratios] for k in range(5))
+        print(f"=== {args.repeat} runs: confirmed adaptive/grid (fresh samples, rotating blocks) median {median(confirmed):.3f} "
+              f"worst {max(confirmed):.3f} (all: {', '.join(f'{r[3]:.3f}' for r in ratios)}), 95% upper bound "
+              f"median {median(upper):.3f} worst {max(upper):.3f}   goal <= 1.05")
         print(f"    A/A control (grid's best vs itself): {', '.join(f'{r[5]:.3f}' for r in ratios)}")
-        print(f"    old: pick/best (own samples) median {own[mid]:.3f} worst {own[-1]:.3f}; "
-              f"(grid's samples) median {grid_view[mid]:.3f} worst {grid_view[-1]:.3f}; "
-              f"invocations median {share[mid]:.1%} worst {share[-1]:.1%}")
+        print(f"    old: pick/best (own samples) median {median(own):.3f} worst {max(own):.3f}; "
+              f"(grid's samples) median {median(grid_view):.3f} worst {max(grid_view):.3f}; "
+              f"invocations median {median(share):.1%} worst {max(share):.1%}")
 
 
 def one_pair(args) -> tuple[float, float, float, float, float, float]:

@@ -134,22 +134,10 @@ def make_clients(
     from lambdabench.sweep.release import hold_at_gate
 
     invoke.meta.events.register("before-send.lambda.Invoke", hold_at_gate)
-    logs = session.client(
-        "logs",
-        endpoint_url=endpoint_url,
-        config=Config(
-            retries={"mode": "standard", "total_max_attempts": 5},
-            connect_timeout=CONNECT_TIMEOUT_S,
-        ),
-    )
-    tagging = session.client(
-        "resourcegroupstaggingapi",
-        endpoint_url=endpoint_url,
-        config=Config(
-            retries={"mode": "standard", "total_max_attempts": 5},
-            connect_timeout=CONNECT_TIMEOUT_S,
-        ),
-    )
+    # CloudWatch Logs and the tagging API (cleanup's search for copies): reads, retried as the control plane is.
+    reads = Config(retries={"mode": "standard", "total_max_attempts": 5}, connect_timeout=CONNECT_TIMEOUT_S)
+    logs = session.client("logs", endpoint_url=endpoint_url, config=reads)
+    tagging = session.client("resourcegroupstaggingapi", endpoint_url=endpoint_url, config=reads)
     target = TargetInfo(kind=kind, region=resolved_region, profile=profile, endpoint_url=endpoint_url)
     return Clients(target=target, control=control, invoke=invoke, logs=logs, tagging=tagging)
 

@@ -709,14 +709,6 @@ def summarize(reports: Iterable[Report], *, architecture: str = limits.DEFAULT_A
 # --------------------------------------------------------------------------------------------
 
 
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
 # One encoder for every row: json.dumps(..., separators=...) builds a new JSONEncoder per
 # call, which costs more than encoding the row. Same settings, so the same bytes.
 _encode_json = json.JSONEncoder(separators=(",", ":")).encode

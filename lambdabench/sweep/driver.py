@@ -204,26 +204,23 @@ def prepare(clients: Clients, function: str, plan: Plan, *, code_zip: bytes | No
                     live_architecture=snapshot.config.architecture, **state)
 
 
-def _adaptive_summary(prepared: Prepared, sweep: Any) -> list[str]:
-    """An adaptive sweep plans no point ahead: say the range and the budget instead."""
+def _adaptive_summary(prepared: Prepared, search: str | None) -> list[str]:
+    """An adaptive sweep plans no point ahead: say where it runs and what the search may spend."""
     where = (f"copies of {prepared.snapshot.function_arn} (the original is only read; deleted afterwards)"
              if prepared.copies is not None else
              f"function {prepared.snapshot.function_arn} in place (put back afterwards)")
     lines = [f"lambdabench will run an adaptive search on {where}:"]
-    if sweep is not None:
-        lines.append(f"  memory: sizes the search picks within {sweep.memory_mb[0]}-{sweep.memory_mb[-1]} MB; "
-                     f"timeout {sweep.timeout_s[0]} s; {NONCE_VARIABLE} added to force cold starts")
-        lines.append(f"  invokes at most {sweep.budget_invocations} times for the search (warm-ups included), then "
-                     "every scenario at its finalists (the pick and its measured neighbours)")
+    if search is not None:
+        lines.append(f"  {search}; {NONCE_VARIABLE} added to force cold starts")
     return lines
 
 
-def changes_summary(prepared: Prepared, plan: Plan, sweep: Any = None) -> list[str]:
-    """What the sweep will create or change, for the confirmation prompt (`sweep`: the scenario's
-    [sweep], which an adaptive sweep's empty plan cannot tell)."""
+def changes_summary(prepared: Prepared, plan: Plan, search: str | None = None) -> list[str]:
+    """What the sweep will create or change, for the confirmation prompt (`search`: an adaptive sweep's
+    description, sweep/adaptive.describe, which its empty plan cannot tell)."""
     c = prepared.snapshot.config
     if not plan.configs:
-        return _adaptive_summary(prepared, sweep)
+        return _adaptive_summary(prepared, search)
     memories = sorted({p.memory_mb for p in plan.configs})
     timeouts = sorted({p.timeout_s for p in plan.configs})
     archs = sorted({p.architecture for p in plan.configs})

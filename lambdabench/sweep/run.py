@@ -164,7 +164,7 @@ def run_sweep(
                                                          environment=prepared.snapshot.config.environment)))
         evidence: list[str] = []
         if kind == "aws":
-            lines = changes_summary(prepared, plan, scenario.sweep)
+            lines = changes_summary(prepared, plan, _search_description(scenario))
             if mode == iso.IN_PLACE:
                 evidence = iso.live_traffic(clients, function)
                 if evidence and not (options.accept_live_traffic and options.assume_yes):
@@ -247,6 +247,14 @@ def _woken(clients: Clients, function: str, prepared: Any, scenario: Any, wait_d
                             "nothing was changed by the sweep; run again to sweep what is there now")
     return dataclasses.replace(prepared, state="Active",
                                snapshot=dataclasses.replace(prepared.snapshot, revision_id=awake.get("RevisionId")))
+
+
+def _search_description(scenario: Any) -> str | None:
+    if not scenario.sweep.adaptive:
+        return None
+    from lambdabench.sweep.adaptive import describe
+
+    return describe(scenario)
 
 
 def _hook_runner(scenario: Any, clients: Clients | None) -> HookRunner | None:

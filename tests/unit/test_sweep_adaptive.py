@@ -50,3 +50,20 @@ def test_a_record_becomes_the_sample_the_search_reads():
     oom = InvocationRecord.from_json({"invocation_id": "x", "memory_mb": 128, "timeout_s": 10, "scenario": "warm",
                                       "status": "oom", "duration_ms": 3.2})
     assert sample_of(oom) == Sample(128, 3.2, 4, "oom", None, None, None)
+
+
+def test_the_aws_confirmation_of_an_adaptive_sweep_states_what_the_search_may_spend():
+    from lambdabench.sweep.clients import TargetInfo
+    from lambdabench.sweep.driver import Prepared, changes_summary
+    from lambdabench.sweep.run import sweep_plan
+    from lambdabench.sweep.snapshot import FunctionConfig, Snapshot
+
+    s = load_scenario(SCENARIOS / "adaptive.toml")
+    snapshot = Snapshot(target=TargetInfo(kind="aws", region="us-east-1", profile=None, endpoint_url=None),
+                        function_name="f", function_arn="arn:aws:lambda:us-east-1:123456789012:function:f",
+                        config=FunctionConfig(128, 3, "x86_64", (), 512))
+    prepared = Prepared(snapshot=snapshot, function_name="f", log_format="Text", code_zip=None)
+    lines = changes_summary(prepared, sweep_plan(s, "x86_64"), describe(s))
+    assert lines[0] == ("lambdabench will run an adaptive search on function "
+                        "arn:aws:lambda:us-east-1:123456789012:function:f in place (put back afterwards):")
+    assert lines[1].startswith(f"  {describe(s)}; ") and "328 invocations at most in all" in lines[1]

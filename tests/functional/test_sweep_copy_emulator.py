@@ -232,7 +232,7 @@ LONG_SWEEP = """
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_an_interrupted_copy_sweep_deletes_its_copies_and_their_log_groups(lam, logs, emulator_helpers,
-                                                                            tmp_path, sig):
+                                                                            tmp_path, sig, default_sigint):
     name = f"intr-{sig.name.lower()}"
     make_function(lam, emulator_helpers, name)
     out = tmp_path / "out"

@@ -289,7 +289,7 @@ def test_init_code_writes_a_local_scenario_that_dry_runs_and_runs(tmp_path):
     assert neither.stderr.splitlines()[0] == "error: give one of --function NAME_OR_ARN and --code DIR"
 
 
-def test_an_interrupted_flags_only_sweep_names_the_command_that_finishes_it(tmp_path):
+def test_an_interrupted_flags_only_sweep_names_the_command_that_finishes_it(tmp_path, default_sigint):
     out = tmp_path / "out"
     flags = ["--code", str(CODE), "--memory", "128,256", "--payload", '{"sleep_s": 0.05}', "--cold", "1",
              "--warm", "40"]

@@ -21,6 +21,13 @@ fit (residuals beyond their noise), the residual scale keeps unmeasured sizes pl
 get measured, one screening sample each: the fallback is to measure more sizes, never to trust
 the curve, and the pick is always a measured size with min_samples.
 
+When every candidate not yet measured fits in what is left of the budget (one screening sample
+each, with its change of size, in at most SCREEN_SHARE of what remains after the pick's
+confirmation), the search screens them all before it decides: a model fitted to a few sizes
+cannot see a size that departs from it alone (one run of a bimodal function in its fast mode), and
+with few candidates measuring each is cheaper than any rule that would explain such a size away.
+A range too wide to screen (every MB of 128-3008) is left to the model.
+
 Where the model does not fit, or one size's samples spread beyond MODAL_CV, a size's own samples
 are its only evidence and runs of one size can fall in modes 2-10x apart: the pick then needs
 `confirm_samples` (8: a mode in a third of the runs shows with probability > 96%) before the
@@ -373,13 +380,20 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
             sure = assessment.confidence >= config.confidence and len(stats) >= MIN_SIZES_TO_DECIDE
             enough = len(stats) >= MIN_SIZES_TO_DECIDE
             settled = _confirmed_pick(state, assessment, confirm, config.confidence) if enough else None
-            if settled is not None:
+            screen = _screening_target(state, assessment, config, used, confirm)
+            if screen is not None:
+                # Every candidate not yet measured fits in the budget: measure them rather than
+                # let the model rule any out (no decision until none is left unmeasured), once
+                # the leader has its min_samples.
+                ready = measured_leader and state.count(leader_mb) >= config.min_samples
+                choice = screen if ready else _next_size(state, assessment, stats, config)
+            elif settled is not None:
                 # A confirmed size within tolerance of the best at the confidence decides, even if
                 # an unconfirmed near-tie now has the lower mean (re-confirming every near-tie that
                 # takes the lead would spend the budget on sizes the tolerance does not separate).
                 decided, decided_col = True, settled
                 break
-            if measured_leader and short > 0 and state.count(leader_mb) >= config.min_samples and (
+            elif measured_leader and short > 0 and state.count(leader_mb) >= config.min_samples and (
                     sure or config.budget_invocations - used - config.step_samples < short):
                 # The choice looks decided (or one more ordinary step would leave too little of
                 # the budget to confirm it): the pick's mean from a few samples can miss a slow
@@ -399,6 +413,8 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
         want = max(config.min_samples - have, config.step_samples) if have else config.min_samples
         if reason.startswith("initial design"):
             want = config.initial_samples
+        elif reason.startswith(SCREENING):
+            want = 1
         elif reason.startswith("confirming the pick"):
             want = _confirm_target(assessment.fit, config) - have
         elif (have == 0 and assessment is not None and assessment.fit.poor_fit
@@ -474,6 +490,39 @@ def search(measure: Measure, config: SearchConfig, objective: Objective = Object
 
 MODAL_CV = 0.3
 UNDECIDED_Z = 1.0
+
+
+SCREENING = "screening every candidate"
+# Screening may take at most this share of what is left after the pick's confirmation: the rest
+# separates the sizes the screening leaves close (a curve with many near-ties needs it).
+SCREEN_SHARE = 0.5
+
+
+def _screening_target(state: _State, a: _Assessment, config: SearchConfig, used: int,
+                      confirm: int) -> tuple[int, str] | None:
+    """The next unmeasured candidate to screen with one sample, when every unmeasured one fits in
+    what is left of the budget after the pick's confirmation and one separating step; else None.
+
+    A model fitted to a few sizes cannot see a size that departs from it alone (one run of a
+    bimodal function in its fast mode, a size whose placement is luckier than its neighbours'):
+    with few candidates or a large budget, measuring each is cheaper than any rule that would
+    explain such a size away. The one most likely to beat the leader goes first."""
+    mems = state.cands[a.cols]
+    unmeasured = [j for j in range(len(mems)) if state.count(int(mems[j])) == 0]
+    if not unmeasured:
+        return None
+    leader_mb = int(mems[a.leader])
+    reserve = max(0, confirm - state.count(leader_mb)) + config.step_samples
+    cost_each = 1 + config.switch_invocations
+    left = config.budget_invocations - used - reserve
+    if len(unmeasured) * cost_each > SCREEN_SHARE * left:
+        return None
+    lead = a.scores[:, a.leader][:, None]
+    beats = np.mean(a.scores[:, unmeasured] < lead, axis=0)
+    j = unmeasured[int(np.argmax(beats))]
+    return int(mems[j]), (f"{SCREENING}: the {len(unmeasured)} not measured yet fit in the budget "
+                          f"({config.budget_invocations - used} invocations left), so the model rules "
+                          f"none out (P beats {leader_mb} MB={beats.max():.2f})")
 
 
 def _confirm_target(fit: mdl.CurveFit, config: SearchConfig) -> int:

@@ -368,3 +368,56 @@ def test_undecided_pick_prefers_a_size_known_tightly_over_a_wide_one_at_the_same
     res = search(measure, SearchConfig((128, 256), 16, seed=0))
     assert not res.decided and res.invocations == 16
     assert res.pick_mb == 256
+
+
+class NeedleCurve(Curve):
+    """A smooth CPU-bound curve with one size far below it (one run of a bimodal function in its
+    fast mode): nothing at the other sizes says it is there."""
+
+    def __init__(self, needle_mb, factor=0.6, **kw):
+        super().__init__(mdl.CurveParams(io_ms=50.0, cpu_ms=900.0), **kw)
+        self.needle, self.factor = needle_mb, factor
+
+    def measure(self, memory_mb, n):
+        got = super().measure(memory_mb, n)
+        if memory_mb != self.needle:
+            return got
+        return [Sample(s.memory_mb, s.duration_ms * self.factor, int(math.ceil(s.duration_ms * self.factor)))
+                for s in got]
+
+
+SIXTEEN = tuple(range(128, 257, 8)) + (512,)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_every_candidate_is_screened_when_the_budget_affords_it_so_a_lone_dip_is_found(seed):
+    curve = NeedleCurve(needle_mb=232, seed=seed)
+    res = search(curve.measure, SearchConfig(SIXTEEN, 60, seed=seed))
+    assert res.pick_mb == 232
+    assert {m for m, _ in curve.calls} == set(SIXTEEN)
+    assert any(s.reason.startswith("screening every candidate") and s.invocations == 1 for s in res.steps)
+
+
+def test_without_screening_the_lone_dip_is_missed():
+    # the same curve and seeds with a budget too small to screen every size: the model decides on
+    # what it measured (the dip is invisible from its neighbours), which is what screening is for
+    missed = 0
+    for seed in range(6):
+        curve = NeedleCurve(needle_mb=232, seed=seed)
+        res = search(curve.measure, SearchConfig(SIXTEEN, 24, seed=seed))
+        missed += res.pick_mb != 232
+        assert not any(s.reason.startswith("screening every candidate") for s in res.steps)
+    assert missed >= 3
+
+
+def test_no_decision_while_an_affordable_candidate_is_unmeasured():
+    curve = Curve(mdl.CurveParams(io_ms=200.0, cpu_ms=1.0), seed=3)
+    res = search(curve.measure, SearchConfig(SIXTEEN, 80, seed=3))
+    assert res.decided
+    assert {m for m, _ in curve.calls} == set(SIXTEEN)
+
+
+def test_a_range_too_wide_to_screen_is_left_to_the_model():
+    curve = Curve(mdl.CurveParams(io_ms=200.0, cpu_ms=1.0), seed=1)
+    res = search(curve.measure, SearchConfig(candidates_from({"min": 128, "max": 3008}), 60, seed=1))
+    assert not any(s.reason.startswith("screening every candidate") for s in res.steps)

@@ -46,7 +46,7 @@ from lambdabench import pricing
 from lambdabench.tuning import model as mdl
 from lambdabench.tuning.replay import ReplaySource
 from lambdabench.tuning.samples import OK, OOM, Sample
-from lambdabench.tuning.search import Objective, SearchConfig, search
+from lambdabench.tuning.search import DEFAULT_TOLERANCE, Objective, SearchConfig, search
 
 CURVES = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "curves"
 PT_SIZES = (128, 256, 512, 1024, 1536, 3008)
@@ -306,6 +306,13 @@ def run_section(curves: dict[str, dict[int, list[Sample]]], seeds: int, notes: d
             print(f"  {strategy:8s} {method:9s} regret {np.median(r) * 100:5.2f}% / {np.percentile(r, 90) * 100:5.2f}% / "
                   f"{r.max() * 100:6.2f}%   within 10%: {np.mean(r <= 0.10) * 100:5.1f}% of runs   "
                   f"invocations {int(np.median(u))} (n={len(rows)})")
+    tol = DEFAULT_TOLERANCE
+    print(f"\nCalibration: a decided search claims its pick within {tol:.0%} of the best at 95% confidence")
+    for strategy in ("cost", "balanced"):
+        dec = np.array([r for r, *_, d in adaptive_runs[strategy] if d])
+        share = len(dec) / max(len(adaptive_runs[strategy]), 1)
+        held = f"{np.mean(dec <= tol + 1e-12) * 100:5.1f}%" if len(dec) else "  n/a"
+        print(f"  {strategy:8s} decided in {share * 100:5.1f}% of runs; of those, within {tol:.0%}: {held}")
     for strategy in ("cost", "balanced"):
         print(f"\nWorst adaptive runs, {strategy}: regret, curve, seed, pick / best size, invocations, sizes measured, decided")
         for r, name, seed, pick, best, used, n_sizes, dec in sorted(adaptive_runs[strategy], reverse=True)[:6]:

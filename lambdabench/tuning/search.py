@@ -500,8 +500,9 @@ SCREEN_SHARE = 0.5
 
 def _screening_target(state: _State, a: _Assessment, config: SearchConfig, used: int,
                       confirm: int) -> tuple[int, str] | None:
-    """The next unmeasured candidate to screen with one sample, when every unmeasured one fits in
-    what is left of the budget after the pick's confirmation and one separating step; else None.
+    """The next unmeasured candidate to screen with one sample, when screening every unmeasured one
+    takes at most SCREEN_SHARE of what is left after the pick's confirmation and one separating
+    step; else None.
 
     A model fitted to a few sizes cannot see a size that departs from it alone (one run of a
     bimodal function in its fast mode, a size whose placement is luckier than its neighbours'):

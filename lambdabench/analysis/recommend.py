@@ -186,11 +186,10 @@ def savings(original_cost: float | None, recommended_cost: float, original_label
         )
     delta = original_cost - recommended_cost
     fraction = delta / original_cost if original_cost else None
-    share = f" ({abs(fraction):.1%})" if fraction is not None else ""
     if delta > 0:
-        note = f"saves ${delta:.4f}{share} per million invocations against the original ({original_label})"
+        note = f"saves ${delta:.4f} per million invocations against the original ({original_label})"
     elif delta < 0:
-        note = f"costs ${-delta:.4f}{share} more per million invocations than the original ({original_label})"
+        note = f"costs ${-delta:.4f} more per million invocations than the original ({original_label})"
     else:
         note = f"costs the same as the original ({original_label})"
     return Savings(delta, fraction, note)

@@ -119,7 +119,10 @@ def _recommendation_block(analysis: "Analysis") -> list[str]:
         if r.indistinguishable_from:
             lines.append("  Indistinguishable from: " + ", ".join(k.label for k in r.indistinguishable_from))
         if r.savings_note:
-            lines.append(f"  Savings: {r.savings_note}")
+            text = r.savings_note
+            if r.savings_fraction is not None:
+                text += f" ({r.savings_fraction:+.1%})"
+            lines.append(f"  Savings: {text}")
         if r.monthly_note:
             lines.append(f"  Per month: {r.monthly_note}")
         lines.append(f"  Timeout: {r.timeout_reason}")

@@ -46,7 +46,7 @@ from lambdabench import pricing
 from lambdabench.tuning import model as mdl
 from lambdabench.tuning.replay import ReplaySource
 from lambdabench.tuning.samples import OK, OOM, Sample
-from lambdabench.tuning.search import DEFAULT_TOLERANCE, Objective, SearchConfig, search
+from lambdabench.tuning.search import DEFAULT_CONFIDENCE, DEFAULT_TOLERANCE, Objective, SearchConfig, search
 
 CURVES = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "curves"
 PT_SIZES = (128, 256, 512, 1024, 1536, 3008)
@@ -110,10 +110,11 @@ def _around(averages: list[float], rng: np.random.Generator) -> np.ndarray:
     return np.concatenate([a * np.exp(sigma * rng.standard_normal(each) - sigma ** 2 / 2) for a in averages])
 
 
-def powertuning_run_curves(rng: np.random.Generator) -> dict[str, dict[int, list[Sample]]]:
+def powertuning_run_curves(data: dict[str, dict[str, dict[int, float]]],
+                           rng: np.random.Generator) -> dict[str, dict[int, list[Sample]]]:
     """One curve per Power Tuning run: its sizes, samples around each of its averages."""
     out = {}
-    for i, (path, runs) in enumerate(_powertuning_runs().items(), start=1):
+    for i, (path, runs) in enumerate(data.items(), start=1):
         fn = _function_name(i, path)
         for run, sizes in runs.items():
             name = fn.replace(":", f"r{run}:", 1)
@@ -121,11 +122,12 @@ def powertuning_run_curves(rng: np.random.Generator) -> dict[str, dict[int, list
     return out
 
 
-def powertuning_merged_curves(rng: np.random.Generator, notes: dict[str, str] | None = None) -> dict[str, dict[int, list[Sample]]]:
+def powertuning_merged_curves(data: dict[str, dict[str, dict[int, float]]], rng: np.random.Generator,
+                              notes: dict[str, str] | None = None) -> dict[str, dict[int, list[Sample]]]:
     """One curve per function, every run merged: a size several runs measured draws from each
     run's average in equal shares (a mixture of the modes the runs landed in)."""
     out = {}
-    for i, (path, runs) in enumerate(_powertuning_runs().items(), start=1):
+    for i, (path, runs) in enumerate(data.items(), start=1):
         sizes: dict[int, list[float]] = defaultdict(list)
         for run in runs.values():
             for m, avg in run.items():
@@ -231,7 +233,8 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     rng = np.random.default_rng(20261202)
     curves = {"dsc": dsc_curve(rng)}
-    curves.update(powertuning_run_curves(rng))
+    powertuning = _powertuning_runs()
+    curves.update(powertuning_run_curves(powertuning, rng))
     curves["syn:memory-floor-512"] = synthetic(rng, 20.0, 400.0, floor_mb=512)
     curves["syn:flat-sleep"] = synthetic(rng, 200.0, 2.0)
     curves["syn:multithread-p0.9"] = synthetic(rng, 10.0, 3000.0, parallel=0.9)
@@ -240,7 +243,7 @@ def main(argv=None) -> int:
     sections = {
         "per-run": ("Per run: dsc, each Power Tuning run, the synthetic shapes (the issue's curves)", curves),
         "merged": ("Merged: every run of one function in one curve (mixtures of modes; harder than the data "
-                   "supports)", powertuning_merged_curves(rng, notes)),
+                   "supports)", powertuning_merged_curves(powertuning, rng, notes)),
     }
     started = time.time()
     for key in args.sections.split(","):
@@ -307,7 +310,8 @@ def run_section(curves: dict[str, dict[int, list[Sample]]], seeds: int, notes: d
                   f"{r.max() * 100:6.2f}%   within 10%: {np.mean(r <= 0.10) * 100:5.1f}% of runs   "
                   f"invocations {int(np.median(u))} (n={len(rows)})")
     tol = DEFAULT_TOLERANCE
-    print(f"\nCalibration: a decided search claims its pick within {tol:.0%} of the best at 95% confidence")
+    print(f"\nCalibration: a decided search claims its pick within {tol:.0%} of the best at "
+          f"{DEFAULT_CONFIDENCE:.0%} confidence")
     for strategy in ("cost", "balanced"):
         dec = np.array([r for r, *_, d in adaptive_runs[strategy] if d])
         share = len(dec) / max(len(adaptive_runs[strategy]), 1)

@@ -509,7 +509,8 @@ def _screening_target(state: _State, a: _Assessment, config: SearchConfig, used:
     with few candidates or a large budget, measuring each is cheaper than any rule that would
     explain such a size away. The one most likely to beat the leader goes first."""
     mems = state.cands[a.cols]
-    unmeasured = [j for j in range(len(mems)) if state.count(int(mems[j])) == 0]
+    measured = {s.memory_mb for s in state.samples}
+    unmeasured = [j for j, m in enumerate(mems.tolist()) if m not in measured]
     if not unmeasured:
         return None
     leader_mb = int(mems[a.leader])

@@ -23,26 +23,23 @@ def _sends_sigint(node: ast.FunctionDef) -> bool:
     return sends and names_sigint
 
 
-def _tests_that_interrupt_without_the_fixture() -> list[str]:
-    found = []
-    for path in sorted(TESTS.rglob("test_*.py")):
-        tree = ast.parse(path.read_text(), filename=str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and _sends_sigint(node):
-                if "default_sigint" not in {a.arg for a in node.args.args}:
-                    found.append(f"{path.relative_to(TESTS)}::{node.name}")
-    return found
+def _forgetful_tests(tree: ast.AST) -> list[str]:
+    """Names of the tests in `tree` that send SIGINT without asking for default_sigint."""
+    return [node.name for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_") and _sends_sigint(node)
+            and "default_sigint" not in {a.arg for a in node.args.args}]
 
 
 def test_every_test_that_sends_sigint_sets_its_default_disposition():
-    assert _tests_that_interrupt_without_the_fixture() == []
+    found = [f"{path.relative_to(TESTS)}::{name}" for path in sorted(TESTS.rglob("test_*.py"))
+             for name in _forgetful_tests(ast.parse(path.read_text(), filename=str(path)))]
+    assert found == []
 
 
-def test_the_check_sees_a_test_that_forgets(tmp_path):
+def test_the_check_sees_a_test_that_forgets_and_passes_one_that_asks():
     src = ("import signal, pytest\n"
            "@pytest.mark.parametrize('sig', [signal.SIGINT])\n"
-           "def test_x(sig):\n    proc.send_signal(sig)\n")
-    node = ast.parse(src).body[1]
-    assert _sends_sigint(node)
-    ok = ast.parse(src.replace("test_x(sig)", "test_x(sig, default_sigint)")).body[1]
-    assert "default_sigint" in {a.arg for a in ok.args.args}
+           "def test_x(sig):\n    proc.send_signal(sig)\n"
+           "def test_quiet():\n    proc.send_signal(signal.SIGTERM)\n")
+    assert _forgetful_tests(ast.parse(src)) == ["test_x"]
+    assert _forgetful_tests(ast.parse(src.replace("test_x(sig)", "test_x(sig, default_sigint)"))) == []

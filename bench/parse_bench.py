@@ -22,8 +22,7 @@ script's outputs must be byte-identical (naive reads no timestamps, so only its 
 The child processes run with Python's bytecode cache, as an installed tool does (this machine sets
 PYTHONDONTWRITEBYTECODE, which would make every `lambdabench parse` recompile its modules, about
 30 ms of CPU a run here that a user never pays, while the simple script's stdlib imports are compiled
-already);
-one untimed run of each command comes first, so the cache is written before the timed runs.
+already); one untimed run of each command comes first, so the cache is written before the timed runs.
 
 Run: .venv/bin/python bench/parse_bench.py [--lines 1000000] [--runs 3] [--seed 42] [--skip-naive]
 """

@@ -258,6 +258,11 @@ def print_table(title: str, unit_count: int, times: dict[str, dict[str, list[flo
                   f"{unit_count / med:>12,.0f}{ratios}")
 
 
+def baselines(times: dict[str, dict[str, list[float]]]) -> tuple[str, ...]:
+    """The readers timed in `times` that lambdabench is compared with (every one not its own)."""
+    return tuple(name for name in times if not name.startswith("lambdabench"))
+
+
 def in_memory(path: Path, runs: int, with_naive: bool = True) -> tuple[dict, int, int]:
     """Interleaved timings of the readers on `path`; checks that their records agree."""
     readers = {"lambdabench (rows)": lambdabench_rows, "lambdabench (Reports)": lambdabench_reports,
@@ -318,7 +323,7 @@ def end_to_end(path: Path, runs: int, tmp: Path, with_naive: bool = True) -> Non
         naive_note = f"; naive prints {rows[2]:,} rows, no timestamps" if with_naive else ""
         print_table(f"  end to end, --format {fmt}: lambdabench and the simple script print identical bytes "
                     f"({rows[0]:,} rows, {len(ours) / 1e6:.0f} MB){naive_note}",
-                    lines, times, (f"simple script {fmt}",) + ((f"naive script {fmt}",) if with_naive else ()))
+                    lines, times, baselines(times))
 
 
 def main() -> int:
@@ -348,8 +353,7 @@ def main() -> int:
                 raise SystemExit(f"MISMATCH: {records:,} reports read, {expected_reports:,} written")
             print(f"\n{path.name}: {what}, {lines:,} lines, {records:,} REPORT records; "
                   f"medians of {args.runs} interleaved runs")
-            print_table("  in memory: identical records from every reader", lines, times,
-                        ("simple",) + (() if args.skip_naive else ("naive (old baseline)",)))
+            print_table("  in memory: identical records from every reader", lines, times, baselines(times))
             end_to_end(path, args.runs, tmp, not args.skip_naive)
     return 0
 

@@ -244,7 +244,7 @@ def test_the_spare_process_takes_the_size_of_the_sandbox_that_takes_it(emulator_
         emulator_helpers.create(client, "small", """
             def handler(event, context):
                 return len(bytearray(event["mb"] * 1024 * 1024))
-        """, memory=128)
+        """, memory=128, timeout=60)  # at 0.07 vCPU, touching 128 MB takes 0.8 s here and more on a slower host
         response = client.invoke(FunctionName="small", Payload=json.dumps({"mb": 300}).encode(), LogType="Tail")
         assert response["FunctionError"] == "Unhandled"
         assert json.loads(response["Payload"].read())["errorType"] == "Runtime.OutOfMemory"

@@ -184,7 +184,7 @@ def test_node_out_of_memory_is_runtime_out_of_memory(emulator, clients, emulator
     _create(client, emulator_helpers, "hog", {"index.mjs": """
         const keep = [];
         export const handler = async () => { for (;;) keep.push(Buffer.alloc(16 * 1024 * 1024, 1)); };
-    """}, memory=128)
+    """}, memory=128, timeout=60)  # at 0.07 vCPU filling 128 MB is slow on a loaded host: it must end in OOM, not time out
     response, payload, log = _invoke(client, "hog", {})
     assert response["FunctionError"] == "Unhandled"
     assert payload["errorType"] == "Runtime.OutOfMemory"

@@ -12,6 +12,11 @@ Three readers on each:
                and a findall per REPORT line, `json` for platform.report, one regex for the prefix);
 - naive:       the old baseline: per line, one regex search per field, no prefilter.
 
+Beside them, in memory, the regex floor (`regex_floor`): only the calls into `re` and `str` that a
+reader built on lambdabench's record patterns cannot avoid (read the blocks, find each mark and its
+line start, one canonical match and its groups()), producing nothing. It is printed as a share of
+half the simple reader's time, the most a reader twice as fast may spend on everything.
+
 In memory, medians of N interleaved runs (CPU speed drifts on a shared machine). lambdabench and
 simple must give identical rows (line, timestamp, log stream and every field), naive the same
 records at the same lines, or the benchmark fails. End to end, each reader is a process writing
@@ -44,8 +49,11 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from lambdabench.logfiles import ReadStats, TableWriter, iter_file_reports, iter_file_rows
+from lambdabench.logfiles import ReadStats, TableWriter, iter_file_reports, iter_file_rows, text_blocks
 from lambdabench.logs import (
+    PREFIXED_CANONICAL_REPORT,
+    PREFIXED_PLATFORM_REPORT,
+    REPORT_MARK,
     Report,
     format_end,
     format_init_start,
@@ -188,6 +196,27 @@ def lambdabench_reports(path: Path) -> list[tuple[int, Report]]:
     return [(found.line, found.report) for found in iter_file_reports(path, ReadStats(str(path)))]
 
 
+def regex_floor(path: Path) -> list[int]:
+    """Not a reader: the calls into `re` and `str` a reader built on lambdabench's record patterns
+    makes per record whatever else it does (find each mark, its line start, the one canonical
+    match, groups()), on the same blocks, with no line numbers, conversions or rows. Returns the
+    canonical (text, JSON) matches found."""
+    found = [0, 0]
+    with open(path, encoding="utf-8") as f:
+        for block in text_blocks(f):
+            find, rfind = block.find, block.rfind
+            for kind, (mark_text, match) in enumerate(((REPORT_MARK, PREFIXED_CANONICAL_REPORT.match),
+                                                       ("platform.report", PREFIXED_PLATFORM_REPORT.match))):
+                mark = find(mark_text)
+                while mark >= 0:
+                    m = match(block, rfind("\n", 0, mark) + 1)
+                    if m is not None:
+                        m.groups()
+                        found[kind] += 1
+                    mark = find(mark_text, mark + len(mark_text))
+    return found
+
+
 def by_line(rows: list[tuple]) -> list[tuple[int, Report]]:
     return [(r[1], Report(*r[4:14])) for r in rows]
 
@@ -263,19 +292,21 @@ def baselines(times: dict[str, dict[str, list[float]]]) -> tuple[str, ...]:
     return tuple(name for name in times if not name.startswith("lambdabench"))
 
 
-def in_memory(path: Path, runs: int, with_naive: bool = True) -> tuple[dict, int, int]:
+def in_memory(path: Path, runs: int, with_naive: bool = True) -> tuple[dict, float, int, int]:
     """Interleaved timings of the readers on `path`; checks that their records agree."""
     readers = {"lambdabench (rows)": lambdabench_rows, "lambdabench (Reports)": lambdabench_reports,
                "simple": simple}
     if with_naive:
         readers["naive (old baseline)"] = naive_rows
     times = {name: {"wall": [], "cpu": []} for name in readers}
+    floor_cpu = []
     results = {}
     for _ in range(runs):
         for name, fn in readers.items():
             wall, cpu, results[name] = timed(fn, path)
             times[name]["wall"].append(wall)
             times[name]["cpu"].append(cpu)
+        floor_cpu.append(timed(regex_floor, path)[1])
     ours = results["lambdabench (rows)"]
     checks = [("simple", ours, results["simple"]),
               ("lambdabench (Reports)", by_line(ours), results["lambdabench (Reports)"])]
@@ -285,7 +316,7 @@ def in_memory(path: Path, runs: int, with_naive: bool = True) -> tuple[dict, int
         if fast != base:
             diff = next(((a, b) for a, b in zip(fast, base) if a != b), (len(fast), len(base)))
             raise SystemExit(f"MISMATCH between lambdabench and {name} on {path.name}: {diff}")
-    return times, len(ours), sum(1 for _ in open(path, encoding="utf-8"))
+    return times, statistics.median(floor_cpu), len(ours), sum(1 for _ in open(path, encoding="utf-8"))
 
 
 def naive_script(path: str, fmt: str) -> int:
@@ -348,12 +379,16 @@ def main() -> int:
               f"and {corpus.name} ({corpus.stat().st_size / 1e6:.0f} MB, from {CORPUS.name}) in "
               f"{time.perf_counter() - t0:.1f} s; seed {args.seed}", file=sys.stderr)
         for path, what in ((cloudwatch, "seeded `aws logs tail` log"), (corpus, "real corpus lines")):
-            times, records, lines = in_memory(path, args.runs, not args.skip_naive)
+            times, floor_cpu, records, lines = in_memory(path, args.runs, not args.skip_naive)
             if path is cloudwatch and records != expected_reports:
                 raise SystemExit(f"MISMATCH: {records:,} reports read, {expected_reports:,} written")
             print(f"\n{path.name}: {what}, {lines:,} lines, {records:,} REPORT records; "
                   f"medians of {args.runs} interleaved runs")
             print_table("  in memory: identical records from every reader", lines, times, baselines(times))
+            half_simple = statistics.median(times["simple"]["cpu"]) / 2
+            print(f"  the regex floor (regex_floor: reading, find, match and groups() per record, no rows) "
+                  f"takes {floor_cpu:.2f} s CPU: {floor_cpu / half_simple:.0%} of the {half_simple:.2f} s "
+                  f"a reader 2x the simple one may spend in all")
             end_to_end(path, args.runs, tmp, not args.skip_naive)
     return 0
 

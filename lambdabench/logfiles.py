@@ -254,7 +254,9 @@ def _report_row(source: str, number: int, hit: tuple[Report, str | None, str | N
 BLOCK_CHARS = 256 * 1024
 
 
-def _text_blocks(text: IO[str], block_chars: int) -> Iterator[str]:
+def text_blocks(text: IO[str], block_chars: int = BLOCK_CHARS) -> Iterator[str]:
+    """The text in blocks of whole lines, each about `block_chars` characters (the last may lack
+    its newline)."""
     read, readline = text.read, text.readline
     while True:
         block = read(block_chars)
@@ -342,7 +344,7 @@ def _block_rows(block: str, source: str, first: int) -> list[Row]:
 def _text_row_batches(text: IO[str], stats: ReadStats, block_chars: int) -> Iterator[list[Row]]:
     source = stats.source
     first = 1  # number of the next block's first line
-    for block in _text_blocks(text, block_chars):
+    for block in text_blocks(text, block_chars):
         rows = _block_rows(block, source, first)
         first += block.count("\n") + (block[-1] != "\n")
         stats.records = first - 1

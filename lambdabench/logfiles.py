@@ -41,10 +41,11 @@ from lambdabench.logs import (
     PREFIXED_PLATFORM_REPORT,
     REPORT_MARK,
     Report,
+    ReportValues,
     format_time,
     parse_report,
-    scan_prefixed_report_line,
-    scan_report_line,
+    report_values,
+    scan_prefixed_report_values,
     split_prefix,
 )
 
@@ -226,26 +227,24 @@ def _event_time(value: Any) -> str | None:
         return None
 
 
-def _scan_line(line: str) -> tuple[Report, str | None, str | None] | None:
-    """(Report, timestamp, log stream) of one text log line, or None: the general path."""
+def _scan_line(line: str) -> tuple[ReportValues, str | None, str | None] | None:
+    """(Report's field values, timestamp, log stream) of one text log line, or None: the general path."""
     if "REPORT" in line:
-        return scan_prefixed_report_line(line)
+        return scan_prefixed_report_values(line)
     if "platform.report" in line:
-        report = scan_report_line(line)
-        if report is not None:
+        values = report_values(line)
+        if values is not None:
             ts, stream, _ = split_prefix(line)
             if ts is None:
                 m = _JSON_TIME.search(line)
                 ts = m.group(1) if m else None
-            return report, ts, stream
+            return values, ts, stream
     return None
 
 
-def _report_row(source: str, number: int, hit: tuple[Report, str | None, str | None]) -> Row:
-    r, ts, stream = hit
-    return (source, number, ts, stream, r.request_id, r.duration_ms, r.billed_duration_ms, r.memory_size_mb,
-            r.max_memory_used_mb, r.init_duration_ms, r.restore_duration_ms, r.billed_restore_duration_ms,
-            r.status, r.error_type, r.cold)
+def _report_row(source: str, number: int, hit: tuple[ReportValues, str | None, str | None]) -> Row:
+    values, ts, stream = hit
+    return (source, number, ts, stream, *values, values[5] is not None or values[6] is not None)
 
 
 # Text is read in blocks of about this many characters (cut at a line end): big enough that
@@ -276,7 +275,7 @@ def _block_rows(block: str, source: str, first: int) -> list[Row]:
     Exactly the rows of `_scan_line` applied line by line, but most lines are never looked at:
     str.find jumps from one line holding "REPORT RequestId:" (then "platform.report") to the
     next, where one match from the line's start reads a canonical record behind a known tool
-    prefix or none (the match `scan_prefixed_report_line` tries first). Any other line holding
+    prefix or none (the match `scan_prefixed_report_values` tries first). Any other line holding
     a mark goes to `_scan_line`.
     """
     rows: list[Row] = []
@@ -722,7 +721,12 @@ _encode_json = json.JSONEncoder(separators=(",", ":")).encode
 _COLUMN_KINDS = tuple("bool" if name == "cold" else
                       "str" if name in ("source", "timestamp", "log_stream", "request_id", "status", "error_type")
                       else "number" for name in ROW_FIELDS)
-_CSV_QUOTED = re.compile(r'[,"\r\n]')  # what csv.writer (QUOTE_MINIMAL, ",", '"') quotes
+
+
+def _csv_plain(text: str) -> bool:
+    """Nothing in `text` that csv.writer (QUOTE_MINIMAL, ",", '"') quotes. Four substring scans:
+    each is a memchr, some 60x faster over a batch's cells than one regex character class."""
+    return '"' not in text and "," not in text and "\n" not in text and "\r" not in text
 
 
 def _json_plain(text: str) -> bool:
@@ -772,7 +776,7 @@ def _csv_column(values: tuple, kind: str) -> Sequence[str] | None:
     nones = values.count(None)
     if kind == "str":
         cells = ["" if v is None else v for v in values] if nones else values
-        return None if _CSV_QUOTED.search("".join(cells)) else cells
+        return cells if _csv_plain("".join(cells)) else None
     if not nones:
         return list(map(repr, values))
     if nones == len(values):

@@ -11,7 +11,8 @@ Owns the one place that knows what Lambda writes to CloudWatch for an invocation
 - Writers (`format_*`) that produce exactly what Lambda writes; the emulator uses them, so its
   logs round-trip through the readers above.
 - `iter_reports(lines)`, `scan_report_line(line)` and `scan_prefixed_report_line(line)` (which also
-  returns the tool prefix's timestamp and log stream): reading many lines one at a time. A
+  returns the tool prefix's timestamp and log stream), and `report_values` /
+  `scan_prefixed_report_values`, the same as plain tuples: reading many lines one at a time. A
   cheap substring test rejects most lines; a Lambda-shaped REPORT (text or compact JSON) is read
   by one regex match; anything else falls back to the general readers, with identical results.
   `PREFIXED_CANONICAL_REPORT` and `PREFIXED_PLATFORM_REPORT` (those matches, tool prefix
@@ -153,19 +154,6 @@ CANONICAL_REPORT = re.compile(
     r"[ \t]*+(?:\r?\n|$)"
 )
 
-_FLOAT_FIELDS = {
-    "Duration": "duration_ms",
-    "Init Duration": "init_duration_ms",
-    "Restore Duration": "restore_duration_ms",
-}
-_INT_FIELDS = {
-    "Billed Duration": "billed_duration_ms",
-    "Memory Size": "memory_size_mb",
-    "Max Memory Used": "max_memory_used_mb",
-    "Billed Restore Duration": "billed_restore_duration_ms",
-}
-
-
 def _to_int(text: str) -> int | None:
     if "." in text:
         whole, _, frac = text.partition(".")
@@ -177,41 +165,49 @@ def _to_int(text: str) -> int | None:
     return int(text)
 
 
-def _parse_text_report_line(line: str) -> Report | None:
-    """A REPORT from one physical line (no newline inside), or None."""
-    start = line.find(REPORT_MARK)
-    if start < 0:
-        return None
+def _int_or_none(text: str | None) -> int | None:
+    return None if text is None else _to_int(text)
+
+
+def _float_or_none(text: str | None) -> float | None:
+    return None if text is None else float(text)
+
+
+# A REPORT as a plain tuple of Report's fields, in their order: what the readers below return,
+# so the bulk reader builds no Report (Report(*values) is the record).
+ReportValues = tuple
+
+
+def _text_report_values(line: str, start: int) -> ReportValues | None:
+    """The REPORT whose mark starts at `start` in one physical line, or None: one match for a
+    canonical line, else the field scan (first of each field wins; Duration is required)."""
     m = CANONICAL_REPORT.match(line, start)
     if m is not None:
         rid, dur, billed, mem, used, init, restore, brestore, status, etype = m.groups()
-        return Report(rid, float(dur), int(billed), int(mem), int(used),
-                      float(init) if init is not None else None,
-                      float(restore) if restore is not None else None,
-                      int(brestore) if brestore is not None else None,
-                      status if status is not None else "success", etype)
+        return (rid, float(dur), int(billed), int(mem), int(used),
+                None if init is None else float(init), None if restore is None else float(restore),
+                None if brestore is None else int(brestore), "success" if status is None else status, etype)
     rid_match = _REQUEST_ID.match(line, start)
     if rid_match is None:
         return None
-    values: dict[str, Any] = {}
-    status = None
-    error_type = None
-    for m in _REPORT_FIELD.finditer(line, rid_match.end()):
-        name, number, word_name, word = m.groups()
-        if name is not None:
-            key = _FLOAT_FIELDS.get(name)
-            if key is not None:
-                values.setdefault(key, float(number))
-            else:
-                values.setdefault(_INT_FIELDS[name], _to_int(number))
-        elif word_name == "Status":
-            status = status or word
-        else:
-            error_type = error_type or word
-    if "duration_ms" not in values:
+    found: dict[str, str] = {}
+    for name, number, word_name, word in _REPORT_FIELD.findall(line, rid_match.end()):
+        found.setdefault(name or word_name, number or word)
+    get = found.get
+    duration = get("Duration")
+    if duration is None:
         return None  # every REPORT Lambda writes has Duration; without it this is not one
-    return Report(request_id=rid_match.group(1), status=status or "success",
-                  error_type=error_type, **values)
+    return (rid_match.group(1), float(duration), _int_or_none(get("Billed Duration")),
+            _int_or_none(get("Memory Size")), _int_or_none(get("Max Memory Used")),
+            _float_or_none(get("Init Duration")), _float_or_none(get("Restore Duration")),
+            _int_or_none(get("Billed Restore Duration")), get("Status", "success"), get("Error Type"))
+
+
+def _parse_text_report_line(line: str) -> Report | None:
+    """A REPORT from one physical line (no newline inside), or None."""
+    start = line.find(REPORT_MARK)
+    values = None if start < 0 else _text_report_values(line, start)
+    return None if values is None else Report(*values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -249,30 +245,24 @@ def _whole(value: Any) -> int | None:
     return None
 
 
-def _report_from_platform(record: Any) -> Report | None:
+def _platform_report_values(record: Any) -> ReportValues | None:
+    """A platform.report's `record` object as Report's field values, or None."""
     if not isinstance(record, dict):
         return None
     request_id = record.get("requestId")
     metrics = record.get("metrics")
     if not isinstance(request_id, str) or not isinstance(metrics, dict):
         return None
-    duration = _number(metrics.get("durationMs"))
+    get = metrics.get
+    duration = _number(get("durationMs"))
     if duration is None:
         return None
     status = record.get("status")
     error_type = record.get("errorType")
-    return Report(
-        request_id=request_id,
-        duration_ms=duration,
-        billed_duration_ms=_whole(metrics.get("billedDurationMs")),
-        memory_size_mb=_whole(metrics.get("memorySizeMB")),
-        max_memory_used_mb=_whole(metrics.get("maxMemoryUsedMB")),
-        init_duration_ms=_number(metrics.get("initDurationMs")),
-        restore_duration_ms=_number(metrics.get("restoreDurationMs")),
-        billed_restore_duration_ms=_whole(metrics.get("billedRestoreDurationMs")),
-        status=status if isinstance(status, str) and status else "success",
-        error_type=error_type if isinstance(error_type, str) else None,
-    )
+    return (request_id, duration, _whole(get("billedDurationMs")), _whole(get("memorySizeMB")),
+            _whole(get("maxMemoryUsedMB")), _number(get("initDurationMs")), _number(get("restoreDurationMs")),
+            _whole(get("billedRestoreDurationMs")), status if isinstance(status, str) and status else "success",
+            error_type if isinstance(error_type, str) else None)
 
 
 # platform.report exactly as Lambda serialises it (compact, this key order, plain numbers and
@@ -294,18 +284,24 @@ _JSON_CANONICAL = re.compile(_JSON_CANONICAL_BODY + r"(?:\r?\n)?$")
 CANONICAL_PLATFORM_REPORT = re.compile(_JSON_CANONICAL_BODY + r"(?:\r?\n|$)")
 
 
-def _parse_json_report(text: str) -> Report | None:
+def _json_report_values(text: str) -> ReportValues | None:
+    """The platform.report record of one line (after any tool prefix), or None."""
     start = text.find("{")
     if text.startswith('{"time":"', start):
         m = _JSON_CANONICAL.match(text, start)
         if m is not None:
             _, rid, dur, billed, mem, used, init, status, etype = m.groups()
-            return Report(rid, float(dur), int(billed), int(mem), int(used),
-                          float(init) if init is not None else None, None, None, status, etype)
+            return (rid, float(dur), int(billed), int(mem), int(used), None if init is None else float(init),
+                    None, None, status, etype)
     obj = _load_json_object(text)
     if obj is None or obj.get("type") != "platform.report":
         return None
-    return _report_from_platform(obj.get("record"))
+    return _platform_report_values(obj.get("record"))
+
+
+def _parse_json_report(text: str) -> Report | None:
+    values = _json_report_values(text)
+    return None if values is None else Report(*values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,37 +336,50 @@ def parse_report(text: str) -> Report | None:
         return None
 
 
-def scan_report_line(line: str) -> Report | None:
-    """The REPORT in one line, or None. The cheap substring tests run first: most log lines
-    are neither a text REPORT nor a JSON platform.report, and they cost one `in` each."""
-    if REPORT_MARK in line:
-        return _parse_text_report_line(line)
+def report_values(line: str) -> ReportValues | None:
+    """`scan_report_line` as Report's field values (no Report built), or None. The cheap
+    substring tests run first: most log lines are neither a text REPORT nor a JSON
+    platform.report, and they cost one `in` each."""
+    start = line.find(REPORT_MARK)
+    if start >= 0:
+        return _text_report_values(line, start)
     if "platform.report" in line:
-        return _parse_json_report(line)
+        return _json_report_values(line)
     return None
 
 
-def scan_prefixed_report_line(line: str) -> tuple[Report, str | None, str | None] | None:
-    """(Report, timestamp, log stream) of one tool-printed line, or None: the bulk reader's path.
+def scan_report_line(line: str) -> Report | None:
+    """The REPORT in one line, or None."""
+    values = report_values(line)
+    return None if values is None else Report(*values)
 
-    Gives exactly `scan_report_line(line)` and `split_prefix(line)[:2]`; a canonical REPORT line
+
+def scan_prefixed_report_values(line: str) -> tuple[ReportValues, str | None, str | None] | None:
+    """(Report's field values, timestamp, log stream) of one tool-printed line, or None.
+
+    Gives exactly `report_values(line)` and `split_prefix(line)[:2]`; a canonical REPORT line
     behind a known prefix is read by one regex match, anything else by those two functions.
     """
     m = PREFIXED_CANONICAL_REPORT.match(line)
     if m is not None:
         ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
             m.groups()
-        report = Report(rid, float(dur), int(billed), int(mem), int(used),
-                        float(init) if init is not None else None,
-                        float(restore) if restore is not None else None,
-                        int(brestore) if brestore is not None else None,
-                        status if status is not None else "success", etype)
-        return report, ts1 or ts2 or ts3, stream1 or stream2
-    report = scan_report_line(line)
-    if report is None:
+        values = (rid, float(dur), int(billed), int(mem), int(used),
+                  None if init is None else float(init), None if restore is None else float(restore),
+                  None if brestore is None else int(brestore), "success" if status is None else status, etype)
+        return values, ts1 or ts2 or ts3, stream1 or stream2
+    values = report_values(line)
+    if values is None:
         return None
     ts, stream, _ = split_prefix(line)
-    return report, ts, stream
+    return values, ts, stream
+
+
+def scan_prefixed_report_line(line: str) -> tuple[Report, str | None, str | None] | None:
+    """`scan_prefixed_report_values` with the values as a Report: (Report, timestamp, log
+    stream), or None."""
+    hit = scan_prefixed_report_values(line)
+    return None if hit is None else (Report(*hit[0]), hit[1], hit[2])
 
 
 def iter_reports(lines: Iterable[str]) -> Iterator[Report]:
@@ -552,10 +561,10 @@ def _parse_json_record(obj: dict) -> LogRecord | None:
     metrics = rec.get("metrics") if isinstance(rec.get("metrics"), dict) else {}
     request_id = _str_or_none(rec.get("requestId"))
     if kind == "REPORT":
-        report = _report_from_platform(record)
-        if report is None:
+        values = _platform_report_values(record)
+        if values is None:
             return None
-        return _record("REPORT", report.request_id, "json", time, report)
+        return _record("REPORT", values[0], "json", time, Report(*values))
     if kind == "START":
         return _record("START", request_id, "json", time, version=_str_or_none(rec.get("version")))
     if kind in ("INIT_START", "RESTORE_START"):

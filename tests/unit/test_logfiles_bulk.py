@@ -73,7 +73,7 @@ def tricky_rows() -> list[FoundReport]:
                     "2024-01-01T00:00:00Z", "2024/01/01/[$LATEST]abc"),
         FoundReport(Report("r,3\n", 3.0, None, None, None, None, None, None, "error", None), "dir,x/b.log", 3,
                     "tz\u00e9", "str\"eam"),
-        FoundReport(Report("r\u00e94\x7f\x01", 4.0), "b.log", 4, None, "s"),
+        FoundReport(Report("r\u00e94\x7f\x01", 4.0), "b.log", 4, None, "s\r"),  # csv quotes a lone \r too
     ]
 
 

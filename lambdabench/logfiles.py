@@ -45,7 +45,6 @@ from lambdabench.logs import (
     format_time,
     parse_report,
     report_values,
-    scan_prefixed_report_values,
     split_prefix,
 )
 
@@ -228,18 +227,18 @@ def _event_time(value: Any) -> str | None:
 
 
 def _scan_line(line: str) -> tuple[ReportValues, str | None, str | None] | None:
-    """(Report's field values, timestamp, log stream) of one text log line, or None: the general path."""
-    if "REPORT" in line:
-        return scan_prefixed_report_values(line)
-    if "platform.report" in line:
-        values = report_values(line)
-        if values is not None:
-            ts, stream, _ = split_prefix(line)
-            if ts is None:
-                m = _JSON_TIME.search(line)
-                ts = m.group(1) if m else None
-            return values, ts, stream
-    return None
+    """(Report's field values, timestamp, log stream) of one text log line on which
+    PREFIXED_CANONICAL_REPORT has failed, or None: the general path. (That match failing,
+    `scan_prefixed_report_values` is `report_values` and `split_prefix`, done here without
+    trying it again.) A JSON record no tool prefixed keeps its own time."""
+    values = report_values(line)
+    if values is None:
+        return None
+    ts, stream, _ = split_prefix(line)
+    if ts is None and "REPORT" not in line:
+        m = _JSON_TIME.search(line)
+        ts = m.group(1) if m else None
+    return values, ts, stream
 
 
 def _report_row(source: str, number: int, hit: tuple[ReportValues, str | None, str | None]) -> Row:
@@ -272,11 +271,11 @@ _LINE = operator.itemgetter(1)
 def _block_rows(block: str, source: str, first: int) -> list[Row]:
     """The rows of one block of whole lines whose first line is number `first`, in line order.
 
-    Exactly the rows of `_scan_line` applied line by line, but most lines are never looked at:
-    str.find jumps from one line holding "REPORT RequestId:" (then "platform.report") to the
-    next, where one match from the line's start reads a canonical record behind a known tool
-    prefix or none (the match `scan_prefixed_report_values` tries first). Any other line holding
-    a mark goes to `_scan_line`.
+    Exactly the rows `scan_prefixed_report_values` gives line by line (a JSON record without a
+    tool prefix keeping its own time), but most lines are never looked at: str.find jumps from
+    one line holding "REPORT RequestId:" (then "platform.report") to the next, where one match
+    from the line's start reads a canonical record behind a known tool prefix or none (the match
+    `scan_prefixed_report_values` tries first). Any other line holding a mark goes to `_scan_line`.
     """
     rows: list[Row] = []
     general: list[int] = []  # start offsets of lines left to _scan_line

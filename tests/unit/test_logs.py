@@ -103,6 +103,13 @@ def test_fields_in_unusual_order_and_missing_separator():
     assert report == Report("a7502fd0", 336.54, 400, 3008, 3008, 0.41)
 
 
+def test_the_first_of_a_repeated_field_wins_and_a_fractional_whole_number_is_none():
+    report = parse_report(
+        "REPORT RequestId: r1 Duration: 1.5 ms Status: timeout Duration: 2.5 ms Billed Duration: 2.5 ms "
+        "Billed Duration: 3 ms Status: error Error Type: A.B Error Type: C.D Memory Size: 128.0 MB")
+    assert report == Report("r1", 1.5, None, 128, None, status="timeout", error_type="A.B")
+
+
 def test_managed_instances_line_has_duration_only():
     assert parse_report("REPORT RequestId: test-invoke-id-123\tDuration: 125.46 ms") == Report(
         "test-invoke-id-123", 125.46)

@@ -178,15 +178,20 @@ def _float_or_none(text: str | None) -> float | None:
 ReportValues = tuple
 
 
+def _canonical_values(groups: tuple) -> ReportValues:
+    """Report's field values from CANONICAL_REPORT's groups."""
+    rid, dur, billed, mem, used, init, restore, brestore, status, etype = groups
+    return (rid, float(dur), int(billed), int(mem), int(used),
+            None if init is None else float(init), None if restore is None else float(restore),
+            None if brestore is None else int(brestore), "success" if status is None else status, etype)
+
+
 def _text_report_values(line: str, start: int) -> ReportValues | None:
     """The REPORT whose mark starts at `start` in one physical line, or None: one match for a
     canonical line, else the field scan (first of each field wins; Duration is required)."""
     m = CANONICAL_REPORT.match(line, start)
     if m is not None:
-        rid, dur, billed, mem, used, init, restore, brestore, status, etype = m.groups()
-        return (rid, float(dur), int(billed), int(mem), int(used),
-                None if init is None else float(init), None if restore is None else float(restore),
-                None if brestore is None else int(brestore), "success" if status is None else status, etype)
+        return _canonical_values(m.groups())
     rid_match = _REQUEST_ID.match(line, start)
     if rid_match is None:
         return None
@@ -362,12 +367,8 @@ def scan_prefixed_report_values(line: str) -> tuple[ReportValues, str | None, st
     """
     m = PREFIXED_CANONICAL_REPORT.match(line)
     if m is not None:
-        ts1, stream1, stream2, ts2, ts3, rid, dur, billed, mem, used, init, restore, brestore, status, etype = \
-            m.groups()
-        values = (rid, float(dur), int(billed), int(mem), int(used),
-                  None if init is None else float(init), None if restore is None else float(restore),
-                  None if brestore is None else int(brestore), "success" if status is None else status, etype)
-        return values, ts1 or ts2 or ts3, stream1 or stream2
+        groups = m.groups()  # 1-5 the tool prefix (see _TOOL_PREFIX), then CANONICAL_REPORT's
+        return _canonical_values(groups[5:]), groups[0] or groups[3] or groups[4], groups[1] or groups[2]
     values = report_values(line)
     if values is None:
         return None
